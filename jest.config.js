@@ -1,0 +1,10 @@
+/** Tests are transformed with SWC (fast, no type-check); `npm test` runs `tsc --noEmit` first for types. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  setupFiles: ['<rootDir>/test/setup.ts'],
+  testTimeout: 120000,
+  maxWorkers: 2,
+};

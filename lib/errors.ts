@@ -1,0 +1,10 @@
+// Errors of the shared (non-OST) logic. OST and byte-source errors live in lib/ost/errors.ts.
+
+/** A setting is missing or invalid. The message names the setting (environment variable or flag). */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly setting: string, problem: string) {
+    super(`${setting}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}

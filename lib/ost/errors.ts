@@ -1,0 +1,171 @@
+// Errors of the OST client. Every class carries a stable `code` (string) and its `name` is what a Lambda
+// reports as errorType, so the state machine's Retry/Catch match these names (see RETRYABLE_ERROR_NAMES).
+// Messages never contain credentials: only the OST code/message/sid, the call and the request id.
+
+export type OstCall = 'upload' | 'init' | 'slice' | 'complete' | 'cancel';
+
+export const OST_PATHS: Record<OstCall, string> = {
+  upload: '/file/upload',
+  init: '/file/mpupload/init',
+  slice: '/file/mpupload/upload',
+  complete: '/file/mpupload/complete',
+  cancel: '/file/mpupload/cancel',
+};
+
+export interface OstErrorDetails {
+  /** OST `code` from the response body, when there was one. */
+  ostCode?: number;
+  /** HTTP status, when a response arrived. */
+  status?: number;
+  sid?: string;
+  call?: OstCall;
+  /** Base endpoint, e.g. https://upload-ost-api.xfyun.cn */
+  endpoint?: string;
+  requestId?: string;
+  uploadId?: string;
+  sliceId?: number;
+  cause?: unknown;
+}
+
+export class OstError extends Error {
+  /** Stable machine-readable code, e.g. OST_SERVER_ERROR. */
+  readonly code: string = 'OST_ERROR';
+  readonly ostCode?: number;
+  readonly status?: number;
+  readonly sid?: string;
+  readonly call?: OstCall;
+  readonly endpoint?: string;
+  readonly requestId?: string;
+  readonly uploadId?: string;
+  readonly sliceId?: number;
+
+  constructor(message: string, details: OstErrorDetails = {}) {
+    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.name = new.target.name;
+    this.ostCode = details.ostCode;
+    this.status = details.status;
+    this.sid = details.sid;
+    this.call = details.call;
+    this.endpoint = details.endpoint;
+    this.requestId = details.requestId;
+    this.uploadId = details.uploadId;
+    this.sliceId = details.sliceId;
+  }
+
+  /** One line for users and logs: code, message, sid, where. */
+  describe(): string {
+    const parts = [`${this.name}`];
+    if (this.ostCode !== undefined) parts.push(`code=${this.ostCode}`);
+    if (this.status !== undefined) parts.push(`http=${this.status}`);
+    parts.push(`message=${JSON.stringify(this.message)}`);
+    parts.push(`sid=${this.sid ?? '-'}`);
+    if (this.call) parts.push(`call=${this.call}`);
+    if (this.sliceId !== undefined) parts.push(`slice=${this.sliceId}`);
+    if (this.requestId) parts.push(`request_id=${this.requestId}`);
+    return parts.join(' ');
+  }
+
+  /** Plain JSON for records, events and state payloads. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      ostCode: this.ostCode,
+      status: this.status,
+      message: this.message,
+      sid: this.sid,
+      call: this.call,
+      endpoint: this.endpoint,
+      requestId: this.requestId,
+      uploadId: this.uploadId,
+      sliceId: this.sliceId,
+    };
+  }
+}
+
+/** 10001: the request is invalid. A bug or bad input; never retried. */
+export class OstInvalidRequestError extends OstError { override readonly code = 'OST_INVALID_REQUEST'; }
+/** 10002–10004, 10006, 10007: a fault inside the service; retried with backoff. */
+export class OstServerError extends OstError { override readonly code = 'OST_SERVER_ERROR'; }
+/** 10005: the upload_id expired or is unknown; the caller must start again from init. */
+export class OstUploadExpiredError extends OstError { override readonly code = 'OST_UPLOAD_EXPIRED'; }
+/** HTTP 401: signature, key, secret or clock rejected. Not retried. */
+export class OstAuthError extends OstError { override readonly code = 'OST_AUTH'; }
+/** 11200/11201: licence or daily quota exhausted. Not retried. */
+export class OstQuotaError extends OstError { override readonly code = 'OST_QUOTA'; }
+/** 11202/11203 or HTTP 429: throttled; retried with a longer backoff. */
+export class OstThrottledError extends OstError { override readonly code = 'OST_THROTTLED'; }
+/** HTTP 5xx without a usable OST body; retried. */
+export class OstHttpError extends OstError { override readonly code = 'OST_HTTP_ERROR'; }
+/** Any other unexpected response (unknown code, non-JSON body, other 4xx). Not retried. */
+export class OstProtocolError extends OstError { override readonly code = 'OST_PROTOCOL'; }
+/** Connection reset, refused, timeout: no answer was read. Retried. */
+export class TransportError extends OstError { override readonly code = 'OST_TRANSPORT'; }
+
+/** Names the state machine may list in Retry/Catch. Tests check the definition uses only known names. */
+export const RETRYABLE_ERROR_NAMES = [
+  'OstServerError',
+  'OstThrottledError',
+  'OstHttpError',
+  'TransportError',
+  'SourceReadError',
+] as const;
+export const FATAL_ERROR_NAMES = [
+  'OstInvalidRequestError',
+  'OstAuthError',
+  'OstQuotaError',
+  'OstProtocolError',
+  'SourceChangedError',
+] as const;
+export const RESTART_ERROR_NAMES = ['OstUploadExpiredError'] as const;
+
+/** The one place that decides what is retried. */
+export function isRetryable(e: unknown): boolean {
+  return (
+    e instanceof OstServerError ||
+    e instanceof OstThrottledError ||
+    e instanceof OstHttpError ||
+    e instanceof TransportError ||
+    e instanceof SourceReadError
+  );
+}
+
+/** Maps an HTTP status and an OST body (if any) to the error class. Returns undefined for success. */
+export function errorFromResponse(
+  status: number,
+  body: { code?: unknown; message?: unknown; sid?: unknown } | undefined,
+  details: OstErrorDetails,
+): OstError | undefined {
+  const ostCode = typeof body?.code === 'number' ? body.code : undefined;
+  const message = typeof body?.message === 'string' ? body.message : `HTTP ${status}`;
+  const sid = typeof body?.sid === 'string' ? body.sid : details.sid;
+  const d: OstErrorDetails = { ...details, ostCode, status, sid };
+  if (status === 401 || status === 403) return new OstAuthError(message, d);
+  if (status === 429) return new OstThrottledError(message, d);
+  if (ostCode === undefined) {
+    if (status >= 500) return new OstHttpError(message, d);
+    if (status >= 200 && status < 300) return new OstProtocolError(`unreadable response body (HTTP ${status})`, d);
+    return new OstProtocolError(message, d);
+  }
+  switch (ostCode) {
+    case 0:
+      return status >= 200 && status < 300 ? undefined : new OstHttpError(message, d);
+    case 10001:
+      return new OstInvalidRequestError(message, d);
+    case 10002: case 10003: case 10004: case 10006: case 10007:
+      return new OstServerError(message, d);
+    case 10005:
+      return new OstUploadExpiredError(message, d);
+    case 11200: case 11201:
+      return new OstQuotaError(message, d);
+    case 11202: case 11203:
+      return new OstThrottledError(message, d);
+    default:
+      return status >= 500 ? new OstHttpError(message, d) : new OstProtocolError(message, d);
+  }
+}
+
+/** The byte source failed while reading (e.g. a ranged GET reset). Transient: the slice is re-read. */
+export class SourceReadError extends OstError { override readonly code = 'SOURCE_READ'; }
+/** The source object changed or vanished mid-transfer (S3 412/404). Fatal: never complete with mixed bytes. */
+export class SourceChangedError extends OstError { override readonly code = 'SOURCE_CHANGED'; }

@@ -1,0 +1,39 @@
+// ost-forward: the command-line entry. Each command lives in local/commands/<name>.ts and exports `run(argv)`
+// returning the process exit code. Expected errors print one line; only unexpected ones print a stack.
+import './polyfills';
+import { run as put } from './commands/put';
+import { run as emulator } from './commands/emulator';
+import { run as local } from './commands/local';
+import { run as demo } from './commands/demo';
+import { run as redrive } from './commands/redrive';
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { put, emulator, local, demo, redrive };
+
+const usage = `usage: ost-forward <command> [options]
+  put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]
+  emulator [--port N] [--dir DIR]
+  local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--json]
+  demo [file...]          (what \`npm start\` runs)
+  redrive [--queue-url URL]  re-submit S3 events from the trigger's dead-letter queue`;
+
+async function main(): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage + '\n');
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`ost-forward: unknown command '${name}'\n${usage}\n`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    process.stderr.write(`ost-forward: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,5 @@
+// TODO: implemented by its issue.
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('ost-forward emulator: not implemented yet\n');
+  return 2;
+}
