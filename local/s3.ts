@@ -1,0 +1,314 @@
+// The S3 side of the local stack: an embedded s3rver on loopback (default) or any S3-compatible endpoint
+// (S3_ENDPOINT, e.g. radosgw), and the AWS-shaped "ObjectCreated" event records the trigger handler receives.
+//
+// s3rver emits its own event objects on the server ('event'); they are close to AWS's but not equal (version
+// 2.0, raw keys, a millisecond sequencer, multipart completions named "Post"), so they are rebuilt here from
+// their facts. An external endpoint emits nothing in-process: callers build the record from HeadObject.
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Event, S3EventRecord } from 'aws-lambda';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+
+export interface S3Connection {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** What an ObjectCreated notification says about an object, before it is shaped as an AWS record. */
+export interface ObjectCreatedFacts {
+  bucket: string;
+  /** The object key, decoded (as stored). */
+  key: string;
+  size: number;
+  eTag?: string;
+  versionId?: string;
+  eventName?: string;
+  sequencer?: string;
+  eventTime?: Date;
+}
+
+/**
+ * Encodes a key the way S3 writes it into event notifications: form-style URL encoding (space → '+',
+ * '+' → '%2B', UTF-8 bytes as %XX) with '/' left as is. Unreserved characters stay literal.
+ */
+export function encodeEventKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) =>
+      encodeURIComponent(segment)
+        .replace(/[!'()]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+        .replace(/%20/g, '+'),
+    )
+    .join('/');
+}
+
+let lastSequencer = 0n;
+/**
+ * A sequencer like S3's: an upper-case hex string that grows for later events on a key. AWS compares them
+ * after left-padding; a fixed width of 18 digits keeps string comparison right too.
+ */
+export function nextSequencer(): string {
+  let now = BigInt(Date.now()) << 16n;
+  if (now <= lastSequencer) now = lastSequencer + 1n;
+  lastSequencer = now;
+  return now.toString(16).toUpperCase().padStart(18, '0');
+}
+
+/** One AWS-shaped S3 event record (eventVersion 2.1, key encoded as S3 encodes it, no versionId when absent). */
+export function objectCreatedRecord(facts: ObjectCreatedFacts, region = LOCAL_REGION): S3EventRecord {
+  const object: S3EventRecord['s3']['object'] = {
+    key: encodeEventKey(facts.key),
+    size: facts.size,
+    eTag: (facts.eTag ?? '').replace(/"/g, ''),
+    sequencer: facts.sequencer ?? nextSequencer(),
+  };
+  if (facts.versionId) object.versionId = facts.versionId;
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: region,
+    eventTime: (facts.eventTime ?? new Date()).toISOString(),
+    eventName: facts.eventName ?? 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:AIDALOCAL' + randomBytes(6).toString('hex').toUpperCase() },
+    requestParameters: { sourceIPAddress: '127.0.0.1' },
+    responseElements: {
+      'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase(),
+      'x-amz-id-2': randomBytes(32).toString('base64'),
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'ost-forwarder-local',
+      bucket: {
+        name: facts.bucket,
+        ownerIdentity: { principalId: 'A' + randomBytes(6).toString('hex').toUpperCase() },
+        arn: `arn:aws:s3:::${facts.bucket}`,
+      },
+      object,
+    },
+  };
+}
+
+export function s3Event(records: S3EventRecord[]): S3Event {
+  return { Records: records };
+}
+
+/** Builds the record for an object on an endpoint that sends no notifications in-process (radosgw, AWS). */
+export async function recordFromHead(client: S3Client, bucket: string, key: string, eventName = 'ObjectCreated:Put'): Promise<S3EventRecord> {
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  const versionId = head.VersionId && head.VersionId !== 'null' ? head.VersionId : undefined;
+  return objectCreatedRecord({ bucket, key, size: head.ContentLength ?? 0, eTag: head.ETag, versionId, eventName });
+}
+
+/**
+ * An S3 client for the local stack. Checksums only when required: s3rver and older radosgw do not understand
+ * the aws-chunked trailer encoding the SDK uses for streamed bodies by default.
+ */
+export function localS3Client(conn: S3Connection): S3Client {
+  return new S3Client({
+    endpoint: conn.endpoint,
+    region: conn.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: conn.accessKeyId, secretAccessKey: conn.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+  }
+}
+
+// s3rver ships no types; this is the part of it used here.
+interface S3rverEventPayload {
+  Records: Array<{
+    eventName: string;
+    eventTime: string;
+    s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
+  }>;
+}
+interface S3rverStore {
+  getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
+  getResourcePath(bucket: string, key: string, resource: string): string;
+}
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+  body: unknown;
+  set(name: string, value: string): void;
+  type: string;
+  length: number;
+}
+type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+interface S3rverInstance {
+  middleware: KoaMiddleware[];
+  store: S3rverStore;
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  on(event: 'event', listener: (event: S3rverEventPayload) => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+export type ObjectCreatedListener = (record: S3EventRecord) => void;
+
+export interface EmbeddedS3 extends S3Connection {
+  client: S3Client;
+  directory: string;
+  /** Called once per ObjectCreated event, after the request that caused it has been answered. */
+  onObjectCreated(listener: ObjectCreatedListener): () => void;
+  close(): Promise<void>;
+}
+
+/** Starts s3rver on 127.0.0.1 (port 0 by default) over a temporary directory, silent, with `buckets` created. */
+export async function startEmbeddedS3(options: { port?: number; directory?: string; buckets?: string[] } = {}): Promise<EmbeddedS3> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S3rver = require('s3rver') as S3rverConstructor;
+  const ownDir = options.directory === undefined;
+  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'ost-forwarder-s3-')));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    // SDK v3 signs headers s3rver does not canonicalise the same way; signatures are not what is tested here.
+    allowMismatchedSignatures: true,
+    vhostBuckets: false,
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+  });
+  // Runs before s3rver's router: it answers what s3rver gets wrong and passes everything else on.
+  server.middleware.unshift(s3rverFixes(server.store));
+  const listeners = new Set<ObjectCreatedListener>();
+  server.on('error', () => { /* request errors are answered to the client; nothing to log locally */ });
+  server.on('event', (event) => {
+    for (const r of event.Records) {
+      if (!r.eventName.startsWith('ObjectCreated:')) continue;
+      const eTag = r.s3.object.eTag ?? '';
+      // s3rver names CompleteMultipartUpload "Post"; a multipart ETag carries "-<parts>".
+      const eventName = r.eventName === 'ObjectCreated:Post' && eTag.includes('-') ? 'ObjectCreated:CompleteMultipartUpload' : r.eventName;
+      const record = objectCreatedRecord({ bucket: r.s3.bucket.name, key: r.s3.object.key, size: r.s3.object.size ?? 0, eTag, eventName });
+      // S3 notifies after the write is acknowledged, never inside the request.
+      setImmediate(() => { for (const l of listeners) l(record); });
+    }
+  });
+  const address = await server.run();
+  const conn: S3Connection = { endpoint: `http://127.0.0.1:${address.port}`, region: LOCAL_REGION, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+  const client = localS3Client(conn);
+  let closed = false;
+  return {
+    ...conn,
+    client,
+    directory,
+    onObjectCreated(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      listeners.clear();
+      client.destroy();
+      await server.close();
+      if (ownDir) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+const SUBRESOURCES = ['acl', 'tagging', 'uploads', 'uploadId', 'legal-hold', 'retention', 'select', 'torrent', 'website', 'cors', 'versioning', 'location'];
+
+function xmlError(ctx: KoaContext, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  const fields = Object.entries(extra).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('');
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message>${fields}</Error>`;
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+}
+
+/** Parses one `bytes=` range against a size, as S3 does: [start, end] inclusive, undefined if unsatisfiable. */
+export function resolveRange(header: string, size: number): { start: number; end: number } | 'ignore' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'ignore'; // S3 ignores a malformed or multi-range header
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) return undefined;
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (m[2] !== '' && Number(m[2]) < start) return 'ignore';
+  if (start >= size) return undefined;
+  return { start, end };
+}
+
+/**
+ * s3rver 3.7 gaps fixed in front of it: If-Match is ignored (S3 answers 412), ranges ending at byte 0 and
+ * suffix ranges ("bytes=-N") return the wrong bytes, and AbortMultipartUpload answers 405.
+ */
+function s3rverFixes(store: S3rverStore): KoaMiddleware {
+  return async (ctx, next) => {
+    const m = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (!m || SUBRESOURCES.some((r) => r !== 'uploadId' && r in ctx.query)) return next();
+    const bucket = decodeURIComponent(m[1]!);
+    const key = decodeURIComponent(m[2]!);
+    if (ctx.method === 'DELETE' && 'uploadId' in ctx.query) {
+      ctx.status = 204;
+      ctx.body = null;
+      return;
+    }
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || 'uploadId' in ctx.query) return next();
+    const ifMatch = header(ctx, 'if-match');
+    const range = header(ctx, 'range');
+    if (ifMatch === undefined && range === undefined) return next();
+    let meta: Record<string, string | number>;
+    try {
+      meta = await store.getMetadata(bucket, key);
+    } catch {
+      return next(); // missing object: s3rver answers NoSuchKey
+    }
+    const etag = String(meta.etag);
+    if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => t.trim().replace(/"/g, '') === etag.replace(/"/g, ''))) {
+      return xmlError(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+    }
+    if (range === undefined) return next();
+    const size = Number(meta['content-length']);
+    const r = resolveRange(range, size);
+    if (r === 'ignore') return next();
+    if (r === undefined) {
+      return xmlError(ctx, 416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: range, ActualObjectSize: String(size) });
+    }
+    for (const [k, v] of Object.entries(meta)) {
+      if (k === 'content-length') continue;
+      ctx.set(k.replace(/(^|-)([a-z])/g, (_s, d: string, c: string) => d + c.toUpperCase()), String(v));
+    }
+    ctx.set('Accept-Ranges', 'bytes');
+    ctx.set('Content-Range', `bytes ${r.start}-${r.end}/${size}`);
+    ctx.status = 206;
+    ctx.length = r.end - r.start + 1;
+    ctx.body = ctx.method === 'HEAD' ? null : createReadStream(store.getResourcePath(bucket, key, 'object'), r);
+    if (ctx.method === 'HEAD') ctx.length = r.end - r.start + 1;
+  };
+}
+
+function header(ctx: KoaContext, name: string): string | undefined {
+  const v = ctx.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
