@@ -1,0 +1,226 @@
+// A loopback endpoint speaking the AWS JSON 1.0/1.1 protocol for the calls the handlers make: Step Functions
+// (StartExecution, DescribeExecution), EventBridge (PutEvents) and SSM (GetParameter[s]). The SDK v3 clients send
+// POST / with `X-Amz-Target: <prefix>.<Operation>` and `Content-Type: application/x-amz-json-1.0|1.1`; errors are
+// read from `__type` (and `x-amzn-ErrorType`) plus `message`. Point clients here with AWS_ENDPOINT_URL_SFN,
+// AWS_ENDPOINT_URL_EVENTBRIDGE and AWS_ENDPOINT_URL_SSM (see `awsServerEnv`). Signatures are not checked.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './s3';
+
+/** An error answered in AWS's JSON error shape. */
+export class AwsServiceError extends Error {
+  constructor(readonly type: string, message: string, readonly status = 400) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export interface StartExecutionRequest { stateMachineArn: string; name?: string; input?: string; traceHeader?: string }
+export interface DescribeExecutionResponse {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** What the Step Functions endpoint delegates to (the local executor). */
+export interface StepFunctionsBackend {
+  startExecution(req: StartExecutionRequest): { executionArn: string; startDate: Date };
+  describeExecution(executionArn: string): DescribeExecutionResponse;
+}
+
+export interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Resources?: string[];
+  Time?: number;
+}
+export interface RecordedEvent {
+  eventId: string;
+  time: Date;
+  source: string;
+  detailType: string;
+  eventBusName: string;
+  resources: string[];
+  /** `Detail` parsed as JSON (undefined if it was not JSON). */
+  detail: unknown;
+}
+
+export interface AwsCall { target: string; status: number; error?: string; at: Date }
+
+export interface AwsServerOptions {
+  stepFunctions: StepFunctionsBackend;
+  /** SSM parameters served as SecureString (name → value). */
+  parameters?: Record<string, string>;
+  port?: number;
+}
+
+export interface AwsServer {
+  endpoint: string;
+  /** Every PutEvents entry accepted, in order. */
+  events: RecordedEvent[];
+  /** Every request, in order. */
+  calls: AwsCall[];
+  parameters: Map<string, string>;
+  /** Environment that points SDK v3 clients (SFN, EventBridge, SSM) here with dummy credentials. */
+  env(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export function awsServerEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SFN: endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+    AWS_ENDPOINT_URL_SSM: endpoint,
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+}
+
+type Operation = (body: Record<string, unknown>) => unknown;
+
+export async function startAwsServer(options: AwsServerOptions): Promise<AwsServer> {
+  const events: RecordedEvent[] = [];
+  const calls: AwsCall[] = [];
+  const parameters = new Map(Object.entries(options.parameters ?? {}));
+  const sfn = options.stepFunctions;
+
+  const parameter = (name: unknown) => {
+    const n = String(name);
+    const value = parameters.get(n);
+    if (value === undefined) return undefined;
+    return {
+      Name: n,
+      Type: 'SecureString',
+      Value: value,
+      Version: 1,
+      LastModifiedDate: epoch(new Date(0)),
+      ARN: `arn:aws:ssm:${LOCAL_REGION}:${LOCAL_ACCOUNT}:parameter${n.startsWith('/') ? '' : '/'}${n}`,
+      DataType: 'text',
+    };
+  };
+
+  const operations: Record<string, Operation> = {
+    'AWSStepFunctions.StartExecution': (b) => {
+      const r = sfn.startExecution({
+        stateMachineArn: String(b.stateMachineArn ?? ''),
+        name: b.name === undefined ? undefined : String(b.name),
+        input: b.input === undefined ? undefined : String(b.input),
+      });
+      return { executionArn: r.executionArn, startDate: epoch(r.startDate) };
+    },
+    'AWSStepFunctions.DescribeExecution': (b) => {
+      const d = sfn.describeExecution(String(b.executionArn ?? ''));
+      return { ...d, startDate: epoch(d.startDate), stopDate: d.stopDate ? epoch(d.stopDate) : undefined };
+    },
+    'AWSEvents.PutEvents': (b) => {
+      const entries = Array.isArray(b.Entries) ? (b.Entries as PutEventsEntry[]) : [];
+      if (entries.length === 0 || entries.length > 10) {
+        throw new AwsServiceError('ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10`);
+      }
+      return {
+        FailedEntryCount: 0,
+        Entries: entries.map((e) => {
+          const eventId = randomUUID();
+          let detail: unknown;
+          try { detail = e.Detail === undefined ? undefined : JSON.parse(e.Detail); } catch { detail = undefined; }
+          events.push({
+            eventId,
+            time: e.Time !== undefined ? new Date(e.Time * 1000) : new Date(),
+            source: e.Source ?? '',
+            detailType: e.DetailType ?? '',
+            eventBusName: e.EventBusName ?? 'default',
+            resources: e.Resources ?? [],
+            detail,
+          });
+          return { EventId: eventId };
+        }),
+      };
+    },
+    'AmazonSSM.GetParameter': (b) => {
+      const p = parameter(b.Name);
+      if (!p) throw new AwsServiceError('ParameterNotFound', `Parameter ${String(b.Name)} not found.`);
+      return { Parameter: p };
+    },
+    'AmazonSSM.GetParameters': (b) => {
+      const names = Array.isArray(b.Names) ? b.Names.map(String) : [];
+      const found = names.map(parameter).filter((p) => p !== undefined);
+      return { Parameters: found, InvalidParameters: names.filter((n) => !parameters.has(n)) };
+    },
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const send = (status: number, body: unknown, errorType?: string) => {
+      const text = JSON.stringify(body ?? {});
+      const headers: Record<string, string> = {
+        'content-type': contentType.startsWith('application/x-amz-json') ? contentType : 'application/x-amz-json-1.1',
+        'content-length': String(Buffer.byteLength(text)),
+        'x-amzn-requestid': randomUUID(),
+      };
+      if (errorType) headers['x-amzn-errortype'] = errorType;
+      res.writeHead(status, headers).end(text);
+      calls.push({ target, status, error: errorType, at: new Date() });
+    };
+    const op = operations[target];
+    if (req.method !== 'POST' || !op) {
+      send(400, { __type: 'UnknownOperationException', message: `local AWS endpoint does not implement ${target || `${req.method} ${req.url}`}` }, 'UnknownOperationException');
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+    } catch {
+      send(400, { __type: 'SerializationException', message: 'request body is not JSON' }, 'SerializationException');
+      return;
+    }
+    try {
+      send(200, op(body));
+    } catch (err) {
+      if (err instanceof AwsServiceError) {
+        send(err.status, { __type: err.type, message: err.message }, err.type);
+      } else {
+        const message = err instanceof Error ? err.message : String(err);
+        send(500, { __type: 'InternalFailure', message }, 'InternalFailure');
+      }
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint,
+    events,
+    calls,
+    parameters,
+    env: () => awsServerEnv(endpoint),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** AWS JSON protocols carry timestamps as epoch seconds. */
+function epoch(d: Date): number {
+  return d.getTime() / 1000;
+}
