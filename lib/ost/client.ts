@@ -1,0 +1,442 @@
+// The OST client: the five calls of the upload API over one keep-alive undici Pool, each call signed, retried
+// per retry.ts, and mapped to the error classes of errors.ts. Payloads stream from a ByteSource and are re-opened
+// for every attempt; nothing is buffered but the small JSON bodies and responses.
+import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import { ConfigError } from '../errors';
+import {
+  errorFromResponse,
+  OST_PATHS,
+  OstError,
+  OstErrorDetails,
+  OstCall,
+  OstProtocolError,
+  SourceReadError,
+  TransportError,
+} from './errors';
+import { multipartBody, multipartEnvelope, MultipartEnvelope } from './multipart';
+import { retryPolicy, RetryPolicy, withRetry } from './retry';
+import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
+import type { ByteSource } from './source';
+
+export const DEFAULT_ENDPOINT = 'https://upload-ost-api.xfyun.cn';
+
+/**
+ * What the `digest` header of a streamed multipart call (upload, slice) covers.
+ * - `empty` (default): the digest of the empty string, as the vendor's Python demo sends. The gateway signs the
+ *   digest header, and the payload is read once.
+ * - `body`: the digest of the real body. The payload is read twice from the source: a first pass to hash it,
+ *   a second to send it (the source is re-opened, never buffered).
+ * JSON calls (init, complete, cancel) always digest their real body.
+ */
+export type MultipartDigest = 'empty' | 'body';
+
+export interface OstTimeouts {
+  /** TCP + TLS connect. Default 10 s. */
+  connectMs?: number;
+  /** From the end of the request body (or the last backpressured write) to the response headers. Default 60 s. */
+  headersMs?: number;
+  /** Idle time between response body chunks. Default 60 s. */
+  bodyMs?: number;
+  /**
+   * Happy-eyeballs per-address attempt. Node's default of 250 ms is shorter than one round trip from many AWS
+   * regions to the service in China, which makes every address "time out" in turn; 1 s leaves room for a slow
+   * handshake while still falling back from a dead IPv6 route quickly.
+   */
+  happyEyeballsAttemptMs?: number;
+}
+
+const DEFAULT_TIMEOUTS: Required<OstTimeouts> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000, happyEyeballsAttemptMs: 1_000 };
+
+/** A structured logger; Powertools' Logger fits. Fields never contain the api secret. */
+export interface OstLog {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface OstClientOptions {
+  /** Base URL. https is required except for loopback hosts. */
+  endpoint: string;
+  appId: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Sent as cloud_id on upload and init when set ("0" = public cloud). */
+  cloudId?: string;
+  multipartDigest?: MultipartDigest;
+  retry?: Partial<RetryPolicy>;
+  timeouts?: OstTimeouts;
+  /** Keep-alive connections to the endpoint. Default 8. */
+  connections?: number;
+  log?: OstLog;
+  /** Clock for the date header (tests). */
+  now?: () => Date;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Called before each retry of this call. */
+  onRetry?: (error: unknown, failures: number, delayMs: number) => void;
+}
+
+export interface PayloadCallOptions extends CallOptions {
+  /** Payload bytes read for sending by the current attempt (restarts from 0 on a retry). */
+  onBytes?: (attemptBytes: number) => void;
+}
+
+export interface ByteRange { start: number; end: number }
+
+const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
+
+/** True for 127.0.0.0/8, ::1 and localhost, where plain http is allowed. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  if (LOOPBACK_NAMES.has(h) || h.endsWith('.localhost')) return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/** Parses and checks the endpoint; bad values raise ConfigError naming OST_ENDPOINT. */
+export function parseEndpoint(endpoint: string): URL {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new ConfigError('OST_ENDPOINT', `not a valid URL: ${JSON.stringify(endpoint)}`);
+  }
+  if (url.username || url.password) throw new ConfigError('OST_ENDPOINT', 'must not contain credentials');
+  if (url.search || url.hash) throw new ConfigError('OST_ENDPOINT', 'must not contain a query or fragment');
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:') {
+    if (isLoopbackHost(url.hostname)) return url;
+    throw new ConfigError('OST_ENDPOINT', `must use https (http is allowed only for loopback hosts), got ${url.origin}`);
+  }
+  throw new ConfigError('OST_ENDPOINT', `unsupported protocol ${url.protocol}`);
+}
+
+/** Client options from the environment: OST_ENDPOINT, OST_APP_ID, OST_API_KEY, OST_API_SECRET, OST_CLOUD_ID. */
+export function ostClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OstClientOptions {
+  const endpoint = env.OST_ENDPOINT?.trim() || DEFAULT_ENDPOINT;
+  parseEndpoint(endpoint);
+  const required = (name: string): string => {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') throw new ConfigError(name, 'is required (set it in the environment)');
+    return v.trim();
+  };
+  const options: OstClientOptions = {
+    endpoint,
+    appId: required('OST_APP_ID'),
+    apiKey: required('OST_API_KEY'),
+    apiSecret: required('OST_API_SECRET'),
+  };
+  const cloudId = env.OST_CLOUD_ID?.trim();
+  if (cloudId) options.cloudId = cloudId;
+  return options;
+}
+
+interface OstResponseBody { code?: unknown; message?: unknown; sid?: unknown; data?: unknown }
+
+interface Prepared {
+  contentType: string;
+  contentLength: number;
+  digest: string;
+  body: string | AsyncIterable<Buffer | Uint8Array>;
+}
+
+const TRANSPORT_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
+  'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_INFO',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  if (err && typeof err === 'object') {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    // Happy eyeballs reports an AggregateError whose members carry the codes.
+    const errors = (err as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[errors.length - 1]);
+  }
+  return undefined;
+}
+
+const MAX_RESPONSE_BYTES = 256 * 1024;
+
+export class OstClient {
+  readonly endpoint: string;
+  readonly multipartDigest: MultipartDigest;
+  readonly #url: URL;
+  readonly #basePath: string;
+  readonly #appId: string;
+  readonly #apiKey: string;
+  readonly #apiSecret: string;
+  readonly #cloudId?: string;
+  readonly #retry: Required<RetryPolicy>;
+  readonly #pool: Pool;
+  readonly #log?: OstLog;
+  readonly #now: () => Date;
+
+  constructor(options: OstClientOptions) {
+    this.#url = parseEndpoint(options.endpoint);
+    this.endpoint = this.#url.origin + this.#url.pathname.replace(/\/+$/, '');
+    this.#basePath = this.#url.pathname.replace(/\/+$/, '');
+    for (const [name, value] of [['OST_APP_ID', options.appId], ['OST_API_KEY', options.apiKey], ['OST_API_SECRET', options.apiSecret]] as const) {
+      if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(name, 'is required');
+    }
+    this.#appId = options.appId;
+    this.#apiKey = options.apiKey;
+    this.#apiSecret = options.apiSecret;
+    this.#cloudId = options.cloudId;
+    this.multipartDigest = options.multipartDigest ?? 'empty';
+    if (this.multipartDigest !== 'empty' && this.multipartDigest !== 'body') {
+      throw new ConfigError('multipartDigest', `must be 'empty' or 'body', got ${JSON.stringify(this.multipartDigest)}`);
+    }
+    this.#retry = retryPolicy(options.retry);
+    this.#log = options.log;
+    this.#now = options.now ?? (() => new Date());
+    const t = { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(Object.entries(options.timeouts ?? {}).filter(([, v]) => v !== undefined)) };
+    this.#pool = new Pool(this.#url.origin, {
+      connections: options.connections ?? 8,
+      headersTimeout: t.headersMs,
+      bodyTimeout: t.bodyMs,
+      connect: {
+        timeout: t.connectMs,
+        autoSelectFamily: true,
+        autoSelectFamilyAttemptTimeout: t.happyEyeballsAttemptMs,
+      },
+    });
+  }
+
+  /** Simple upload of the whole source: POST /file/upload. */
+  async upload(source: ByteSource, opts: PayloadCallOptions = {}): Promise<{ url: string; sid: string }> {
+    const fields = this.#cloudId !== undefined ? [['cloud_id', this.#cloudId] as const] : [];
+    const res = await this.#payloadCall('upload', source, { start: 0, end: source.size }, fields, {}, opts);
+    return { url: this.#stringData(res, 'url', 'upload', {}), sid: res.sid };
+  }
+
+  /** Starts a multipart upload: POST /file/mpupload/init. */
+  async init(opts: CallOptions = {}): Promise<{ uploadId: string; sid: string }> {
+    const body: Record<string, string> = {};
+    if (this.#cloudId !== undefined) body.cloud_id = this.#cloudId;
+    const res = await this.#jsonCall('init', body, {}, opts);
+    return { uploadId: this.#stringData(res, 'upload_id', 'init', {}), sid: res.sid };
+  }
+
+  /** Uploads slice `sliceId` (1-based) holding bytes [range.start, range.end) of the source. */
+  async uploadSlice(uploadId: string, sliceId: number, source: ByteSource, range: ByteRange, opts: PayloadCallOptions = {}): Promise<{ sid: string }> {
+    if (!Number.isInteger(sliceId) || sliceId < 1) throw new RangeError(`slice id must be a positive integer, got ${sliceId}`);
+    const fields = [['upload_id', uploadId], ['slice_id', String(sliceId)]] as const;
+    const res = await this.#payloadCall('slice', source, range, fields, { uploadId, sliceId }, opts);
+    return { sid: res.sid };
+  }
+
+  /** Assembles the slices: POST /file/mpupload/complete. */
+  async complete(uploadId: string, opts: CallOptions = {}): Promise<{ url: string; sid: string }> {
+    const res = await this.#jsonCall('complete', { upload_id: uploadId }, { uploadId }, opts);
+    return { url: this.#stringData(res, 'url', 'complete', { uploadId }), sid: res.sid };
+  }
+
+  /** Abandons a multipart upload: POST /file/mpupload/cancel. */
+  async cancel(uploadId: string, opts: CallOptions = {}): Promise<{ sid: string }> {
+    const res = await this.#jsonCall('cancel', { upload_id: uploadId }, { uploadId }, opts);
+    return { sid: res.sid };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  #stringData(res: { data: unknown; sid: string }, key: string, call: OstCall, details: OstErrorDetails): string {
+    const value = res.data && typeof res.data === 'object' ? (res.data as Record<string, unknown>)[key] : undefined;
+    if (typeof value !== 'string' || value === '') {
+      throw new OstProtocolError(`response has no data.${key}`, { ...details, call, sid: res.sid, endpoint: this.endpoint });
+    }
+    return value;
+  }
+
+  #jsonCall(call: OstCall, fields: Record<string, string>, details: OstErrorDetails, opts: CallOptions) {
+    return withRetry(this.#retry, async () => {
+      const requestId = newRequestId();
+      const body = JSON.stringify({ request_id: requestId, app_id: this.#appId, ...fields });
+      const prepared: Prepared = {
+        contentType: 'application/json',
+        contentLength: Buffer.byteLength(body),
+        digest: bodyDigest(body),
+        body,
+      };
+      return this.#send(call, requestId, prepared, details, opts.signal);
+    }, this.#retryHooks(call, details, opts));
+  }
+
+  #payloadCall(
+    call: 'upload' | 'slice',
+    source: ByteSource,
+    range: ByteRange,
+    fields: ReadonlyArray<readonly [string, string]>,
+    details: OstErrorDetails,
+    opts: PayloadCallOptions,
+  ) {
+    if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.end < range.start || range.end > source.size) {
+      throw new RangeError(`invalid byte range [${range.start}, ${range.end}) of a ${source.size}-byte source`);
+    }
+    return withRetry(this.#retry, async () => {
+      const requestId = newRequestId();
+      const envelope = multipartEnvelope(
+        [['request_id', requestId], ['app_id', this.#appId], ...fields],
+        { field: 'data', filename: source.name, size: range.end - range.start },
+      );
+      const digest = this.multipartDigest === 'body'
+        ? await this.#hashBody(envelope, source, range, opts.signal, { ...details, call, requestId })
+        : EMPTY_DIGEST;
+      const payload = await this.#openSource(source, range, opts.signal, { ...details, call, requestId });
+      opts.onBytes?.(0);
+      const prepared: Prepared = {
+        contentType: envelope.contentType,
+        contentLength: envelope.contentLength,
+        digest,
+        body: multipartBody(envelope, payload, opts.onBytes),
+      };
+      try {
+        return await this.#send(call, requestId, prepared, details, opts.signal);
+      } finally {
+        payload.destroy();
+      }
+    }, this.#retryHooks(call, details, opts));
+  }
+
+  async #openSource(source: ByteSource, range: ByteRange, signal: AbortSignal | undefined, details: OstErrorDetails) {
+    try {
+      return await source.open(range.start, range.end, signal);
+    } catch (err) {
+      if (err instanceof OstError || signal?.aborted) throw err;
+      throw new SourceReadError(`opening the source failed: ${describeCause(err)}`, { ...details, endpoint: this.endpoint, cause: err });
+    }
+  }
+
+  /** First pass of the `body` digest policy: hash the exact body that the second pass will send. */
+  async #hashBody(envelope: MultipartEnvelope, source: ByteSource, range: ByteRange, signal: AbortSignal | undefined, details: OstErrorDetails): Promise<string> {
+    const payload = await this.#openSource(source, range, signal, details);
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of multipartBody(envelope, payload)) hash.update(chunk);
+    } catch (err) {
+      if (err instanceof OstError) throw withDetails(err, { ...details, endpoint: this.endpoint });
+      throw err;
+    } finally {
+      payload.destroy();
+    }
+    return digestHeader(hash.digest());
+  }
+
+  #retryHooks(call: OstCall, details: OstErrorDetails, opts: CallOptions) {
+    return {
+      signal: opts.signal,
+      onRetry: (err: unknown, failures: number, delayMs: number) => {
+        this.#log?.warn('ost call failed, retrying', {
+          call, uploadId: details.uploadId, sliceId: details.sliceId, attempt: failures, delayMs,
+          error: err instanceof OstError ? err.describe() : describeCause(err),
+        });
+        opts.onRetry?.(err, failures, delayMs);
+      },
+    };
+  }
+
+  async #send(call: OstCall, requestId: string, prepared: Prepared, extra: OstErrorDetails, signal?: AbortSignal) {
+    const path = this.#basePath + OST_PATHS[call];
+    const host = this.#url.host;
+    const date = httpDate(this.#now());
+    const { authorization } = signRequest({ host, path, date, digest: prepared.digest, apiKey: this.#apiKey, apiSecret: this.#apiSecret });
+    const details: OstErrorDetails = { ...extra, call, requestId, endpoint: this.endpoint };
+    const started = Date.now();
+    let status: number;
+    let parsed: OstResponseBody | undefined;
+    try {
+      const res = await this.#pool.request({
+        path,
+        method: 'POST',
+        headers: {
+          host,
+          date,
+          digest: prepared.digest,
+          authorization,
+          'content-type': prepared.contentType,
+          'content-length': String(prepared.contentLength),
+          accept: 'application/json',
+        },
+        // undici accepts async iterables as bodies (documented), though its typings list only Readable.
+        body: prepared.body as string | Readable,
+        signal,
+      });
+      status = res.statusCode;
+      parsed = parseJson(await readLimited(res.body, MAX_RESPONSE_BYTES));
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason ?? err;
+      if (err instanceof OstError) throw withDetails(err, details);
+      const code = errorCode(err);
+      if (code && TRANSPORT_CODES.has(code)) {
+        throw new TransportError(`${call} to ${this.#url.host} failed: ${describeCause(err)}`, { ...details, cause: err });
+      }
+      throw err;
+    }
+    const sid = typeof parsed?.sid === 'string' ? parsed.sid : undefined;
+    const error = errorFromResponse(status, parsed, details);
+    this.#log?.debug('ost call', {
+      call, requestId, uploadId: extra.uploadId, sliceId: extra.sliceId, status, ostCode: parsed?.code, sid,
+      ms: Date.now() - started,
+    });
+    if (error) throw error;
+    return { sid: sid ?? '', data: parsed?.data };
+  }
+}
+
+/** A unique request id per request (the vendor demo's minute timestamp is not unique). */
+export function newRequestId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+function describeCause(err: unknown): string {
+  if (err instanceof Error) {
+    const code = errorCode(err);
+    return code ? `${code}: ${err.message || err.name}` : `${err.name}: ${err.message}`;
+  }
+  return String(err);
+}
+
+/** Fills in call context on an error raised below the client (e.g. SourceReadError from the body stream). */
+function withDetails(err: OstError, details: OstErrorDetails): OstError {
+  const target = err as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(details)) {
+    if (k !== 'cause' && v !== undefined && target[k] === undefined) {
+      target[k] = v;
+    }
+  }
+  return err;
+}
+
+async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > limit) {
+      body.destroy();
+      break;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): OstResponseBody | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' ? (v as OstResponseBody) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,152 @@
+// Sends a whole ByteSource to OST: a simple upload when the plan says so, else init → slices in parallel →
+// complete. After any failure that follows init the upload is cancelled (best effort) and the original error is
+// rethrown; an expired upload (10005) starts again from init, a bounded number of times.
+import pLimit from 'p-limit';
+import { planUpload, PlanOptions, sliceRange, UploadPlan } from '../plan';
+import type { OstClient, OstLog } from './client';
+import { OstError, OstUploadExpiredError } from './errors';
+import type { ByteSource } from './source';
+
+export interface SendProgress {
+  /** Bytes of slices that succeeded plus bytes read by slices in flight (a retry starts its slice from 0). */
+  bytesDone: number;
+  bytesTotal: number;
+  slicesDone: number;
+  slicesTotal: number;
+}
+
+export interface SendOptions {
+  plan?: PlanOptions;
+  /** Slices in flight at once. Default 4. */
+  concurrency?: number;
+  onProgress?: (progress: SendProgress) => void;
+  signal?: AbortSignal;
+  /** How many times an expired upload (10005) starts again from init. Default 2. */
+  maxRestarts?: number;
+  /** Where a failed cancel is reported. Default: one line on stderr. */
+  log?: OstLog;
+}
+
+export interface SendResult {
+  url: string;
+  /** sid of the call that produced the URL (upload or complete). */
+  sid: string;
+  mode: 'simple' | 'multipart';
+  bytes: number;
+  /** 1 for a simple upload, the slice count for a multipart one. */
+  slices: number;
+  uploadId?: string;
+  /** Times the multipart upload started again from init after 10005. */
+  restarts: number;
+}
+
+/** The calls send() needs; OstClient has them all. */
+export type OstCalls = Pick<OstClient, 'upload' | 'init' | 'uploadSlice' | 'complete' | 'cancel'>;
+
+const stderrLog: OstLog = {
+  debug: () => {},
+  info: () => {},
+  warn: (message, fields) => process.stderr.write(`${message} ${JSON.stringify(fields ?? {})}\n`),
+};
+
+export async function send(client: OstCalls, source: ByteSource, options: SendOptions = {}): Promise<SendResult> {
+  const plan = planUpload(source.size, options.plan);
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  const maxRestarts = options.maxRestarts ?? 2;
+  const log = options.log ?? stderrLog;
+  const { signal, onProgress } = options;
+
+  if (plan.mode === 'simple') {
+    const report = (bytesDone: number, slicesDone: number) =>
+      onProgress?.({ bytesDone, bytesTotal: plan.size, slicesDone, slicesTotal: 1 });
+    report(0, 0);
+    const { url, sid } = await client.upload(source, { signal, onBytes: (b) => report(b, 0) });
+    report(plan.size, 1);
+    return { url, sid, mode: 'simple', bytes: plan.size, slices: 1, restarts: 0 };
+  }
+
+  for (let restarts = 0; ; restarts++) {
+    signal?.throwIfAborted();
+    const { uploadId } = await client.init({ signal });
+    try {
+      await sendSlices(client, source, plan, uploadId, concurrency, signal, onProgress);
+      const { url, sid } = await client.complete(uploadId, { signal });
+      return { url, sid, mode: 'multipart', bytes: plan.size, slices: plan.sliceCount, uploadId, restarts };
+    } catch (err) {
+      await cancelQuietly(client, uploadId, err, log);
+      if (err instanceof OstUploadExpiredError && restarts < maxRestarts && !signal?.aborted) {
+        log.warn('ost upload expired, starting again from init', { uploadId, restart: restarts + 1, error: err.describe() });
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+async function sendSlices(
+  client: OstCalls,
+  source: ByteSource,
+  plan: Extract<UploadPlan, { mode: 'multipart' }>,
+  uploadId: string,
+  concurrency: number,
+  signal: AbortSignal | undefined,
+  onProgress: SendOptions['onProgress'],
+): Promise<void> {
+  // One failed slice stops the others: they are aborted and no new slice starts.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  let failure: { error: unknown } | undefined;
+  let completedBytes = 0;
+  let slicesDone = 0;
+  const inFlight = new Map<number, number>();
+  const report = () => {
+    if (!onProgress) return;
+    let bytesDone = completedBytes;
+    for (const b of inFlight.values()) bytesDone += b;
+    onProgress({ bytesDone, bytesTotal: plan.size, slicesDone, slicesTotal: plan.sliceCount });
+  };
+  report();
+  const limit = pLimit(concurrency);
+  const ids = Array.from({ length: plan.sliceCount }, (_, i) => i + 1);
+  try {
+    await Promise.all(ids.map((sliceId) => limit(async () => {
+      if (failure || stop.signal.aborted) return;
+      const range = sliceRange(plan, sliceId);
+      try {
+        await client.uploadSlice(uploadId, sliceId, source, range, {
+          signal: stop.signal,
+          onBytes: (b) => { inFlight.set(sliceId, b); report(); },
+        });
+        inFlight.delete(sliceId);
+        completedBytes += range.end - range.start;
+        slicesDone++;
+        report();
+      } catch (err) {
+        inFlight.delete(sliceId);
+        if (!failure) {
+          failure = { error: err };
+          stop.abort(err);
+        }
+      }
+    })));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (failure) throw failure.error;
+}
+
+async function cancelQuietly(client: OstCalls, uploadId: string, cause: unknown, log: OstLog): Promise<void> {
+  try {
+    // No caller signal: a cancelled transfer should still release its upload on the service.
+    await client.cancel(uploadId);
+  } catch (err) {
+    log.warn('ost cancel failed (ignored; the original error is reported)', {
+      uploadId,
+      error: err instanceof OstError ? err.describe() : String(err),
+      original: cause instanceof OstError ? cause.describe() : String(cause),
+    });
+  }
+}
