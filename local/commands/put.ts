@@ -1,5 +1,145 @@
-// TODO: implemented by its issue.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('ost-forward put: not implemented yet\n');
-  return 2;
+// `ost-forward put <file>`: forwards one local file to OST (or the emulator) and prints the URL.
+//   --endpoint URL       overrides OST_ENDPOINT (default https://upload-ost-api.xfyun.cn; http only for loopback)
+//   --slice-size BYTES   preferred slice size (default 16 MiB; raised to stay within 10,000 slices)
+//   --threshold BYTES    files smaller than this use the simple upload (default 30 MiB)
+//   --concurrency N      slices in flight (default 4)
+//   --json               print exactly one JSON line: {"url","bytes","mode","slices"}; slices is 1 for a simple
+//                        upload and the slice count for a multipart one
+// Credentials come from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and OST_CLOUD_ID). Exit 0 on success, 1 on a
+// failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 when interrupted.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../lib/errors';
+import { FileSource } from '../../lib/file-source';
+import { OstClient, ostClientOptionsFromEnv, OstLog } from '../../lib/ost/client';
+import { OstError } from '../../lib/ost/errors';
+import { send } from '../../lib/ost/send';
+import { PlanError, PlanOptions } from '../../lib/plan';
+import { createProgressBar, ProgressBar } from '../progress';
+import { runS3Put } from './put-s3';
+
+const USAGE = 'usage: ost-forward put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]';
+
+class UsageError extends Error {}
+
+function parseInteger(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be at least ${min}, got ${value}`);
+  return n;
+}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      endpoint: { type: 'string' },
+      'slice-size': { type: 'string' },
+      threshold: { type: 'string' },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return { help: true as const };
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'put takes exactly one file' : 'missing <file>');
+  const plan: PlanOptions = {};
+  const sliceSize = parseInteger('--slice-size', values['slice-size'], 1);
+  const threshold = parseInteger('--threshold', values.threshold, 0);
+  if (sliceSize !== undefined) plan.sliceSize = sliceSize;
+  if (threshold !== undefined) plan.threshold = threshold;
+  return {
+    help: false as const,
+    target: positionals[0],
+    endpoint: values.endpoint,
+    plan,
+    concurrency: parseInteger('--concurrency', values.concurrency, 1) ?? 4,
+    json: values.json ?? false,
+  };
+}
+
+/** One line for an expected failure; undefined for an unexpected one (which gets a stack trace). */
+export function describeFailure(err: unknown): string | undefined {
+  if (err instanceof OstError) return err.describe();
+  if (err instanceof ConfigError || err instanceof PlanError) return err.message;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return `file not found: ${(err as NodeJS.ErrnoException).path ?? ''}`;
+  if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${(err as NodeJS.ErrnoException).path ?? ''}`;
+  if (code === 'EISDIR') return (err as Error).message;
+  return undefined;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (err) {
+    process.stderr.write(`ost-forward put: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  // --- s3:// sources: the local-stack engineer's command (local/commands/put-s3.ts) --------------------------
+  if (args.target.startsWith('s3://')) return runS3Put(argv);
+  // --------------------------------------------------------------------------------------------------------------
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  let client: OstClient | undefined;
+  let bar: ProgressBar | undefined;
+  try {
+    const env = { ...process.env };
+    if (args.endpoint !== undefined) env.OST_ENDPOINT = args.endpoint;
+    const options = ostClientOptionsFromEnv(env);
+    const source = await FileSource.fromPath(args.target);
+    bar = createProgressBar({ label: source.name });
+    const progressBar = bar;
+    const log: OstLog = {
+      debug: () => {},
+      info: () => {},
+      warn: (message, fields) => progressBar.log(`ost-forward put: ${message} ${fieldsLine(fields)}`),
+    };
+    client = new OstClient({ ...options, log });
+    const result = await send(client, source, {
+      plan: args.plan,
+      concurrency: args.concurrency,
+      signal: abort.signal,
+      log,
+      onProgress: (p) => progressBar.update(p),
+    });
+    bar.stop();
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ url: result.url, bytes: result.bytes, mode: result.mode, slices: result.slices })}\n`);
+    } else {
+      process.stdout.write(`${result.url}\n`);
+    }
+    return 0;
+  } catch (err) {
+    bar?.stop();
+    if (abort.signal.aborted) {
+      process.stderr.write('ost-forward put: interrupted (the upload was cancelled)\n');
+      return 130;
+    }
+    const line = describeFailure(err);
+    if (line === undefined) throw err;
+    process.stderr.write(`ost-forward put: ${line}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await client?.close().catch(() => {});
+  }
+}
+
+function fieldsLine(fields: Record<string, unknown> | undefined): string {
+  if (!fields) return '';
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
 }
