@@ -1,0 +1,485 @@
+// The HTTP side of the emulator: routing, body streaming, the gateway checks, fault injection, the OST calls,
+// the served files and the /__emulator/ controls.
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { Transform, Writable } from 'node:stream';
+import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
+import { OST_PATHS } from '../../lib/ost/errors';
+import { EMPTY_BODY_DIGEST, HMAC_DIGEST_REJECTED, HMAC_REJECTED, checkSignature } from './auth';
+import { FaultQueue, FaultRuleError } from './faults';
+import { MAX_SLICE_BYTES, MESSAGES, invalid, ok, type OstResult, type UploadStore } from './store';
+import type { CallLogEntry, EmulatorCredentials, FaultRule, OstCall } from './types';
+
+const CALL_BY_PATH = new Map<string, OstCall>(Object.entries(OST_PATHS).map(([call, path]) => [path, call as OstCall]));
+const JSON_BODY_LIMIT = 1024 * 1024;
+const NO_ROUTE = { message: 'no Route matched with those values' };
+
+interface Answer { status: number; body: Record<string, unknown> }
+
+export interface ServiceSettings {
+  credentials: EmulatorCredentials;
+  maxSkewSeconds: number;
+  maxSlices: number;
+}
+
+/** JSON that keeps `times: Infinity` readable. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (v === Infinity ? 'Infinity' : v));
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = toJson(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** One line for the CLI's stderr: what happened to a call. No credentials appear in a call log entry. */
+export function formatCall(e: CallLogEntry): string {
+  const parts = [`#${e.seq}`, e.call];
+  if (e.uploadId) parts.push(`upload_id=${e.uploadId}`);
+  if (e.sliceId !== undefined) parts.push(`slice=${e.sliceId}`);
+  if (e.requestId) parts.push(`request_id=${e.requestId}`);
+  if (e.outcome === 'answered') {
+    parts.push(`-> ${e.httpStatus}`);
+    if (e.code !== undefined) parts.push(`code=${e.code}`);
+    if (e.code !== 0 && e.message) parts.push(`message=${JSON.stringify(e.message)}`);
+    if (e.sid) parts.push(`sid=${e.sid}`);
+  } else {
+    parts.push(`-> ${e.outcome}`);
+  }
+  parts.push(`bytes=${e.bytes}`);
+  if (e.dataBytes !== undefined) parts.push(`data=${e.dataBytes}`);
+  if (e.endedAt !== undefined) parts.push(`${e.endedAt - e.startedAt}ms`);
+  if (e.duplicateRequestId) parts.push('duplicate-request-id');
+  if (e.fault) parts.push(`fault=${toJson(e.fault)}`);
+  return parts.join(' ');
+}
+
+/** A file part being written to disk. */
+interface DataPart { tmp: string; filename: string; size: number; stream: WriteStream; done: Promise<void> }
+
+export class OstService {
+  readonly calls: CallLogEntry[] = [];
+  readonly faults = new FaultQueue();
+  private readonly requestIds = new Set<string>();
+  private readonly sleepers = new Set<() => void>();
+  private readonly inflight = new Set<Promise<void>>();
+  private seq = 0;
+  private sidCounter = 0x10000;
+  private closing = false;
+
+  constructor(
+    private readonly store: UploadStore,
+    private readonly settings: ServiceSettings,
+    private readonly onCall: (entry: CallLogEntry) => void,
+  ) {}
+
+  /** The node:http request listener. */
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const p = this.route(req, res).catch((err: unknown) => {
+      sendJson(res, 500, { message: `emulator error: ${err instanceof Error ? err.message : String(err)}` });
+    });
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  };
+
+  /** Ends pending delays at once; the server then closes the sockets and drain() waits for the handlers. */
+  shutdown(): void {
+    this.closing = true;
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  private sid(): string {
+    this.sidCounter += 1;
+    return `ost${this.sidCounter.toString(16).padStart(8, '0')}@dx${Date.now().toString(16)}${randomBytes(4).toString('hex').slice(0, 7)}`;
+  }
+
+  /** Resolves true after ms, or false at once if the emulator closes meanwhile. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = (): void => { clearTimeout(timer); this.sleepers.delete(wake); resolve(false); };
+      const timer = setTimeout(() => { this.sleepers.delete(wake); resolve(true); }, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path.startsWith('/__emulator/')) return this.control(req, res, path);
+    if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return this.serveFile(req, res, path);
+    const call = CALL_BY_PATH.get(path);
+    if (call && req.method === 'POST') return this.ostCall(req, res, call, path);
+    req.resume();
+    sendJson(res, 404, NO_ROUTE);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // OST calls
+
+  private async ostCall(req: IncomingMessage, res: ServerResponse, call: OstCall, path: string): Promise<void> {
+    const entry: CallLogEntry = { seq: ++this.seq, call, path, bytes: 0, outcome: 'pending', startedAt: Date.now() };
+    this.calls.push(entry);
+    const end = (outcome: CallLogEntry['outcome']): void => {
+      if (entry.outcome !== 'pending') return;
+      entry.outcome = outcome;
+      entry.endedAt = Date.now();
+      this.onCall(entry);
+    };
+
+    // Faults act in front of the service. A slice rule naming a slice id waits until slice_id is read.
+    let fault: FaultRule | undefined;
+    let waitingForSliceId = call === 'slice' && this.faults.mustWaitForSliceId(call);
+    let resetDone = false;
+    const contentLength = Number(req.headers['content-length']);
+    const midBody = Number.isFinite(contentLength) && contentLength > 1 ? Math.floor(contentLength / 2) : 1;
+    const reset = (): void => {
+      if (resetDone) return;
+      resetDone = true;
+      req.socket.resetAndDestroy();
+      end('reset'); // logged at once: the client may look at the log as soon as it sees the reset
+    };
+    const maybeReset = (): void => {
+      if (fault?.reset === 'before-body' || (fault?.reset === 'mid-body' && entry.bytes >= midBody)) reset();
+    };
+    const applyFault = (rule: FaultRule | undefined): void => {
+      if (!rule) return;
+      fault = rule;
+      entry.fault = { ...rule };
+      maybeReset();
+    };
+    const decideSliceFault = (sliceId: number | undefined): void => {
+      if (!waitingForSliceId) return;
+      waitingForSliceId = false;
+      applyFault(this.faults.take('slice', sliceId));
+    };
+    if (!waitingForSliceId) applyFault(this.faults.take(call));
+    if (resetDone) return end('reset');
+
+    const authError = checkSignature('POST', path, req.headers, {
+      apiKey: this.settings.credentials.apiKey,
+      apiSecret: this.settings.credentials.apiSecret,
+      maxSkewSeconds: this.settings.maxSkewSeconds,
+    });
+
+    const bodyHash = createHash('sha256');
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        bodyHash.update(chunk);
+        entry.bytes += chunk.length;
+        maybeReset();
+        cb(null, chunk);
+      },
+    });
+
+    const multipart = call === 'upload' || call === 'slice';
+    let json: Buffer | undefined;
+    let jsonTooLarge = false;
+    const fields: Record<string, string> = {};
+    let data: DataPart | undefined;
+    let dataAsField = false;
+    let parseError: string | undefined;
+
+    let sink: Writable;
+    if (multipart) {
+      let bb: BusboyInstance | undefined;
+      try {
+        bb = Busboy({
+          headers: req.headers as BusboyHeaders,
+          isPartAFile: (_name, _type, filename) => filename !== undefined,
+          limits: { fieldSize: 64 * 1024, fields: 100, parts: 200 },
+        });
+      } catch {
+        parseError = 'content-type must be multipart/form-data with a boundary';
+      }
+      if (bb) {
+        bb.on('field', (name: string, value: string) => {
+          if (name === 'data') { dataAsField = true; return; }
+          if (name in fields) return;
+          fields[name] = value;
+          if (name === 'request_id') entry.requestId = value;
+          if (name === 'upload_id') entry.uploadId = value;
+          if (name === 'slice_id') {
+            const id = /^\d+$/.test(value) ? Number(value) : undefined;
+            if (id !== undefined) entry.sliceId = id;
+            decideSliceFault(id);
+          }
+        });
+        bb.on('file', (name: string, stream: NodeJS.ReadableStream, filename: string) => {
+          if (name !== 'data' || data || resetDone) { stream.resume(); return; }
+          const tmp = this.store.tmpPath();
+          const out = createWriteStream(tmp, { highWaterMark: 1024 * 1024 });
+          const part: DataPart = { tmp, filename, size: 0, stream: out, done: Promise.resolve() };
+          part.done = new Promise<void>((resolve, reject) => {
+            out.on('finish', () => { part.size = out.bytesWritten; resolve(); });
+            out.on('error', reject);
+            stream.on('error', reject);
+            stream.pipe(out);
+          });
+          part.done.catch(() => undefined);
+          data = part;
+        });
+        sink = bb;
+      } else {
+        sink = new Writable({ write(_c, _e, cb) { cb(); } });
+      }
+    } else {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      sink = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          if (size <= JSON_BODY_LIMIT) chunks.push(chunk);
+          else jsonTooLarge = true;
+          cb();
+        },
+        final(cb) { json = Buffer.concat(chunks); cb(); },
+      });
+    }
+
+    const dropData = async (): Promise<void> => {
+      if (!data) return;
+      const d = data;
+      data = undefined;
+      d.stream.destroy();
+      await unlink(d.tmp).catch(() => undefined);
+    };
+
+    const read = await consume(req, meter, sink);
+    if (read !== 'ok') {
+      await dropData();
+      if (read === 'aborted' || resetDone) return end(resetDone ? 'reset' : 'aborted');
+      parseError = `malformed multipart body: ${read.message}`;
+    }
+    if (data) {
+      try {
+        await data.done;
+        entry.dataBytes = data.size;
+      } catch (err) {
+        await dropData();
+        if (resetDone || this.closing) return end(resetDone ? 'reset' : 'aborted');
+        parseError = `could not store data: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    decideSliceFault(entry.sliceId);
+    if (resetDone) { await dropData(); return end('reset'); }
+    // Parsed before the fault and signature checks so that the log names the request and upload of every call.
+    const parsedJson = multipart ? undefined : parseJson(json, jsonTooLarge);
+    if (parsedJson && typeof parsedJson !== 'string') {
+      if (typeof parsedJson.request_id === 'string' && parsedJson.request_id !== '') entry.requestId = parsedJson.request_id;
+      if (typeof parsedJson.upload_id === 'string' && parsedJson.upload_id !== '') entry.uploadId = parsedJson.upload_id;
+    }
+    if (fault?.hang) {
+      await dropData();
+      return end('hang');
+    }
+
+    let answer: Answer;
+    if (fault && (fault.code !== undefined || fault.status !== undefined)) {
+      await dropData();
+      answer = this.faultAnswer(fault);
+    } else if (authError) {
+      await dropData();
+      answer = { status: 401, body: { message: authError } };
+    } else if (!digestAgrees(String(req.headers.digest), bodyHash.digest(), multipart)) {
+      await dropData();
+      answer = { status: 401, body: { message: HMAC_DIGEST_REJECTED } };
+    } else {
+      let result: OstResult;
+      if (parseError) {
+        await dropData();
+        result = invalid(parseError);
+      } else if (multipart) {
+        const part = data;
+        data = undefined; // the store owns the file now (or it is removed below)
+        result = await this.multipartCall(call, fields, part, dataAsField, entry);
+        if (part && result.code !== 0) await unlink(part.tmp).catch(() => undefined);
+      } else {
+        result = typeof parsedJson === 'string' ? invalid(parsedJson) : await this.jsonCall(call, parsedJson!, entry);
+      }
+      answer = { status: 200, body: { code: result.code, message: result.message, sid: this.sid(), ...(result.data ? { data: result.data } : {}) } };
+    }
+
+    if (fault?.delayMs !== undefined && fault.delayMs > 0) {
+      if (!(await this.sleep(fault.delayMs))) return end('aborted');
+    }
+    if (res.destroyed || req.socket.destroyed) return end('aborted');
+    entry.httpStatus = answer.status;
+    if (typeof answer.body.code === 'number') entry.code = answer.body.code;
+    if (typeof answer.body.message === 'string') entry.message = answer.body.message;
+    if (typeof answer.body.sid === 'string') entry.sid = answer.body.sid;
+    sendJson(res, answer.status, answer.body);
+    end('answered');
+  }
+
+  private faultAnswer(rule: FaultRule): Answer {
+    const status = rule.status ?? 200;
+    if (rule.code !== undefined) {
+      return { status, body: { code: rule.code, message: MESSAGES[rule.code] ?? 'injected fault', sid: this.sid() } };
+    }
+    if (status >= 500) return { status, body: { code: status, message: STATUS_CODES[status] ?? 'Server Error', sid: this.sid() } };
+    if (status === 401) return { status, body: { message: HMAC_REJECTED } };
+    return { status, body: { message: STATUS_CODES[status] ?? 'error' } };
+  }
+
+  /** app_id, request_id and cloud_id, common to every call. */
+  private commonFields(body: Record<string, unknown>, entry: CallLogEntry): OstResult | undefined {
+    const { app_id: appId, request_id: requestId, cloud_id: cloudId } = body;
+    if (typeof requestId === 'string' && requestId !== '') {
+      entry.requestId = requestId;
+      if (this.requestIds.has(requestId)) entry.duplicateRequestId = true;
+      this.requestIds.add(requestId);
+    }
+    if (typeof appId !== 'string' || appId === '') return invalid('app_id is required');
+    if (appId !== this.settings.credentials.appId) return invalid('app_id does not match the credentials');
+    if (typeof requestId !== 'string' || requestId === '') return invalid('request_id is required');
+    if (cloudId !== undefined && typeof cloudId !== 'string' && typeof cloudId !== 'number') return invalid('cloud_id must be a string');
+    return undefined;
+  }
+
+  private async jsonCall(call: OstCall, b: Record<string, unknown>, entry: CallLogEntry): Promise<OstResult> {
+    const bad = this.commonFields(b, entry);
+    if (bad) return bad;
+    if (call === 'init') {
+      entry.uploadId = this.store.createUpload();
+      return ok({ upload_id: entry.uploadId });
+    }
+    if (typeof b.upload_id !== 'string' || b.upload_id === '') return invalid('upload_id is required');
+    if (call === 'complete') return this.store.complete(b.upload_id);
+    return this.store.cancel(b.upload_id);
+  }
+
+  private async multipartCall(
+    call: OstCall, fields: Record<string, string>, data: DataPart | undefined, dataAsField: boolean, entry: CallLogEntry,
+  ): Promise<OstResult> {
+    const bad = this.commonFields(fields, entry);
+    if (bad) return bad;
+    let sliceId = 0;
+    if (call === 'slice') {
+      if (!fields.upload_id) return invalid('upload_id is required');
+      const raw = fields.slice_id;
+      if (raw === undefined || raw === '') return invalid('slice_id is required');
+      if (!/^\d+$/.test(raw)) return invalid(`slice_id must be an integer, got ${JSON.stringify(raw)}`);
+      sliceId = Number(raw);
+      if (sliceId < 1 || sliceId > this.settings.maxSlices) return invalid(`slice_id must be between 1 and ${this.settings.maxSlices}, got ${sliceId}`);
+    }
+    if (!data) return invalid(dataAsField ? 'data must be a file part (with a filename)' : 'data is required');
+    if (call === 'upload') return this.store.storeFile(data.tmp, data.filename, data.size);
+    if (data.size === 0) return invalid('data is empty');
+    if (data.size > MAX_SLICE_BYTES) return invalid(`a slice may hold at most ${MAX_SLICE_BYTES} bytes`);
+    return this.store.storeSlice(fields.upload_id!, sliceId, data.tmp, data.size, data.filename);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Served files and controls
+
+  private serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+    req.resume();
+    const [, , id, encodedName, ...rest] = path.split('/');
+    let name: string | undefined;
+    try { name = decodeURIComponent(encodedName ?? ''); } catch { name = undefined; }
+    const file = id && rest.length === 0 ? this.store.file(id) : undefined;
+    if (!file || file.name !== name) return sendJson(res, 404, { message: 'file not found' });
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.size });
+    if (req.method === 'HEAD') { res.end(); return; }
+    const input = createReadStream(file.path);
+    input.on('error', () => res.destroy());
+    input.pipe(res);
+  }
+
+  /** Loopback-only controls for out-of-process users; they need no signature. */
+  private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (!isLoopback(req.socket.remoteAddress)) { req.resume(); return sendJson(res, 403, { message: 'emulator controls are loopback only' }); }
+    const route = `${req.method} ${path.replace(/\/+$/, '')}`;
+    switch (route) {
+      case 'GET /__emulator/calls': req.resume(); return sendJson(res, 200, this.calls);
+      case 'GET /__emulator/uploads': req.resume(); return sendJson(res, 200, this.store.list());
+      case 'GET /__emulator/orphans':
+        req.resume();
+        return sendJson(res, 200, this.store.list().filter((u) => u.state === 'open' || u.state === 'expired'));
+      case 'GET /__emulator/faults': req.resume(); return sendJson(res, 200, this.faults.list());
+      case 'DELETE /__emulator/faults': req.resume(); this.faults.clear(); return sendJson(res, 200, this.faults.list());
+      case 'POST /__emulator/faults': {
+        const raw = await readSmall(req, 64 * 1024);
+        if (raw === undefined) return sendJson(res, 413, { message: 'body too large' });
+        try {
+          const parsed: unknown = JSON.parse(raw.toString('utf8'));
+          const rules = Array.isArray(parsed) ? parsed : [parsed];
+          for (const r of rules) this.faults.add(r); // validated one by one; earlier ones stay if a later one is bad
+          return sendJson(res, 200, this.faults.list());
+        } catch (err) {
+          const message = err instanceof FaultRuleError || err instanceof SyntaxError ? err.message : String(err);
+          return sendJson(res, 400, { message });
+        }
+      }
+      default:
+        req.resume();
+        return sendJson(res, 404, { message: 'unknown emulator control' });
+    }
+  }
+}
+
+/** The JSON body as an object, or why it is not one. */
+function parseJson(raw: Buffer | undefined, tooLarge: boolean): Record<string, unknown> | string {
+  if (tooLarge) return 'body too large';
+  let body: unknown;
+  try {
+    body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+  } catch {
+    return 'body must be JSON';
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'body must be a JSON object';
+  return body as Record<string, unknown>;
+}
+
+/** The multipart digest may be the real body's or the empty string's (see docs); JSON digests must be real. */
+function digestAgrees(header: string, body: Buffer, multipart: boolean): boolean {
+  const real = `SHA-256=${body.toString('base64')}`;
+  return header === real || (multipart && header === EMPTY_BODY_DIGEST);
+}
+
+/**
+ * Streams the request through `meter` into `sink`. Resolves 'ok' when the sink finished, 'aborted' when the
+ * connection ended first, or the sink's error once the rest of the body was drained (so an answer can be sent).
+ */
+function consume(req: IncomingMessage, meter: Transform, sink: Writable): Promise<'ok' | 'aborted' | Error> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (v: 'ok' | 'aborted' | Error): void => { if (!settled) { settled = true; resolve(v); } };
+    req.on('close', () => { if (!req.complete) done('aborted'); });
+    req.on('error', () => done('aborted'));
+    sink.on('finish', () => done('ok'));
+    const failed = (err: Error): void => {
+      req.unpipe(meter);
+      meter.unpipe(sink);
+      if (req.complete) return done(err);
+      req.on('end', () => done(err));
+      req.resume();
+    };
+    sink.on('error', failed);
+    meter.on('error', failed);
+    req.pipe(meter).pipe(sink);
+  });
+}
+
+async function readSmall(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  return size <= limit ? Buffer.concat(chunks) : undefined;
+}

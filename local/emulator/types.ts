@@ -1,0 +1,137 @@
+// Public types of the OST emulator. The emulator is the ground every other test stands on, so these shapes are
+// what tests assert on: keep them plain (JSON-serialisable, except `times: Infinity`).
+import type { OstCall } from '../../lib/ost/errors';
+
+export type { OstCall };
+
+export interface EmulatorCredentials {
+  appId: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+export interface EmulatorOptions {
+  /** TCP port; 0 (the default) picks an ephemeral one. */
+  port?: number;
+  /** Interface to bind; 127.0.0.1 by default. */
+  host?: string;
+  /** Where slices and served files live. Default: a fresh temporary directory, removed by close(). */
+  dir?: string;
+  /** Credentials the emulator accepts. Each defaults to a random value per instance. */
+  appId?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  /** An upload with no activity for this long expires (later calls with it get 10005). Default 1 h. */
+  uploadTtlMs?: number;
+  /** Largest accepted difference between the `date` header and the emulator's clock. Default 300 s. */
+  maxSkewSeconds?: number;
+  /** Smallest size of a slice that is not the last one. Default 5 MiB, the service's limit; lower it only
+   *  for a benchmark's tiny-slice mode (the emulator then says so through `log` and in `banner`). */
+  minSliceSize?: number;
+  /** Most slices per upload (slice_id range 1..maxSlices). Default 10,000. */
+  maxSlices?: number;
+  /** Called with notices (tiny-slice mode) and with one line per finished OST call (no secrets). */
+  log?: (line: string) => void;
+  /** Called with every OST call once it has ended (answered, reset, hung or aborted). */
+  onCall?: (entry: CallLogEntry) => void;
+}
+
+/**
+ * A fault to inject. Rules are kept in order; each OST call takes the first live rule that matches its call (and
+ * slice id, for `call: 'slice'` rules naming one), and a rule is used `times` times (default 1).
+ * A rule matched by a call decides that call's fate before anything else (it acts like a failing network or
+ * gateway in front of the service): signature and field checks are skipped for it.
+ */
+export interface FaultRule {
+  call: OstCall;
+  /** Only for `call: 'slice'`: match this slice id only. */
+  sliceId?: number;
+  /** How many matching calls this rule applies to; default 1; Infinity allowed. */
+  times?: number;
+  /** Answer with this OST code (HTTP 200 unless `status` is given). The call does not take effect. */
+  code?: number;
+  /** Answer with this HTTP status (an OST-style body for 5xx unless `code` is given). No effect. */
+  status?: number;
+  /** Destroy the connection (TCP reset) before reading the body, or after about half of it. No effect. */
+  reset?: 'before-body' | 'mid-body';
+  /** Wait this long before answering. Without code/status the call DOES take effect first: a client that
+   *  times out meanwhile sees what a lost response looks like. */
+  delayMs?: number;
+  /** Read the body and never answer (until close). The call does not take effect. */
+  hang?: boolean;
+}
+
+export type CallOutcome = 'pending' | 'answered' | 'reset' | 'hang' | 'aborted';
+
+export interface CallLogEntry {
+  /** 1, 2, 3… in order of arrival. */
+  seq: number;
+  call: OstCall;
+  path: string;
+  requestId?: string;
+  uploadId?: string;
+  sliceId?: number;
+  /** HTTP status answered; undefined when no answer was sent (reset, hang, client gone). */
+  httpStatus?: number;
+  /** OST `code` answered, when the answer had one. */
+  code?: number;
+  /** The answer's `message`. */
+  message?: string;
+  sid?: string;
+  /** Request body bytes received (the whole envelope). */
+  bytes: number;
+  /** Size of the `data` part of a multipart call, when one was read in full. */
+  dataBytes?: number;
+  /** True when an earlier call already used the same request_id. */
+  duplicateRequestId?: boolean;
+  /** The fault rule applied to this call, if any. */
+  fault?: FaultRule;
+  outcome: CallOutcome;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  endedAt?: number;
+}
+
+export type UploadState = 'open' | 'completed' | 'cancelled' | 'expired';
+
+export interface UploadInfo {
+  uploadId: string;
+  state: UploadState;
+  /** Slice ids currently stored, ascending (empty once completed, cancelled or expired). */
+  sliceIds: number[];
+  /** Accepted slice calls, re-uploads of the same slice id included. */
+  sliceUploads: number;
+  /** Bytes of the slices currently stored (or assembled, once completed). */
+  bytes: number;
+  /** Successful completes (0 or 1). */
+  completes: number;
+  /** Complete calls naming this upload that passed the signature check, whatever their answer. */
+  completeCalls: number;
+  /** Served URL once completed. */
+  url?: string;
+  createdAt: number;
+  lastActivityAt: number;
+}
+
+export interface OstEmulator {
+  /** http://127.0.0.1:PORT (no trailing slash). */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly credentials: Readonly<EmulatorCredentials>;
+  /** Directory holding slices and served files. */
+  readonly dir: string;
+  /** Human-readable startup text: endpoint, limits, tiny-slice notice. No secrets. */
+  readonly banner: string;
+  readonly settings: Readonly<{ uploadTtlMs: number; maxSkewSeconds: number; minSliceSize: number; maxSlices: number }>;
+  /** Every OST call, in order of arrival; entries are updated in place until they end. */
+  readonly calls: CallLogEntry[];
+  inject(rule: FaultRule): void;
+  clearFaults(): void;
+  /** Rules still live (with their remaining `times`). */
+  faults(): FaultRule[];
+  uploads(): UploadInfo[];
+  /** Uploads that were inited but neither completed nor cancelled (open or expired). */
+  orphans(): UploadInfo[];
+  /** Stops the server, ends hanging requests and open sockets, removes the directory if the emulator made it. */
+  close(): Promise<void>;
+}
