@@ -1,6 +1,7 @@
 // Sends a whole ByteSource to OST: a simple upload when the plan says so, else init → slices in parallel →
 // complete. After any failure that follows init the upload is cancelled (best effort) and the original error is
 // rethrown; an expired upload (10005) starts again from init, a bounded number of times.
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { planUpload, PlanOptions, sliceRange, UploadPlan } from '../plan';
 import type { OstClient, OstLog } from './client';
@@ -95,6 +96,8 @@ async function sendSlices(
 ): Promise<void> {
   // One failed slice stops the others: they are aborted and no new slice starts.
   const stop = new AbortController();
+  // Every slice in flight listens on it (its request, its source stream, its retry sleep).
+  setMaxListeners(Math.max(10, concurrency * 4), stop.signal);
   const onAbort = () => stop.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
