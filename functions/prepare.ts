@@ -1,0 +1,43 @@
+// Prepare: HeadObject (pinned to the event's version), plan, and for multipart init + batch descriptors.
+// Input {input: ExecutionInput, execution: $$.Execution}; output PreparedState (lib/records.ts).
+import type { Context } from 'aws-lambda';
+import { batchSizing, sliceBatches } from '../lib/batches';
+import { planUpload } from '../lib/plan';
+import type { PrepareInput, PreparedState } from '../lib/records';
+import { logger, ostClient, s3, step } from '../lib/runtime';
+import { headSource } from '../lib/s3-source';
+import { settings } from '../lib/settings';
+
+export const handler = step('prepare', async (event: PrepareInput, _context?: Context): Promise<PreparedState> => {
+  const s = settings();
+  const input = event.input;
+  const attempt = input.attempt ?? 0;
+  const object = await headSource(s3(), input);
+  // PlanError (e.g. larger than 10,000 x 5 GiB) is thrown here, before any init.
+  const plan = planUpload(object.size, { sliceSize: s.sliceSize, threshold: s.simpleThreshold, minSliceSize: s.minSliceSize });
+  const base = {
+    object,
+    plan,
+    attempt,
+    maxRestarts: s.maxRestarts,
+    mapMaxConcurrency: s.mapMaxConcurrency,
+    executionName: event.execution?.Name ?? 'unknown',
+    startedAt: event.execution?.StartTime ?? new Date().toISOString(),
+  };
+  if (plan.mode === 'simple') {
+    logger.info('planned simple upload', { size: object.size, versionId: object.versionId, attempt });
+    return { ...base, batches: [], slicesPerBatch: 0 };
+  }
+  const sizing = batchSizing(plan.sliceSize, s.conservativeMBps, s.uploadSlicesTimeoutSeconds);
+  if (!sizing.fitsBudget) {
+    logger.warn('one slice exceeds the batch time budget', { sliceSize: plan.sliceSize, budgetBytes: sizing.budgetBytes });
+  }
+  const batches = sliceBatches(plan.sliceCount, sizing.slicesPerBatch);
+  const ost = await ostClient();
+  const { uploadId, sid } = await ost.init();
+  logger.info('multipart upload initialised', {
+    size: object.size, sliceSize: plan.sliceSize, sliceCount: plan.sliceCount, batches: batches.length,
+    slicesPerBatch: sizing.slicesPerBatch, uploadId, sid, attempt,
+  });
+  return { ...base, uploadId, initSid: sid, batches, slicesPerBatch: sizing.slicesPerBatch };
+});

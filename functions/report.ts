@@ -1,0 +1,38 @@
+// Report: the outcome of an execution, as a JSON record in S3 (RESULTS_BUCKET/RESULTS_PREFIX) and an
+// EventBridge event (`OST File Forwarded` / `OST File Forward Failed`, source ost-forwarder). Input
+// {outcome, state: $, execution: $$.Execution}. Output: the record plus its location and, on failure,
+// `errorName`/`summary` which the Fail state reports as the execution's error.
+import type { Context } from 'aws-lambda';
+import { buildRecord, putRecordEvent, recordLocation, writeRecord, type ReportInput, type ResultRecord } from '../lib/records';
+import { eventBridge, logger, metrics, MetricUnit, s3, step } from '../lib/runtime';
+import { settings } from '../lib/settings';
+
+export type ReportOutput = ResultRecord & { record: string; errorName?: string; summary?: string };
+
+export const handler = step('report', async (input: ReportInput, _context?: Context): Promise<ReportOutput> => {
+  const s = settings();
+  const record = buildRecord(input);
+  const location = recordLocation(s, record);
+  await writeRecord(s3(), location, record);
+  await putRecordEvent(eventBridge(), s.eventBusName, record, location);
+  const where = `s3://${location.bucket}/${location.key}`;
+  if (record.status === 'forwarded') {
+    metrics.addMetric('FilesForwarded', MetricUnit.Count, 1);
+    if (record.bytes !== null) metrics.addMetric('BytesForwarded', MetricUnit.Bytes, record.bytes);
+    if (record.slices > 0) metrics.addMetric('SlicesForwarded', MetricUnit.Count, record.slices);
+    logger.info('file forwarded', { url: record.url, sid: record.sid, bytes: record.bytes, slices: record.slices, durationMs: record.duration_ms, record: where });
+    return { ...record, record: where };
+  }
+  metrics.addMetric('FilesFailed', MetricUnit.Count, 1);
+  const e = record.error!;
+  const summary = [
+    `${record.bucket}/${record.key}: ${e.error}`,
+    e.ostCode !== undefined ? `code=${e.ostCode}` : '',
+    `message=${JSON.stringify(e.message)}`,
+    e.sid ? `sid=${e.sid}` : '',
+    `cancelled=${record.cancelled}`,
+    `record=${where}`,
+  ].filter(Boolean).join(' ');
+  logger.error('file forward failed', { error: e, cancelled: record.cancelled, record: where });
+  return { ...record, record: where, errorName: e.error, summary };
+});

@@ -1,0 +1,324 @@
+// The workflow's state shapes, the outcome records (JSON in S3 + EventBridge events), and the error format that
+// crosses the state machine: a handler error reaches a Catch as {Error: errorType, Cause: Lambda error JSON}, and
+// the only structured part AWS keeps is errorType (the class name) and errorMessage. So handlers throw errors
+// whose message is OstError.describe() (`Name code=.. http=.. message="..." sid=.. call=.. slice=..`), and
+// parseStepError() reads it back. Nothing here ever holds a credential.
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { OstError } from './ost/errors';
+import type { UploadPlan } from './plan';
+import type { Settings } from './settings';
+
+// --- state shapes --------------------------------------------------------------------------------------------
+
+/** Execution input, as the trigger starts it (and as the Restart state rebuilds it). */
+export interface ExecutionInput {
+  bucket: string;
+  key: string;
+  versionId?: string | null;
+  etag?: string | null;
+  size?: number;
+  sequencer?: string;
+  /** Restarts so far (absent on the first run). */
+  attempt?: number;
+}
+
+/** The object as HeadObject saw it; every field present (null when S3 has none) so JSONPath never misses. */
+export interface SourceObject {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  etag: string | null;
+  size: number;
+}
+
+/** [firstSliceId, count]: one Upload slices invocation. */
+export type BatchDescriptor = [number, number];
+
+/** The `$$.Execution` context object (the local runner provides Id and Name as AWS does). */
+export interface ExecutionContext {
+  Id?: string;
+  Name?: string;
+  StartTime?: string;
+  Input?: unknown;
+}
+
+/** Prepare's input: the state (execution input or Restart's output) and the context object. */
+export interface PrepareInput {
+  input: ExecutionInput;
+  execution?: ExecutionContext;
+}
+
+/** Prepare's output = the workflow state for the rest of the run. */
+export interface PreparedState {
+  object: SourceObject;
+  plan: UploadPlan;
+  /** Multipart only. */
+  uploadId?: string;
+  initSid?: string;
+  batches: BatchDescriptor[];
+  slicesPerBatch: number;
+  attempt: number;
+  maxRestarts: number;
+  mapMaxConcurrency: number;
+  executionName: string;
+  startedAt: string;
+}
+
+/** One Map item (ItemSelector). */
+export interface BatchInput {
+  object: SourceObject;
+  plan: Extract<UploadPlan, { mode: 'multipart' }>;
+  uploadId: string;
+  batch: BatchDescriptor;
+  executionName?: string;
+}
+
+export interface UploadResult { url: string; sid: string }
+
+/** What a Catch with ResultPath puts in the state. */
+export interface StepErrorOutput { Error: string; Cause?: string }
+
+export interface CancelInput {
+  uploadId?: string;
+  object?: SourceObject;
+  error?: StepErrorOutput;
+  execution?: ExecutionContext;
+}
+
+export interface CancelResult {
+  /** True when OST acknowledged the cancel. */
+  cancelled: boolean;
+  sid?: string;
+  /** Why the cancel did not happen or failed (best effort: never thrown). */
+  reason?: string;
+  /** The original error, resolved to the failing child's error when a Distributed Map run failed. */
+  error: StepErrorOutput;
+}
+
+export type WorkflowState = Partial<PreparedState> & Partial<ExecutionInput> & {
+  upload?: UploadResult;
+  error?: StepErrorOutput;
+  cancel?: CancelResult;
+  cancelFailure?: StepErrorOutput;
+};
+
+export interface ReportInput {
+  outcome: 'forwarded' | 'failed';
+  state: WorkflowState;
+  execution?: ExecutionContext;
+}
+
+// --- errors across the state machine -------------------------------------------------------------------------
+
+export interface FailureInfo {
+  /** The error name (Lambda errorType / Catch Error), e.g. OstServerError, States.Timeout. */
+  error: string;
+  message: string;
+  ostCode?: number;
+  httpStatus?: number;
+  sid?: string;
+  call?: string;
+  sliceId?: number;
+  requestId?: string;
+}
+
+/** The message a handler throws: describe() for OST errors (parseable), the plain message otherwise. */
+export function stepErrorMessage(err: unknown): string {
+  if (err instanceof OstError) return err.describe().slice(err.name.length).trimStart();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Reads `key=value` pairs where a value is a JSON string or runs to the next space. */
+function describePairs(text: string): Record<string, string> | undefined {
+  const pairs: Record<string, string> = {};
+  let i = 0;
+  let found = false;
+  while (i < text.length) {
+    while (text[i] === ' ') i++;
+    const m = /^([a-z_]+)=/.exec(text.slice(i));
+    if (!m) return found ? pairs : undefined;
+    i += m[0].length;
+    let value: string;
+    if (text[i] === '"') {
+      const q = /^"(?:[^"\\]|\\.)*"/.exec(text.slice(i));
+      if (!q) return undefined;
+      try { value = JSON.parse(q[0]) as string; } catch { return undefined; }
+      i += q[0].length;
+    } else {
+      const end = text.indexOf(' ', i);
+      value = text.slice(i, end === -1 ? text.length : end);
+      i = end === -1 ? text.length : end;
+    }
+    pairs[m[1]!] = value;
+    found = true;
+  }
+  return found ? pairs : undefined;
+}
+
+/**
+ * Parses a Catch output. Cause is the Lambda error JSON `{"errorType","errorMessage","trace"}` on AWS (and in
+ * the local runner); a plain string is accepted too. An errorMessage in describe() form yields code/sid/etc.
+ */
+export function parseStepError(raw: StepErrorOutput | undefined): FailureInfo {
+  if (!raw || typeof raw !== 'object') return { error: 'Unknown', message: 'no error information' };
+  const name = typeof raw.Error === 'string' && raw.Error ? raw.Error : 'Unknown';
+  let message = typeof raw.Cause === 'string' ? raw.Cause : '';
+  try {
+    const cause = JSON.parse(message) as { errorMessage?: unknown; errorType?: unknown };
+    if (cause && typeof cause === 'object' && typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch { /* not JSON: States.* causes are plain text */ }
+  // Tolerate a message that still starts with the name (describe() unsliced).
+  const body = message.startsWith(name + ' ') ? message.slice(name.length + 1) : message;
+  const pairs = body.includes('message="') ? describePairs(body) : undefined;
+  if (!pairs || pairs.message === undefined) return { error: name, message };
+  const info: FailureInfo = { error: name, message: pairs.message };
+  const int = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  if (int(pairs.code) !== undefined) info.ostCode = int(pairs.code);
+  if (int(pairs.http) !== undefined) info.httpStatus = int(pairs.http);
+  if (pairs.sid && pairs.sid !== '-') info.sid = pairs.sid;
+  if (pairs.call) info.call = pairs.call;
+  if (int(pairs.slice) !== undefined) info.sliceId = int(pairs.slice);
+  if (pairs.request_id) info.requestId = pairs.request_id;
+  return info;
+}
+
+/**
+ * On AWS a Distributed Map whose child failed reports States.ExceedToleratedFailureThreshold; the child's own
+ * error (the Lambda errorType and the error JSON) is on the failed child execution. Returns it, or undefined.
+ */
+export async function resolveMapRunError(client: Pick<SFNClient, 'send'>, executionArn: string): Promise<StepErrorOutput | undefined> {
+  const runs = await client.send(new ListMapRunsCommand({ executionArn, maxResults: 10 }));
+  const newest = [...(runs.mapRuns ?? [])].sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0))[0];
+  if (!newest?.mapRunArn) return undefined;
+  for (const statusFilter of ['FAILED', 'TIMED_OUT'] as const) {
+    const list = await client.send(new ListExecutionsCommand({ mapRunArn: newest.mapRunArn, statusFilter, maxResults: 1 }));
+    const child = list.executions?.[0]?.executionArn;
+    if (!child) continue;
+    const d = await client.send(new DescribeExecutionCommand({ executionArn: child }));
+    if (d.error) return { Error: d.error, Cause: d.cause ?? '' };
+    if (statusFilter === 'TIMED_OUT') return { Error: 'States.Timeout', Cause: `batch execution ${child} timed out` };
+  }
+  return undefined;
+}
+
+// --- records ---------------------------------------------------------------------------------------------------
+
+export interface ResultRecord {
+  status: 'forwarded' | 'failed';
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  etag: string | null;
+  bytes: number | null;
+  mode: 'simple' | 'multipart' | null;
+  slices: number;
+  url: string | null;
+  sid: string | null;
+  upload_id: string | null;
+  duration_ms: number | null;
+  executionName: string;
+  attempt: number;
+  finishedAt: string;
+  /** Failure only. */
+  error?: FailureInfo;
+  cancelled?: boolean;
+  cancelSid?: string;
+  cancelReason?: string;
+}
+
+export const EVENT_SOURCE = 'ost-forwarder';
+export const DETAIL_TYPE_FORWARDED = 'OST File Forwarded';
+export const DETAIL_TYPE_FAILED = 'OST File Forward Failed';
+
+function executionNameOf(input: ReportInput): string {
+  return input.execution?.Name ?? input.state.executionName ?? input.execution?.Id?.split(':').pop() ?? 'unknown';
+}
+
+function sourceOf(state: WorkflowState, execution?: ExecutionContext): { bucket: string; key: string; versionId: string | null; etag: string | null; bytes: number | null } {
+  if (state.object) {
+    return { bucket: state.object.bucket, key: state.object.key, versionId: state.object.versionId, etag: state.object.etag, bytes: state.object.size };
+  }
+  const input = (execution?.Input ?? {}) as Partial<ExecutionInput>;
+  const bucket = state.bucket ?? input.bucket ?? 'unknown';
+  const key = state.key ?? input.key ?? 'unknown';
+  return {
+    bucket,
+    key,
+    versionId: state.versionId ?? input.versionId ?? null,
+    etag: state.etag ?? input.etag ?? null,
+    bytes: state.size ?? input.size ?? null,
+  };
+}
+
+/** Builds the record of an outcome from Report's input. */
+export function buildRecord(input: ReportInput, now: Date = new Date()): ResultRecord {
+  const { state } = input;
+  const plan = state.plan;
+  const started = input.execution?.StartTime ?? state.startedAt;
+  const startedMs = started ? Date.parse(started) : NaN;
+  const record: ResultRecord = {
+    status: input.outcome,
+    ...sourceOf(state, input.execution),
+    mode: plan?.mode ?? null,
+    slices: plan?.mode === 'multipart' ? plan.sliceCount : 0,
+    url: state.upload?.url ?? null,
+    sid: state.upload?.sid ?? null,
+    upload_id: state.uploadId ?? null,
+    duration_ms: Number.isFinite(startedMs) ? Math.max(0, now.getTime() - startedMs) : null,
+    executionName: executionNameOf(input),
+    attempt: state.attempt ?? 0,
+    finishedAt: now.toISOString(),
+  };
+  if (input.outcome === 'failed') {
+    record.url = null;
+    // The cancel step resolves a Distributed Map failure to the failing child's error; prefer it.
+    const error = state.cancel?.error ?? state.error;
+    record.error = parseStepError(error);
+    if (!record.sid && record.error.sid) record.sid = record.error.sid;
+    record.cancelled = state.cancel?.cancelled ?? false;
+    if (state.cancel?.sid) record.cancelSid = state.cancel.sid;
+    const reason = state.cancel?.reason ?? (state.cancelFailure ? parseStepError(state.cancelFailure).message : undefined);
+    if (reason) record.cancelReason = reason;
+  }
+  return record;
+}
+
+/** `<prefix><forwarded|failed>/<source key>/<execution name>.json` in RESULTS_BUCKET (default: the source bucket). */
+export function recordLocation(s: Settings, record: ResultRecord): { bucket: string; key: string } {
+  return {
+    bucket: s.resultsBucket ?? record.bucket,
+    key: `${s.resultsPrefix}${record.status}/${record.key}/${record.executionName}.json`,
+  };
+}
+
+export async function writeRecord(s3: S3Client, location: { bucket: string; key: string }, record: ResultRecord): Promise<void> {
+  await s3.send(new PutObjectCommand({
+    Bucket: location.bucket,
+    Key: location.key,
+    Body: JSON.stringify(record, null, 2) + '\n',
+    ContentType: 'application/json',
+  }));
+}
+
+export class EventPublishError extends Error {
+  constructor(message: string) { super(message); this.name = 'EventPublishError'; }
+}
+
+export async function putRecordEvent(events: EventBridgeClient, busName: string, record: ResultRecord, location: { bucket: string; key: string }): Promise<void> {
+  const res = await events.send(new PutEventsCommand({
+    Entries: [{
+      Source: EVENT_SOURCE,
+      DetailType: record.status === 'forwarded' ? DETAIL_TYPE_FORWARDED : DETAIL_TYPE_FAILED,
+      Detail: JSON.stringify({ ...record, record: `s3://${location.bucket}/${location.key}` }),
+      EventBusName: busName,
+      Resources: [],
+    }],
+  }));
+  if ((res.FailedEntryCount ?? 0) > 0) {
+    const entry = res.Entries?.find((e) => e.ErrorCode);
+    throw new EventPublishError(`PutEvents rejected the event: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim());
+  }
+}

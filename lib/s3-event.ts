@@ -1,0 +1,185 @@
+// S3 event notifications → one Step Functions execution per object version. Shared by the trigger function
+// and by `ost-forward redrive` (which re-submits events from the trigger's dead-letter queue).
+//
+// - Keys arrive URL-encoded the way S3 encodes them: '+' is a space, then percent-decoding.
+// - Execution names are deterministic (bucket, key, version), so a duplicate delivery of the same event is
+//   rejected by Step Functions with ExecutionAlreadyExists (or returns the running execution): counted, not failed.
+// - A malformed record is reported with its reason and never blocks the others; a failure to start (throttling,
+//   service errors) is thrown after every record was tried, so Lambda's async retry and its on-failure
+//   destination keep the event.
+import { createHash } from 'node:crypto';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { ExecutionInput } from './records';
+import type { Settings } from './settings';
+
+export class MalformedRecordError extends Error {
+  constructor(message: string) { super(message); this.name = 'MalformedRecordError'; }
+}
+
+/** Decodes an S3 event key: '+' → ' ', then percent-decoding (a literal '+' arrives as %2B). */
+export function decodeS3Key(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    throw new MalformedRecordError(`object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`);
+  }
+}
+
+export interface ParsedRecord {
+  index: number;
+  eventName: string;
+  input: ExecutionInput;
+}
+
+export interface RecordProblem {
+  index: number;
+  reason: string;
+  bucket?: string;
+  key?: string;
+}
+
+const MAX_EXECUTION_NAME = 80;
+
+/**
+ * Step Functions execution name: a readable slug of the key's tail + '-' + 40 hex of sha256(bucket, key,
+ * version), at most 80 characters of [A-Za-z0-9-_]. Version = versionId, else ETag + sequencer.
+ */
+export function executionName(input: Pick<ExecutionInput, 'bucket' | 'key' | 'versionId' | 'etag' | 'sequencer'>): string {
+  const version = input.versionId ? `v:${input.versionId}` : `e:${input.etag ?? ''}:${input.sequencer ?? ''}`;
+  const hash = createHash('sha256').update(`${input.bucket}\0${input.key}\0${version}`).digest('hex').slice(0, 40);
+  const room = MAX_EXECUTION_NAME - hash.length - 1;
+  const slug = input.key
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+|-+$/g, '');
+  const tail = slug.slice(-room).replace(/^-+/, '');
+  return tail ? `${tail}-${hash}` : hash;
+}
+
+/** Parses one record; throws MalformedRecordError with the reason. */
+export function parseRecord(record: unknown, index: number): ParsedRecord {
+  if (!record || typeof record !== 'object') throw new MalformedRecordError('record is not an object');
+  const r = record as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (r.eventSource !== undefined && r.eventSource !== 'aws:s3') throw new MalformedRecordError(`eventSource is ${JSON.stringify(r.eventSource)}, not aws:s3`);
+  const eventName = typeof r.eventName === 'string' ? r.eventName : '';
+  if (!eventName.startsWith('ObjectCreated:')) throw new MalformedRecordError(`eventName ${JSON.stringify(eventName)} is not ObjectCreated:*`);
+  const bucket = r.s3?.bucket?.name;
+  if (typeof bucket !== 'string' || bucket === '') throw new MalformedRecordError('s3.bucket.name is missing');
+  const rawKey = r.s3?.object?.key;
+  if (typeof rawKey !== 'string' || rawKey === '') throw new MalformedRecordError('s3.object.key is missing');
+  const key = decodeS3Key(rawKey);
+  const o = r.s3.object as Record<string, unknown>;
+  const size = o.size;
+  if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
+    throw new MalformedRecordError(`s3.object.size is not a non-negative integer: ${JSON.stringify(size)}`);
+  }
+  const versionId = typeof o.versionId === 'string' && o.versionId !== '' && o.versionId !== 'null' ? o.versionId : undefined;
+  const etag = typeof o.eTag === 'string' && o.eTag !== '' ? o.eTag.replace(/^"(.*)"$/, '$1') : undefined;
+  const sequencer = typeof o.sequencer === 'string' && o.sequencer !== '' ? o.sequencer : undefined;
+  if (!versionId && !etag && !sequencer) throw new MalformedRecordError('record has no versionId, eTag or sequencer to identify the object version');
+  const input: ExecutionInput = { bucket, key };
+  if (versionId) input.versionId = versionId;
+  if (etag) input.etag = etag;
+  if (size !== undefined) input.size = size as number;
+  if (sequencer) input.sequencer = sequencer;
+  return { index, eventName, input };
+}
+
+/** Why a well-formed record is not forwarded, or undefined to forward it. */
+export function skipReason(input: ExecutionInput, s: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>): string | undefined {
+  const { key } = input;
+  if (key.endsWith('/') && (input.size ?? 0) === 0) return 'folder marker';
+  // Records written by this project live under the results prefix: never forward them (no loops), whatever bucket.
+  if (s.resultsPrefix && key.startsWith(s.resultsPrefix)) return `under the results prefix ${s.resultsPrefix}`;
+  if (s.keyPrefixes.length > 0 && !s.keyPrefixes.some((p) => key.startsWith(p))) return `key does not start with ${s.keyPrefixes.join(' or ')}`;
+  if (s.keySuffixes.length > 0 && !s.keySuffixes.some((x) => key.endsWith(x))) return `key does not end with ${s.keySuffixes.join(' or ')}`;
+  return undefined;
+}
+
+export interface SubmitSummary {
+  started: number;
+  duplicates: number;
+  skipped: RecordProblem[];
+  malformed: RecordProblem[];
+  /** Records that could not be started (throttling, service errors): the caller must not lose them. */
+  failed: Array<RecordProblem & { error: string }>;
+  executions: Array<{ name: string; bucket: string; key: string; status: 'started' | 'duplicate' }>;
+}
+
+export interface SubmitLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SubmitDeps {
+  sfn: Pick<SFNClient, 'send'>;
+  stateMachineArn: string;
+  settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
+  log?: SubmitLog;
+}
+
+const silent: SubmitLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Thrown after every record was tried, when some could not be started: keeps the event for a retry. */
+export class StartExecutionsError extends Error {
+  constructor(readonly summary: SubmitSummary) {
+    super(`${summary.failed.length} of the event's records could not be started: ${summary.failed.map((f) => f.error).join('; ').slice(0, 500)}`);
+    this.name = 'StartExecutionsError';
+  }
+}
+
+/** Starts one execution per forwardable record. Never throws; failures are in summary.failed. */
+export async function submitS3Event(event: unknown, deps: SubmitDeps): Promise<SubmitSummary> {
+  const log = deps.log ?? silent;
+  const summary: SubmitSummary = { started: 0, duplicates: 0, skipped: [], malformed: [], failed: [], executions: [] };
+  const e = (event ?? {}) as Record<string, unknown>;
+  if (e.Event === 's3:TestEvent') {
+    summary.skipped.push({ index: 0, reason: 'S3 test event' });
+    log.info('skipped S3 test event');
+    return summary;
+  }
+  if (!Array.isArray(e.Records)) {
+    summary.malformed.push({ index: 0, reason: 'event has no Records array' });
+    log.warn('malformed event', { reason: 'event has no Records array' });
+    return summary;
+  }
+  for (const [index, record] of (e.Records as unknown[]).entries()) {
+    let parsed: ParsedRecord;
+    try {
+      parsed = parseRecord(record, index);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      summary.malformed.push({ index, reason });
+      log.warn('malformed record', { index, reason });
+      continue;
+    }
+    const { input } = parsed;
+    const reason = skipReason(input, deps.settings);
+    if (reason) {
+      summary.skipped.push({ index, reason, bucket: input.bucket, key: input.key });
+      log.info('skipped record', { index, bucket: input.bucket, key: input.key, reason });
+      continue;
+    }
+    const name = executionName(input);
+    try {
+      await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }));
+      summary.started++;
+      summary.executions.push({ name, bucket: input.bucket, key: input.key, status: 'started' });
+      log.info('execution started', { bucket: input.bucket, key: input.key, execution: name, size: input.size });
+    } catch (err) {
+      const errName = (err as { name?: string })?.name;
+      if (errName === 'ExecutionAlreadyExists') {
+        summary.duplicates++;
+        summary.executions.push({ name, bucket: input.bucket, key: input.key, status: 'duplicate' });
+        log.info('already handled (execution exists)', { bucket: input.bucket, key: input.key, execution: name });
+        continue;
+      }
+      const message = `${errName ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
+      summary.failed.push({ index, reason: 'StartExecution failed', error: message, bucket: input.bucket, key: input.key });
+      log.error('could not start execution', { bucket: input.bucket, key: input.key, execution: name, error: message });
+    }
+  }
+  return summary;
+}
