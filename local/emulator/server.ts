@@ -168,7 +168,7 @@ export class OstService {
     if (!waitingForSliceId) applyFault(this.faults.take(call));
     if (resetDone) return end('reset');
 
-    const authError = checkSignature('POST', path, req.headers, {
+    const authError = checkSignature('POST', req.url ?? path, req.headers, {
       apiKey: this.settings.credentials.apiKey,
       apiSecret: this.settings.credentials.apiSecret,
       maxSkewSeconds: this.settings.maxSkewSeconds,
