@@ -1,0 +1,88 @@
+// `ost-forward emulator` as a user runs it: a separate process, its exports pasted into a signed call, stopped
+// with SIGTERM. The command is bundled on the fly (only it, not the whole CLI).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { request } from 'undici';
+
+const root = join(__dirname, '..');
+const outfile = join(root, 'node_modules', '.cache', 'emulator-cli-test', `emulator-${process.pid}.js`);
+
+function waitFor(child: ChildProcessWithoutNullStreams, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${out}`)), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (pattern.test(out)) { clearTimeout(timer); resolve(out); }
+    });
+    child.once('exit', () => { clearTimeout(timer); reject(new Error(`exited early; got: ${out}`)); });
+  });
+}
+
+describe('ost-forward emulator (CLI)', () => {
+  beforeAll(async () => {
+    mkdirSync(join(outfile, '..'), { recursive: true });
+    await build({
+      stdin: {
+        contents: "import { run } from './local/commands/emulator'; run(process.argv.slice(2)).then((c) => { process.exitCode = c; });",
+        resolveDir: root, loader: 'ts',
+      },
+      bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent',
+    });
+  });
+
+  afterAll(() => rmSync(outfile, { force: true }));
+
+  it('prints pasteable exports, serves signed calls, logs them without secrets and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [outfile, '--port', '0'], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    try {
+      const out = await waitFor(child, /^export .*\n/m);
+      const line = out.split('\n').find((l) => l.startsWith('export '))!;
+      const env = Object.fromEntries([...line.matchAll(/(OST_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+      expect(env).toEqual({
+        OST_ENDPOINT: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        OST_APP_ID: 'emulator', OST_API_KEY: 'emulator-api-key', OST_API_SECRET: 'emulator-api-secret',
+      });
+
+      const path = '/file/mpupload/init';
+      const body = Buffer.from(JSON.stringify({ app_id: env.OST_APP_ID, request_id: 'cli-1' }));
+      const date = new Date().toUTCString();
+      const digest = `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
+      const host = new URL(env.OST_ENDPOINT!).host;
+      const signature = createHmac('sha256', env.OST_API_SECRET!).update(`host: ${host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`).digest('base64');
+      const res = await request(`${env.OST_ENDPOINT}${path}`, {
+        method: 'POST', body,
+        headers: {
+          'content-type': 'application/json', date, digest,
+          authorization: `api_key="${env.OST_API_KEY}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${signature}"`,
+        },
+      });
+      const answer = (await res.body.json()) as { code: number; data: { upload_id: string } };
+      expect(answer.code).toBe(0);
+
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(stderr).toMatch(/#1 init upload_id=up_\d+ request_id=cli-1 -> 200 code=0 sid=ost/);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).not.toContain('emulator-api-secret');
+      expect(stderr).toMatch(/1 upload\(s\) were left neither completed nor cancelled/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('rejects a bad --port', async () => {
+    const child = spawn(process.execPath, [outfile, '--port', 'x'], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--port/);
+  });
+});
