@@ -105,7 +105,7 @@ export interface UploadInfo {
   bytes: number;
   /** Successful completes (0 or 1). */
   completes: number;
-  /** Complete calls naming this upload that passed the signature check, whatever their answer. */
+  /** Complete calls naming this upload that reached the service (not faulted, signature good), whatever their answer. */
   completeCalls: number;
   /** Served URL once completed. */
   url?: string;
