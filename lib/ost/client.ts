@@ -51,11 +51,14 @@ export interface OstTimeouts {
 
 const DEFAULT_TIMEOUTS: Required<OstTimeouts> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000, happyEyeballsAttemptMs: 1_000 };
 
-/** A structured logger; Powertools' Logger fits. Fields never contain the api secret. */
+/**
+ * A structured logger: a message and one object of fields. Powertools' Logger is assignable to it (hence the rest
+ * parameter). Fields never contain the api secret.
+ */
 export interface OstLog {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, ...fields: Array<Record<string, unknown>>): void;
+  info(message: string, ...fields: Array<Record<string, unknown>>): void;
+  warn(message: string, ...fields: Array<Record<string, unknown>>): void;
 }
 
 export interface OstClientOptions {
@@ -311,7 +314,11 @@ export class OstClient {
 
   async #openSource(source: ByteSource, range: ByteRange, signal: AbortSignal | undefined, details: OstErrorDetails) {
     try {
-      return await source.open(range.start, range.end, signal);
+      const stream = await source.open(range.start, range.end, signal);
+      // The body iterator reports stream errors; this listener only keeps an error raised before the iterator
+      // starts (e.g. the source honouring an abort while the request is refused) from becoming uncaught.
+      stream.on('error', () => {});
+      return stream;
     } catch (err) {
       if (err instanceof OstError || signal?.aborted) throw err;
       throw new SourceReadError(`opening the source failed: ${describeCause(err)}`, { ...details, endpoint: this.endpoint, cause: err });
