@@ -30,10 +30,17 @@ export interface DescribeExecutionResponse {
   cause?: string;
 }
 
+export interface MapRunListItem { mapRunArn: string; executionArn: string; startDate: Date; stopDate?: Date; status: string }
+export interface ExecutionListItem { executionArn: string; name: string; status: string; startDate: Date; stopDate?: Date; mapRunArn?: string }
+
 /** What the Step Functions endpoint delegates to (the local executor). */
 export interface StepFunctionsBackend {
   startExecution(req: StartExecutionRequest): { executionArn: string; startDate: Date };
   describeExecution(executionArn: string): DescribeExecutionResponse;
+  /** Distributed Map runs of an execution (ListMapRuns). */
+  listMapRuns?(executionArn: string): MapRunListItem[];
+  /** Executions, or the child executions of a map run (ListExecutions). */
+  listExecutions?(filter: { mapRunArn?: string; stateMachineArn?: string; statusFilter?: string }): ExecutionListItem[];
 }
 
 export interface PutEventsEntry {
@@ -123,6 +130,34 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
     'AWSStepFunctions.DescribeExecution': (b) => {
       const d = sfn.describeExecution(String(b.executionArn ?? ''));
       return { ...d, startDate: epoch(d.startDate), stopDate: d.stopDate ? epoch(d.stopDate) : undefined };
+    },
+    'AWSStepFunctions.ListMapRuns': (b) => {
+      if (!sfn.listMapRuns) throw new AwsServiceError('UnknownOperationException', 'ListMapRuns is not available');
+      const runs = sfn.listMapRuns(String(b.executionArn ?? ''));
+      const max = typeof b.maxResults === 'number' && b.maxResults > 0 ? b.maxResults : 1000;
+      return {
+        mapRuns: runs.slice(0, max).map((r) => ({
+          executionArn: r.executionArn, mapRunArn: r.mapRunArn,
+          stateMachineArn: `${r.executionArn.replace(':execution:', ':stateMachine:').split(':').slice(0, 7).join(':')}/${r.mapRunArn.split('/').pop()!.split(':')[0]}`,
+          startDate: epoch(r.startDate), ...(r.stopDate ? { stopDate: epoch(r.stopDate) } : {}),
+        })),
+      };
+    },
+    'AWSStepFunctions.ListExecutions': (b) => {
+      if (!sfn.listExecutions) throw new AwsServiceError('UnknownOperationException', 'ListExecutions is not available');
+      const list = sfn.listExecutions({
+        mapRunArn: b.mapRunArn === undefined ? undefined : String(b.mapRunArn),
+        stateMachineArn: b.stateMachineArn === undefined ? undefined : String(b.stateMachineArn),
+        statusFilter: b.statusFilter === undefined ? undefined : String(b.statusFilter),
+      });
+      const max = typeof b.maxResults === 'number' && b.maxResults > 0 ? b.maxResults : 1000;
+      return {
+        executions: list.slice(0, max).map((e) => ({
+          executionArn: e.executionArn, name: e.name, status: e.status, startDate: epoch(e.startDate),
+          stateMachineArn: e.executionArn.replace(':execution:', ':stateMachine:').split(':').slice(0, 7).join(':'),
+          ...(e.stopDate ? { stopDate: epoch(e.stopDate) } : {}), ...(e.mapRunArn ? { mapRunArn: e.mapRunArn } : {}),
+        })),
+      };
     },
     'AWSEvents.PutEvents': (b) => {
       const entries = Array.isArray(b.Entries) ? (b.Entries as PutEventsEntry[]) : [];

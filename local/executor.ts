@@ -7,6 +7,11 @@
 // Errors: the engine matches ErrorEquals against `error.name` and catches as {Error: name, Cause: message}, so a
 // thrown handler error is re-thrown as an error whose name is the Lambda errorType and whose message is the
 // Lambda-style Cause JSON `{"errorType","errorMessage","trace"}` — what a Catch's ResultPath receives on AWS.
+// Distributed Maps: the engine runs every Map inline, so a DISTRIBUTED ItemProcessor is replaced by one
+// synthetic Task whose local handler runs the processor as a child execution of its own (own name, history,
+// payload checks), registered under a map run (ListMapRuns / ListExecutions / DescribeExecution answer for it).
+// As on AWS, a failed child fails the Map with States.ExceedToleratedFailureThreshold (tolerance 0), children
+// not yet started are not started, and the child's own error is found on the child execution.
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -64,7 +69,16 @@ export interface PreparedDefinition {
   states: Record<string, string>;
   /** Map states whose ItemProcessor runs DISTRIBUTED (children are separate executions on AWS). */
   distributedMaps: string[];
+  /** The original processor of each distributed Map (run as child executions); keyed by Map state name. */
+  childMachines: Record<string, AslDefinition>;
+  /** Synthetic Task state name → its distributed Map state name. */
+  childTasks: Record<string, string>;
 }
+
+/** Name of the synthetic Task that stands for a distributed Map's child execution. */
+export const childTaskName = (mapState: string) => `${mapState} (child execution)`;
+const CHILD_TASK_ARN = localFunctionArn('__distributedMapChild');
+const UNSUPPORTED_DISTRIBUTED = ['ItemReader', 'ItemBatcher', 'ResultWriter', 'ToleratedFailurePercentage', 'ToleratedFailureCount', 'ToleratedFailurePercentagePath', 'ToleratedFailureCountPath'];
 
 /**
  * Resolves `${...}` variables with `resolve` (a whole-string variable keeps the resolved value's type),
@@ -75,6 +89,8 @@ export function prepareDefinition(raw: unknown, resolve: (expression: string) =>
   const taskFunctions: Record<string, string> = {};
   const states: Record<string, string> = {};
   const distributedMaps: string[] = [];
+  const childMachines: Record<string, AslDefinition> = {};
+  const childTasks: Record<string, string> = {};
   const substitute = (v: unknown): Json => {
     if (typeof v === 'string') {
       const whole = /^\$\{([^{}]+)\}$/.exec(v);
@@ -113,17 +129,29 @@ export function prepareDefinition(raw: unknown, resolve: (expression: string) =>
         if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = 2_000_000;
       }
       if (state.Type === 'Map') {
-        const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, JsonObject>; ProcessorConfig?: JsonObject } | undefined;
+        const processor = (state.ItemProcessor ?? state.Iterator) as (AslDefinition & { ProcessorConfig?: JsonObject }) | undefined;
         if (processor) {
-          if (processor.ProcessorConfig?.Mode === 'DISTRIBUTED') distributedMaps.push(name);
           walk(processor);
+          if (processor.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+            // The local engine would silently ignore these (or throw, for ItemReader): refuse instead.
+            const unsupported = UNSUPPORTED_DISTRIBUTED.filter((f) => state[f] !== undefined && !(f.startsWith('Tolerated') && Number(state[f]) === 0));
+            if (unsupported.length) throw new Error(`statemachine definition: Map ${name} uses ${unsupported.join(', ')}, which the local runner cannot run`);
+            distributedMaps.push(name);
+            const { ProcessorConfig: _pc, ...machine } = processor;
+            childMachines[name] = machine as AslDefinition;
+            const task = childTaskName(name);
+            childTasks[task] = name;
+            state.ItemProcessor = { StartAt: task, States: { [task]: { Type: 'Task', Resource: CHILD_TASK_ARN, TimeoutSeconds: 2_000_000, End: true } } };
+            delete state.Iterator;
+            delete state.Label;
+          }
         }
       }
       if (state.Type === 'Parallel') for (const b of state.Branches as unknown as { States: Record<string, JsonObject> }[]) walk(b);
     }
   };
   walk(definition);
-  return { definition, taskFunctions, states, distributedMaps };
+  return { definition, taskFunctions, states, distributedMaps, childMachines, childTasks };
 }
 
 /**
@@ -217,9 +245,9 @@ export function lambdaError(err: unknown): LambdaTaskError {
 export type ExecutionStatus = DescribeExecutionResponse['status'];
 
 export interface HistoryEstimate {
-  /** Events the parent execution's history would hold. */
+  /** Events this execution's history would hold. */
   events: number;
-  /** Events per state type (parent execution only). */
+  /** Events per state type. */
   byStateType: Record<string, number>;
   /** Distributed Map children: separate executions on AWS, each with its own history. */
   childExecutions: number;
@@ -227,6 +255,8 @@ export interface HistoryEstimate {
   /** The largest child history. */
   maxChildEvents: number;
 }
+
+export type PayloadDirection = 'input' | 'output' | 'task-input' | 'task-result' | 'execution-input';
 
 export interface ExecutionRecord {
   executionArn: string;
@@ -238,23 +268,38 @@ export interface ExecutionRecord {
   output?: unknown;
   error?: string;
   cause?: string;
-  /** States entered, in order (Map iterations tagged with their index). */
+  /** Set on a Distributed Map child. */
+  parentArn?: string;
+  mapRunArn?: string;
+  /** States entered, in order, this execution's and its children's (children's tagged with their index). */
   entered: { name: string; type: string; index?: number }[];
-  /** Task retries and catches seen. */
+  /** Retries and catches seen (children's included). */
   retries: { state: string; attempt: number }[];
   caught: { state: string; error?: string }[];
   history: HistoryEstimate;
-  largestPayload: { bytes: number; state: string; direction: 'input' | 'output' | 'task-input' | 'task-result' | 'execution-input' };
+  largestPayload: { bytes: number; state: string; direction: PayloadDirection };
+  mapRuns: MapRun[];
   done: Promise<ExecutionRecord>;
 }
 
+export interface MapRun {
+  mapRunArn: string;
+  executionArn: string;
+  mapState: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  startDate: Date;
+  stopDate?: Date;
+  children: ExecutionRecord[];
+}
+
 export interface ExecutorStats {
+  /** Executions started through StartExecution (children not included). */
   executions: number;
   byStatus: Record<string, number>;
-  largestPayload: ExecutionRecord['largestPayload'];
+  childExecutions: number;
+  largestPayload: ExecutionRecord['largestPayload'] & { execution?: string };
   maxHistoryEvents: number;
   maxChildHistoryEvents: number;
-  totalChildExecutions: number;
 }
 
 export interface LocalExecutorOptions {
@@ -269,27 +314,44 @@ export interface LocalExecutorOptions {
   /** Lambda memory per function key (only reported in the context). */
   functionMemory?: Record<string, number>;
   /**
-   * Retry pauses: the definition's IntervalSeconds × this factor (0.01 by default, so a 1 s retry waits 10 ms
-   * locally). The engine applies the override as a fixed pause per retrier, without backoff.
+   * Retry pauses: the definition's IntervalSeconds × this factor (0.01 by default, so a 5 s retry waits 50 ms
+   * locally). The engine applies the override as a fixed pause per retrier, without backoff or jitter.
    */
   retryIntervalScale?: number;
   payloadLimitBytes?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
+const EXCEED_TOLERATED = 'States.ExceedToleratedFailureThreshold';
+
+interface RunSpec {
+  machine: StateMachineType;
+  executionArn: string;
+  name: string;
+  input: unknown;
+  inputBytes: number;
+  parent?: ExecutionRecord;
+  mapRun?: MapRun;
+  /** The context's Execution fields beyond Id/Name. */
+  childIndex?: number;
+}
 
 export class LocalExecutor extends EventEmitter implements StepFunctionsBackend {
   readonly stateMachineArn: string;
   readonly prepared: PreparedDefinition;
+  /** Every execution, Distributed Map children included, by ARN. */
   readonly executions = new Map<string, ExecutionRecord>();
+  readonly mapRuns = new Map<string, MapRun>();
   private readonly machine: StateMachineType;
+  private readonly childMachines: Record<string, StateMachineType> = {};
   private readonly overrides: NonNullable<RunOptions['overrides']>;
   private readonly limit: number;
+  private readonly machineName: string;
 
   constructor(private readonly options: LocalExecutorOptions) {
     super();
-    const name = options.stateMachineName ?? 'ost-forwarder-local';
-    this.stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+    this.machineName = options.stateMachineName ?? 'ost-forwarder-local';
+    this.stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${this.machineName}`;
     this.limit = options.payloadLimitBytes ?? PAYLOAD_LIMIT_BYTES;
     this.prepared = prepareDefinition(options.definition, options.resolve ?? serverlessResolver({}));
     for (const [state, fnKey] of Object.entries(this.prepared.taskFunctions)) {
@@ -300,6 +362,9 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
     this.machine = new StateMachine(this.prepared.definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    for (const [mapState, def] of Object.entries(this.prepared.childMachines)) {
+      this.childMachines[mapState] = new StateMachine(def as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    }
     this.overrides = { retryIntervalOverrides: this.retryOverrides(options.retryIntervalScale ?? 0.01) };
   }
 
@@ -317,7 +382,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     }
     let input: unknown;
     try { input = JSON.parse(inputText); } catch { throw new AwsServiceError('InvalidExecutionInput', 'Invalid execution input: not JSON'); }
-    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.stateMachineArn.split(':').pop()}:${name}`;
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.machineName}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
       // AWS: same name and same input while RUNNING is idempotent; anything else is a duplicate.
@@ -326,7 +391,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       }
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const record = this.run(executionArn, name, input, inputBytes);
+    const record = this.run({ machine: this.machine, executionArn, name, input, inputBytes });
     return { executionArn, startDate: record.startDate };
   }
 
@@ -335,7 +400,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     if (!r) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
     return {
       executionArn: r.executionArn,
-      stateMachineArn: this.stateMachineArn,
+      stateMachineArn: r.parentArn ? `${this.stateMachineArn}/${r.mapRunArn?.split(':').pop() ?? 'map'}` : this.stateMachineArn,
       name: r.name,
       status: r.status,
       startDate: r.startDate,
@@ -344,7 +409,26 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       output: r.output === undefined ? undefined : JSON.stringify(r.output),
       error: r.error,
       cause: r.cause,
+      ...(r.mapRunArn ? { mapRunArn: r.mapRunArn } : {}),
     };
+  }
+
+  listMapRuns(executionArn: string): MapRun[] {
+    const r = this.executions.get(executionArn);
+    if (!r) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return r.mapRuns;
+  }
+
+  listExecutions(filter: { mapRunArn?: string; stateMachineArn?: string; statusFilter?: string }): ExecutionRecord[] {
+    let list: ExecutionRecord[];
+    if (filter.mapRunArn) {
+      const run = this.mapRuns.get(filter.mapRunArn);
+      if (!run) throw new AwsServiceError('ResourceNotFound', `Map Run Does Not Exist: '${filter.mapRunArn}'`);
+      list = run.children;
+    } else {
+      list = [...this.executions.values()].filter((e) => !e.parentArn);
+    }
+    return list.filter((e) => !filter.statusFilter || e.status === filter.statusFilter);
   }
 
   /** Starts an execution directly (tests); same checks as StartExecution. */
@@ -364,19 +448,18 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
 
   stats(): ExecutorStats {
     const all = [...this.executions.values()];
+    const top = all.filter((e) => !e.parentArn);
     const byStatus: Record<string, number> = {};
-    let largest: ExecutionRecord['largestPayload'] = { bytes: 0, state: '', direction: 'input' };
-    for (const e of all) {
-      byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
-      if (e.largestPayload.bytes > largest.bytes) largest = e.largestPayload;
-    }
+    let largest: ExecutorStats['largestPayload'] = { bytes: 0, state: '', direction: 'input' };
+    for (const e of top) byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
+    for (const e of all) if (e.largestPayload.bytes > largest.bytes) largest = { ...e.largestPayload, execution: e.name };
     return {
-      executions: all.length,
+      executions: top.length,
       byStatus,
+      childExecutions: all.length - top.length,
       largestPayload: largest,
-      maxHistoryEvents: Math.max(0, ...all.map((e) => e.history.events)),
-      maxChildHistoryEvents: Math.max(0, ...all.map((e) => e.history.maxChildEvents)),
-      totalChildExecutions: all.reduce((n, e) => n + e.history.childExecutions, 0),
+      maxHistoryEvents: Math.max(0, ...top.map((e) => e.history.events)),
+      maxChildHistoryEvents: Math.max(0, ...all.filter((e) => e.parentArn).map((e) => e.history.events)),
     };
   }
 
@@ -392,23 +475,28 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       }
     };
     walk(this.prepared.definition);
+    for (const m of Object.values(this.prepared.childMachines)) walk(m);
     return out;
   }
 
-  private run(executionArn: string, name: string, input: unknown, inputBytes: number): ExecutionRecord {
+  private run(spec: RunSpec): ExecutionRecord {
+    const { executionArn, name, input, parent, mapRun } = spec;
     let resolveDone!: (r: ExecutionRecord) => void;
     const record: ExecutionRecord = {
       executionArn, name, input,
       status: 'RUNNING',
       startDate: new Date(),
-      entered: [], retries: [], caught: [],
+      ...(parent ? { parentArn: parent.executionArn, mapRunArn: mapRun?.mapRunArn } : {}),
+      entered: [], retries: [], caught: [], mapRuns: [],
       history: { events: 0, byStateType: {}, childExecutions: 0, childEvents: 0, maxChildEvents: 0 },
-      largestPayload: { bytes: inputBytes, state: '(execution)', direction: 'execution-input' },
+      largestPayload: { bytes: spec.inputBytes, state: '(execution)', direction: 'execution-input' },
       done: new Promise((r) => { resolveDone = r; }),
     };
     this.executions.set(executionArn, record);
+    // Children report what they enter to their parent too, so one list shows the whole run.
+    const chain = (fn: (r: ExecutionRecord) => void) => { fn(record); if (parent) fn(parent); };
     let violation: TerminalStatesError | undefined;
-    const measure = (value: unknown, state: string, direction: ExecutionRecord['largestPayload']['direction']) => {
+    const measure = (value: unknown, state: string, direction: PayloadDirection) => {
       const bytes = value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
       if (bytes > record.largestPayload.bytes) record.largestPayload = { bytes, state, direction };
       if (bytes > this.limit && !violation) {
@@ -416,6 +504,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       }
       return violation;
     };
+    const currentRuns = new Map<string, MapRun>();
 
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [state, fnKey] of Object.entries(this.prepared.taskFunctions)) {
@@ -432,11 +521,33 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         return result as never;
       };
     }
-    const execution = this.machine.run(input as never, {
+    for (const [task, mapState] of Object.entries(this.prepared.childTasks)) {
+      taskResourceLocalHandlers[task] = async (item) => {
+        await new Promise((r) => setImmediate(r));
+        if (violation) throw violation;
+        const run = currentRuns.get(mapState);
+        if (!run) throw new Error(`local executor: no map run for ${mapState}`);
+        if (run.status !== 'RUNNING') throw mapRunFailure(run);
+        const index = run.children.length;
+        const childName = `${run.mapRunArn.split(':').pop()!.split('/').pop()}:${index}`;
+        const childArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.machineName}/${mapState}:${childName}`;
+        const text = JSON.stringify(item ?? null);
+        const child = this.run({ machine: this.childMachines[mapState]!, executionArn: childArn, name: childName, input: item, inputBytes: Buffer.byteLength(text), parent: record, mapRun: run, childIndex: index });
+        run.children.push(child);
+        const done = await child.done;
+        if (done.status === 'SUCCEEDED') return done.output as never;
+        if (run.status === 'RUNNING') {
+          run.status = 'FAILED';
+          run.stopDate = new Date();
+        }
+        throw mapRunFailure(run);
+      };
+    }
+    const execution = spec.machine.run(input as never, {
       overrides: { ...this.overrides, taskResourceLocalHandlers: taskResourceLocalHandlers as never },
       context: {
         Execution: { Id: executionArn, Name: name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local`, RedriveCount: 0 },
-        StateMachine: { Id: this.stateMachineArn, Name: this.stateMachineArn.split(':').pop() },
+        StateMachine: { Id: this.stateMachineArn, Name: this.machineName },
       },
     });
     const history = new HistoryCounter(this.prepared);
@@ -445,16 +556,31 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       for await (const ev of execution.eventLogs) {
         history.add(ev);
         if (ev.type === 'StateEntered') {
-          record.entered.push({ name: ev.state.name, type: ev.state.type, ...(ev.index !== undefined ? { index: ev.index } : {}) });
-          if (measure(ev.state.input, ev.state.name, 'input')) execution.abort();
+          if (this.prepared.childTasks[ev.state.name] === undefined) {
+            const entry = { name: ev.state.name, type: ev.state.type };
+            // a child's states are tagged with its index in the parent's list; an inline Map's with the iteration
+            record.entered.push(ev.index !== undefined ? { ...entry, index: ev.index } : entry);
+            parent?.entered.push({ ...entry, index: spec.childIndex ?? 0 });
+          }
+          if (this.prepared.distributedMaps.includes(ev.state.name)) {
+            const mapRunArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:mapRun:${this.machineName}/${ev.state.name}:${randomUUID()}`;
+            const run: MapRun = { mapRunArn, executionArn, mapState: ev.state.name, status: 'RUNNING', startDate: new Date(), children: [] };
+            currentRuns.set(ev.state.name, run);
+            this.mapRuns.set(mapRunArn, run);
+            record.mapRuns.push(run);
+          }
+          // a synthetic child task's payloads are the child execution's input and output, measured there
+          if (!(ev.state.name in this.prepared.childTasks) && measure(ev.state.input, ev.state.name, 'input')) execution.abort();
         } else if (ev.type === 'StateExited') {
-          if (measure(ev.state.output, ev.state.name, 'output')) execution.abort();
+          const run = currentRuns.get(ev.state.name);
+          if (run && run.status === 'RUNNING') { run.status = 'SUCCEEDED'; run.stopDate = new Date(); }
+          if (!(ev.state.name in this.prepared.childTasks) && measure(ev.state.output, ev.state.name, 'output')) execution.abort();
         } else if (ev.type === 'StateRetried') {
-          record.retries.push({ state: ev.state.name, attempt: ev.retry.attempt });
+          chain((r) => r.retries.push({ state: ev.state.name, attempt: ev.retry.attempt }));
         } else if (ev.type === 'StateFailed') {
           lastError.set(ev.state.name, ev.Error);
         } else if (ev.type === 'StateCaught') {
-          record.caught.push({ state: ev.state.name, error: lastError.get(ev.state.name) });
+          chain((r) => r.caught.push({ state: ev.state.name, error: lastError.get(ev.state.name) }));
         }
       }
     })();
@@ -472,8 +598,16 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         record.error = e.name;
         record.cause = e.message;
       }
+      for (const run of record.mapRuns) if (run.status === 'RUNNING') { run.status = 'ABORTED'; run.stopDate = new Date(); }
       record.stopDate = new Date();
-      record.history = history.estimate();
+      const children = record.mapRuns.flatMap((r) => r.children);
+      await Promise.all(children.map((c) => c.done));
+      record.history = {
+        ...history.estimate(),
+        childExecutions: children.length,
+        childEvents: children.reduce((n, c) => n + c.history.events, 0),
+        maxChildEvents: Math.max(0, ...children.map((c) => c.history.events)),
+      };
       this.emit('finished', record);
       resolveDone(record);
     })();
@@ -502,6 +636,13 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       clearTimeout(timer);
     }
   }
+}
+
+/** What a Distributed Map reports when a child failed (tolerated failures: 0). */
+function mapRunFailure(run: MapRun): Error {
+  const e = new Error(`The specified tolerated failure threshold was exceeded (map run ${run.mapRunArn.split(':').slice(-2).join(':')})`);
+  e.name = EXCEED_TOLERATED;
+  return e;
 }
 
 function unwrap(err: unknown): Error {
@@ -535,46 +676,38 @@ export function lambdaContext(fnKey: string, requestId: string, deadline: number
  * Failed|Succeeded (3); Pass/Choice/Wait/Succeed write Entered and Exited (2), Fail only Entered; an inline Map
  * writes Entered, Started, Succeeded, Exited plus 2 per iteration and the iteration's states; a Distributed Map
  * writes Entered, MapRunStarted, MapRunSucceeded|Failed, Exited in the parent, and each child is an execution of
- * its own (ExecutionStarted + its states + ExecutionSucceeded|Failed).
+ * its own with its own history (counted on the child's record).
  */
 class HistoryCounter {
-  private parent = 0;
+  private events = 0;
   private byType: Record<string, number> = {};
-  private children = new Map<string, number>();
   private distributed: Set<string>;
+  private synthetic: Set<string>;
   constructor(prepared: PreparedDefinition) {
     this.distributed = new Set(prepared.distributedMaps);
+    this.synthetic = new Set(Object.keys(prepared.childTasks));
   }
-  private bump(n: number, type: string, child?: string) {
-    if (child !== undefined) this.children.set(child, (this.children.get(child) ?? 0) + n);
-    else {
-      this.parent += n;
-      this.byType[type] = (this.byType[type] ?? 0) + n;
-    }
+  private bump(n: number, type: string) {
+    this.events += n;
+    this.byType[type] = (this.byType[type] ?? 0) + n;
   }
   add(ev: EventLog): void {
     switch (ev.type) {
-      case 'ExecutionStarted':
+      case 'ExecutionStarted': case 'ExecutionSucceeded': case 'ExecutionFailed': case 'ExecutionAborted': case 'ExecutionTimeout':
         this.bump(1, 'Execution');
         return;
-      case 'ExecutionSucceeded': case 'ExecutionFailed': case 'ExecutionAborted': case 'ExecutionTimeout':
-        this.bump(1, 'Execution');
+      case 'MapIterationStarted': case 'MapIterationSucceeded': case 'MapIterationFailed':
+        if (!this.distributed.has(ev.parentState.name)) this.bump(1, 'Map');
         return;
-      case 'MapIterationStarted': case 'MapIterationSucceeded': case 'MapIterationFailed': {
-        const parent = ev.parentState.name;
-        if (this.distributed.has(parent)) this.bump(1, 'Execution', `${parent}#${ev.index}`); // child's own start/end
-        else this.bump(1, 'Map');
-        return;
-      }
       case 'StateEntered': case 'StateExited': case 'StateRetried': case 'StateCaught': {
-        const child = ev.index !== undefined && this.distributed.size > 0 ? `${[...this.distributed][0]}#${ev.index}` : undefined;
+        if (this.synthetic.has(ev.state.name)) return; // stands for a child execution: not in this history
         const t = ev.state.type;
-        let n = 0;
+        let n: number;
         if (ev.type === 'StateEntered') n = t === 'Task' ? 4 : t === 'Map' ? 2 : 1; // Map: Entered + (MapRun|MapState)Started
         else if (ev.type === 'StateExited') n = t === 'Map' ? 2 : 1; // Map: (MapRun|MapState)Succeeded + Exited
         else if (ev.type === 'StateRetried') n = 3; // another Scheduled, Started, Succeeded|Failed
         else n = 1; // caught: the state's Exited
-        this.bump(n, t, child);
+        this.bump(n, t);
         return;
       }
       default:
@@ -582,14 +715,7 @@ class HistoryCounter {
     }
   }
   estimate(): HistoryEstimate {
-    const childCounts = [...this.children.values()];
-    return {
-      events: this.parent,
-      byStateType: { ...this.byType },
-      childExecutions: childCounts.length,
-      childEvents: childCounts.reduce((a, b) => a + b, 0),
-      maxChildEvents: Math.max(0, ...childCounts),
-    };
+    return { events: this.events, byStateType: { ...this.byType }, childExecutions: 0, childEvents: 0, maxChildEvents: 0 };
   }
 }
 

@@ -34,19 +34,18 @@ const definition = {
 };
 const serverless = { custom: { mapConcurrency: '${env:MAP_CONCURRENCY_TEST, 4}' } };
 
-function executor(handlers: Partial<Record<string, LambdaHandler>>, extra: { payloadLimitBytes?: number } = {}) {
+function withDefaults(handlers: Partial<Record<string, LambdaHandler>>): Record<string, LambdaHandler> {
   const base: Record<string, LambdaHandler> = {
     prepare: (e) => e,
     uploadWhole: () => ({ url: 'u' }),
     uploadSlices: (e) => ({ done: e.batch }),
     cancel: () => ({ cancelled: true }),
   };
-  return new LocalExecutor({
-    definition,
-    handlers: { ...base, ...handlers } as Record<string, LambdaHandler>,
-    resolve: serverlessResolver({}, serverless),
-    ...extra,
-  });
+  return { ...base, ...handlers } as Record<string, LambdaHandler>;
+}
+
+function executor(handlers: Partial<Record<string, LambdaHandler>>, extra: { payloadLimitBytes?: number } = {}) {
+  return new LocalExecutor({ definition, handlers: withDefaults(handlers), resolve: serverlessResolver({}, serverless), ...extra });
 }
 
 describe('local executor', () => {
@@ -112,6 +111,35 @@ describe('local executor', () => {
     expect(Array.isArray(cause.trace)).toBe(true);
   });
 
+  it('runs a Distributed Map child as its own execution and fails the Map as AWS does', async () => {
+    const started: number[] = [];
+    let cancelInput: { error?: { Error: string; Cause: string } } = {};
+    const handlers = withDefaults({
+      prepare: (e) => ({ ...e, plan: { mode: 'multipart' }, uploadId: 'u', batches: [[1, 1], [2, 1], [3, 1], [4, 1]] }),
+      uploadSlices: (e) => {
+        started.push(e.batch[0]);
+        if (e.batch[0] === 2) throw new OstAuthError('denied', { status: 403 });
+        return { done: e.batch };
+      },
+      cancel: (e) => { cancelInput = e; return {}; },
+    });
+    // MaxConcurrency 1 (from the resolver) keeps the order deterministic
+    const serial = new LocalExecutor({ definition, handlers, resolve: serverlessResolver({ mapConcurrency: 1 }) });
+    const r = await serial.start({ key: 'm' }).done;
+    expect(r.status).toBe('FAILED');
+    expect(cancelInput.error!.Error).toBe('States.ExceedToleratedFailureThreshold');
+    expect(started).toEqual([1, 2]); // children after the failure are never started
+    const [run] = serial.listMapRuns(r.executionArn);
+    expect(run).toMatchObject({ status: 'FAILED', mapState: 'UploadSlices' });
+    const failed = serial.listExecutions({ mapRunArn: run!.mapRunArn, statusFilter: 'FAILED' });
+    expect(failed).toHaveLength(1);
+    const child = serial.describeExecution(failed[0]!.executionArn);
+    expect(child.error).toBe('OstAuthError');
+    expect(JSON.parse(child.cause!)).toMatchObject({ errorType: 'OstAuthError', errorMessage: 'denied' });
+    expect(r.history.childExecutions).toBe(2);
+    expect(serial.stats()).toMatchObject({ executions: 1, childExecutions: 2 });
+  });
+
   it('enforces execution names and uniqueness like StartExecution', async () => {
     const ex = executor({ prepare: (e) => ({ ...e, plan: { mode: 'simple' } }) });
     const arn = ex.stateMachineArn;
@@ -136,10 +164,11 @@ describe('local executor', () => {
     let cancelled = false;
     const multipart = { prepare: (e: object) => ({ ...e, plan: { mode: 'multipart' }, uploadId: 'u', batches: [[1, 1], [2, 1], [3, 1]] }), uploadSlices: () => ({ blob: 'x'.repeat(100_000) }) };
     // Each child result is under the limit; with ResultPath null the gathered results are dropped.
-    const r = await executor(multipart).start({ key: 'd' }).done;
+    const ex1 = executor(multipart);
+    const r = await ex1.start({ key: 'd' }).done;
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.largestPayload).toMatchObject({ state: 'UploadBatch' });
-    expect(r.largestPayload.bytes).toBeLessThan(PAYLOAD_LIMIT_BYTES);
+    expect(ex1.stats().largestPayload).toMatchObject({ state: 'UploadBatch', direction: 'task-result' });
+    expect(ex1.stats().largestPayload.bytes).toBeLessThan(PAYLOAD_LIMIT_BYTES);
     // Kept in the state output (3 × 100 kB), the Map's output passes the limit.
     const keeping = JSON.parse(JSON.stringify(definition));
     keeping.States.UploadSlices.ResultPath = '$.results';

@@ -1,0 +1,375 @@
+// The whole pipeline on one machine: S3 (embedded s3rver, or S3_ENDPOINT) → ObjectCreated record → the real
+// trigger handler → StartExecution on the loopback AWS endpoint → the local executor running
+// statemachine/definition.yml with the real step handlers → OST (the emulator, or OST_ENDPOINT).
+//
+//   file ──PutObject──▶ S3 ──event record──▶ trigger ──SFN StartExecution──▶ aws-server ──▶ executor
+//                                                                                 │ Prepare, Map(UploadSlices)…
+//             EventBridge PutEvents / SSM GetParameter ◀── aws-server ◀──── handlers ──▶ OST emulator
+//
+// The handlers are configured only through the environment they read on AWS (lib/settings.ts); this module sets
+// it for the lifetime of the stack and restores it on close().
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, resolve as resolvePath } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3EventRecord } from 'aws-lambda';
+import { handlers } from '../functions';
+import * as ostErrors from '../lib/ost/errors';
+import { parseStepError, type ResultRecord } from '../lib/records';
+import { DEFAULT_RESULTS_PREFIX } from '../lib/settings';
+import { resetRuntime } from '../lib/runtime';
+import { startEmulator, type OstEmulator } from './emulator';
+import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
+import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
+import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
+
+export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
+const API_KEY_PARAM = '/ost-forwarder/local/api-key';
+const API_SECRET_PARAM = '/ost-forwarder/local/api-secret';
+
+export interface LocalStackOptions {
+  bucket?: string;
+  /** An external S3-compatible endpoint (radosgw, MinIO, AWS) instead of the embedded s3rver. */
+  s3?: S3Connection;
+  /** A real or external OST endpoint instead of the emulator. */
+  ost?: { endpoint: string; appId: string; apiKey: string; apiSecret: string };
+  /** Options for the emulator (ignored with `ost`). */
+  emulator?: { dir?: string; minSliceSize?: number; uploadTtlMs?: number };
+  /** Extra environment for the handlers (SLICE_SIZE, SIMPLE_THRESHOLD, SLICE_CONCURRENCY, MAP_MAX_CONCURRENCY…). */
+  env?: Record<string, string | undefined>;
+  /** Project root holding statemachine/definition.yml and serverless.yml. */
+  root?: string;
+  /** Scale of the definition's Retry intervals (default 0.01). */
+  retryIntervalScale?: number;
+  /** Override step handlers (tests wrap them to observe or fail). */
+  handlers?: Partial<Record<string, LambdaHandler>>;
+  /** Lambda's asynchronous invocation retries of the trigger (AWS: 2). */
+  triggerRetries?: number;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export interface ForwardError { code: string; message: string; ostCode?: number; sid?: string }
+
+export interface ForwardResult {
+  key: string;
+  status: 'forwarded' | 'failed';
+  url?: string;
+  bytes: number;
+  slices: number;
+  error?: ForwardError;
+  executionName?: string;
+  /** Result records this execution wrote (lib/records.ts). */
+  records: ResultRecord[];
+  /** EventBridge events published for this key. */
+  events: RecordedEvent[];
+  execution?: ExecutionRecord;
+  sha256?: string;
+}
+
+export interface TriggerDelivery {
+  id: string;
+  event: unknown;
+  attempts: number;
+  result?: unknown;
+  error?: { name: string; message: string };
+  /** Failed all attempts: on AWS the event goes to the trigger's dead-letter queue. */
+  deadLettered: boolean;
+  done: Promise<TriggerDelivery>;
+}
+
+export interface LocalStack {
+  bucket: string;
+  s3: S3Connection & { client: S3Client; embedded: boolean };
+  emulator?: OstEmulator;
+  ostEndpoint: string;
+  aws: AwsServer;
+  executor: LocalExecutor;
+  deliveries: TriggerDelivery[];
+  /** The environment the handlers see. */
+  env: Record<string, string>;
+  /** Puts each file as `<keyPrefix><basename>` and waits for its workflow. */
+  forwardFiles(files: string[], options?: { keyPrefix?: string; onResult?: (r: ForwardResult) => void }): Promise<ForwardResult[]>;
+  /** Puts bytes or a file under `key` and waits for its workflow. */
+  forwardObject(key: string, body: Buffer | string, options?: { file?: boolean }): Promise<ForwardResult>;
+  /** Invokes the trigger handler with any payload, as S3's asynchronous invocation would (retries included). */
+  deliver(event: unknown): TriggerDelivery;
+  /** The ObjectCreated record S3 would send for an existing object. */
+  recordFor(key: string): Promise<S3EventRecord>;
+  /** Waits for the execution of `key` started at or after `since` (and its end). */
+  waitForExecution(key: string, since?: number): Promise<ExecutionRecord | undefined>;
+  /** Result records of `key`, every execution. */
+  recordsFor(key: string): Promise<ResultRecord[]>;
+  eventsFor(key: string): RecordedEvent[];
+  stats(): ExecutorStats;
+  close(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const root = options.root ?? resolvePath(__dirname, '..');
+  const log = options.log ?? (() => undefined);
+  const bucket = options.bucket ?? DEFAULT_LOCAL_BUCKET;
+  const closers: (() => Promise<void>)[] = [];
+  const savedEnv: Record<string, string | undefined> = {};
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    closers.length = 0;
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await resetRuntime();
+  };
+  try {
+    // S3
+    let embedded: EmbeddedS3 | undefined;
+    let s3: LocalStack['s3'];
+    if (options.s3) {
+      const client = localS3Client(options.s3);
+      await ensureBucket(client, bucket);
+      s3 = { ...options.s3, client, embedded: false };
+      closers.push(async () => client.destroy());
+    } else {
+      embedded = await startEmbeddedS3({ buckets: [bucket] });
+      s3 = { endpoint: embedded.endpoint, region: embedded.region, accessKeyId: embedded.accessKeyId, secretAccessKey: embedded.secretAccessKey, client: embedded.client, embedded: true };
+      closers.push(() => embedded!.close());
+    }
+
+    // OST
+    let emulator: OstEmulator | undefined;
+    let ost = options.ost;
+    if (!ost) {
+      emulator = await startEmulator({ dir: options.emulator?.dir, minSliceSize: options.emulator?.minSliceSize, uploadTtlMs: options.emulator?.uploadTtlMs });
+      closers.push(() => emulator!.close());
+      ost = { endpoint: emulator.endpoint, ...emulator.credentials };
+    }
+
+    // Step Functions, EventBridge, SSM
+    const project = loadProjectDefinition(root);
+    const allHandlers = { ...(handlers as unknown as Record<string, LambdaHandler>), ...options.handlers } as Record<string, LambdaHandler>;
+    const executor = new LocalExecutor({
+      definition: project.definition,
+      handlers: allHandlers,
+      resolve: serverlessResolver({}, project.serverless, { ...process.env, ...options.env }),
+      functionTimeouts: project.functionTimeouts,
+      functionMemory: project.functionMemory,
+      retryIntervalScale: options.retryIntervalScale,
+    });
+    const aws = await startAwsServer({ stepFunctions: executor, parameters: { [API_KEY_PARAM]: ost.apiKey, [API_SECRET_PARAM]: ost.apiSecret } });
+    closers.push(() => aws.close());
+
+    const env: Record<string, string> = {
+      ...aws.env(),
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_REGION: s3.region || LOCAL_REGION,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      // s3rver (and older radosgw) cannot read the aws-chunked bodies flexible checksums produce
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+      OST_ENDPOINT: ost.endpoint,
+      OST_APP_ID: ost.appId,
+      OST_API_KEY_PARAM: API_KEY_PARAM,
+      OST_API_SECRET_PARAM: API_SECRET_PARAM,
+      STATE_MACHINE_ARN: executor.stateMachineArn,
+      EVENT_BUS_NAME: 'ost-forwarder-local',
+      POWERTOOLS_SERVICE_NAME: 'ost-forwarder-local',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_DEV: 'false',
+    };
+    for (const [k, v] of Object.entries(options.env ?? {})) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+    for (const [k, v] of Object.entries(env)) {
+      if (!(k in savedEnv)) savedEnv[k] = process.env[k];
+      process.env[k] = v;
+    }
+    await resetRuntime();
+
+    // S3 → trigger, as an asynchronous Lambda invocation
+    const deliveries: TriggerDelivery[] = [];
+    const retries = options.triggerRetries ?? 2;
+    const deliver = (event: unknown): TriggerDelivery => {
+      let resolveDone!: (d: TriggerDelivery) => void;
+      const d: TriggerDelivery = { id: randomUUID(), event, attempts: 0, deadLettered: false, done: new Promise((r) => { resolveDone = r; }) };
+      deliveries.push(d);
+      void (async () => {
+        for (;;) {
+          d.attempts++;
+          try {
+            const copy = JSON.parse(JSON.stringify(event ?? null));
+            const ctx = lambdaContext('trigger', randomUUID(), Date.now() + (project.functionTimeouts.trigger ?? 30) * 1000, project.functionMemory.trigger ?? 256);
+            d.result = (await allHandlers.trigger!(copy, ctx)) ?? null;
+            d.error = undefined;
+            break;
+          } catch (err) {
+            const e = err instanceof Error ? err : new Error(String(err));
+            d.error = { name: e.name, message: e.message };
+            if (d.attempts > retries) { d.deadLettered = true; break; }
+            await new Promise((r) => setTimeout(r, 20 * d.attempts)); // AWS waits ~1 min, then ~2 min
+          }
+        }
+        resolveDone(d);
+      })();
+      return d;
+    };
+    // Deliveries per key, to tell "the trigger decided not to start" from "not started yet".
+    const deliveredKeys = new Map<string, TriggerDelivery[]>();
+    const deliverRecord = (record: S3EventRecord) => {
+      const d = deliver(s3Event([record]));
+      const key = decodeEventKey(record.s3.object.key);
+      deliveredKeys.set(key, [...(deliveredKeys.get(key) ?? []), d]);
+      return d;
+    };
+    if (embedded) embedded.onObjectCreated((record) => { deliverRecord(record); });
+
+    const executionInputKey = (e: ExecutionRecord) => {
+      const i = e.input as { key?: unknown; object?: { key?: unknown } } | null;
+      return typeof i?.key === 'string' ? i.key : typeof i?.object?.key === 'string' ? i.object.key : undefined;
+    };
+    const waitForExecution = (key: string, since = 0): Promise<ExecutionRecord | undefined> =>
+      new Promise((resolve) => {
+        const match = (e: ExecutionRecord) => executionInputKey(e) === key && e.startDate.getTime() >= since;
+        const found = [...executor.executions.values()].find(match);
+        if (found) { void found.done.then(resolve); return; }
+        const onStart = (e: ExecutionRecord) => {
+          if (!match(e)) return;
+          executor.off('started', onStart);
+          clearInterval(poll);
+          void e.done.then(resolve);
+        };
+        executor.on('started', onStart);
+        // No execution once every delivery for the key has settled: the trigger skipped it or failed.
+        const poll = setInterval(() => {
+          const ds = (deliveredKeys.get(key) ?? []).filter((d) => d.attempts > 0);
+          const settled = ds.length > 0 && ds.every((d) => d.result !== undefined || d.deadLettered);
+          if (settled && ![...executor.executions.values()].some(match)) {
+            executor.off('started', onStart);
+            clearInterval(poll);
+            resolve(undefined);
+          }
+        }, 25);
+      });
+
+    // lib/records.ts: <prefix><forwarded|failed>/<source key>/<execution name>.json in RESULTS_BUCKET (or the source bucket)
+    const recordsFor = async (key: string): Promise<ResultRecord[]> => {
+      const resultsBucket = env.RESULTS_BUCKET ?? bucket;
+      const prefix = env.RESULTS_PREFIX ?? DEFAULT_RESULTS_PREFIX;
+      const out: ResultRecord[] = [];
+      for (const status of ['forwarded', 'failed']) {
+        let token: string | undefined;
+        do {
+          const page = await s3.client.send(new ListObjectsV2Command({ Bucket: resultsBucket, Prefix: `${prefix}${status}/${key}/`, ContinuationToken: token }));
+          for (const o of page.Contents ?? []) {
+            // only <key>/<name>.json, not records of a longer key that shares this prefix
+            if (o.Key!.slice(`${prefix}${status}/${key}/`.length).includes('/')) continue;
+            const body = await s3.client.send(new GetObjectCommand({ Bucket: resultsBucket, Key: o.Key! }));
+            try { out.push(JSON.parse(await body.Body!.transformToString()) as ResultRecord); } catch { /* not a record */ }
+          }
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      }
+      return out;
+    };
+    const eventsFor = (key: string) => aws.events.filter((e) => (e.detail as ResultRecord | undefined)?.key === key);
+
+    const resultOf = async (key: string, bytes: number, execution: ExecutionRecord | undefined, delivery: TriggerDelivery | undefined): Promise<ForwardResult> => {
+      const records = await recordsFor(key).catch(() => [] as ResultRecord[]);
+      const base = { key, bytes, slices: 0, records, events: eventsFor(key) };
+      if (!execution) {
+        const error = delivery?.error ? { code: delivery.error.name, message: delivery.error.message } : { code: 'NOT_STARTED', message: 'the trigger started no execution for this object' };
+        return { ...base, status: 'failed', error };
+      }
+      const mine = { ...base, records: records.filter((r) => r.executionName === execution.name), events: base.events.filter((e) => (e.detail as ResultRecord | undefined)?.executionName === execution.name) };
+      const record = mine.records[0];
+      const slices = record ? (record.mode === 'simple' ? 1 : record.slices) : 0;
+      if (execution.status === 'SUCCEEDED' && record?.status === 'forwarded' && record.url) {
+        return { ...mine, status: 'forwarded', url: record.url, slices, bytes: record.bytes ?? bytes, executionName: execution.name, execution };
+      }
+      const error = record?.error
+        ? { code: errorCode(record.error.error), message: record.error.message, ...(record.error.ostCode !== undefined ? { ostCode: record.error.ostCode } : {}), ...(record.error.sid ? { sid: record.error.sid } : {}) }
+        : failureOf(execution);
+      return { ...mine, status: 'failed', slices, executionName: execution.name, execution, error };
+    };
+
+    const forwardObject = async (key: string, body: Buffer | string, opts: { file?: boolean } = {}): Promise<ForwardResult> => {
+      const since = Date.now();
+      let bytes: number;
+      let putBody: Buffer | NodeJS.ReadableStream;
+      if (opts.file) {
+        bytes = (await stat(body as string)).size;
+        putBody = createReadStream(body as string);
+      } else {
+        putBody = typeof body === 'string' ? Buffer.from(body) : body;
+        bytes = (putBody as Buffer).length;
+      }
+      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: putBody as never, ContentLength: bytes }));
+      if (!embedded) deliverRecord(await recordFromHead(s3.client, bucket, key));
+      log(`put s3://${bucket}/${key} (${bytes} bytes)`);
+      const execution = await waitForExecution(key, since - 1);
+      const ds = deliveredKeys.get(key) ?? [];
+      const result = await resultOf(key, bytes, execution, ds[ds.length - 1]);
+      log(`${result.status}: ${key}${result.error ? ` (${result.error.code}: ${result.error.message})` : ''}`);
+      return result;
+    };
+
+    const stack: LocalStack = {
+      bucket,
+      s3,
+      emulator,
+      ostEndpoint: ost.endpoint,
+      aws,
+      executor,
+      deliveries,
+      env,
+      forwardObject,
+      async forwardFiles(files, fopts = {}) {
+        const prefix = fopts.keyPrefix ?? '';
+        return Promise.all(files.map(async (f) => {
+          const r = await forwardObject(prefix + basename(f), f, { file: true });
+          fopts.onResult?.(r);
+          return r;
+        }));
+      },
+      deliver,
+      recordFor: (key) => recordFromHead(s3.client, bucket, key),
+      waitForExecution,
+      recordsFor,
+      eventsFor,
+      stats: () => executor.stats(),
+      async close() {
+        await executor.idle().catch(() => undefined);
+        await Promise.all(deliveries.map((d) => d.done));
+        await close();
+      },
+    };
+    return stack;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export function decodeEventKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
+/** The stable code of an error class (OstAuthError → OST_AUTH), else the error name (States.Timeout…). */
+export function errorCode(name: string): string {
+  const cls = (ostErrors as Record<string, unknown>)[name];
+  if (typeof cls === 'function' && (cls as { prototype?: unknown }).prototype instanceof ostErrors.OstError) {
+    return new (cls as new (m: string) => ostErrors.OstError)('').code;
+  }
+  return name;
+}
+
+function failureOf(e: ExecutionRecord): ForwardError {
+  const info = parseStepError({ Error: e.error ?? e.status, Cause: e.cause });
+  return { code: errorCode(info.error), message: info.message };
+}
