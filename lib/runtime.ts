@@ -137,7 +137,7 @@ export function step<I, O>(stepName: string, fn: (input: I, context?: Context) =
       return await fn(input, context);
     } catch (err) {
       const out = toStepError(err);
-      logger.error('step failed', { error: out.name, message: out.message });
+      logger.error('step failed', { error: out.name, errorMessage: out.message });
       throw out;
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
