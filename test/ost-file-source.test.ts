@@ -1,0 +1,62 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { FileSource } from '../lib/file-source';
+import { SourceChangedError } from '../lib/ost/errors';
+import { sampleFile, sha256Buffer, sha256Stream, tempDir } from './support/files';
+
+let dir: ReturnType<typeof tempDir>;
+beforeAll(() => { dir = tempDir(); });
+afterAll(() => dir.cleanup());
+
+async function read(src: FileSource, start: number, end: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await src.open(start, end)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('FileSource', () => {
+  it('measures a file and reads exact ranges [start, end)', async () => {
+    const path = await sampleFile(300_000, { dir: dir.dir, name: 'a.bin' });
+    const whole = await fs.readFile(path);
+    const src = await FileSource.fromPath(path);
+    expect(src.size).toBe(300_000);
+    expect(src.name).toBe('a.bin');
+    expect((await read(src, 0, 300_000)).equals(whole)).toBe(true);
+    expect((await read(src, 1, 2)).equals(whole.subarray(1, 2))).toBe(true);
+    expect((await read(src, 65_536, 200_001)).equals(whole.subarray(65_536, 200_001))).toBe(true);
+    expect((await read(src, 299_999, 300_000)).equals(whole.subarray(299_999))).toBe(true);
+    expect(await sha256Stream(await src.open(0, 300_000))).toBe(sha256Buffer(whole));
+  });
+
+  it('returns an empty stream for an empty range, including at 0 and at the end', async () => {
+    const path = await sampleFile(10, { dir: dir.dir, name: 'b.bin' });
+    const src = await FileSource.fromPath(path);
+    expect((await read(src, 0, 0)).length).toBe(0);
+    expect((await read(src, 10, 10)).length).toBe(0);
+    expect((await read(src, 5, 5)).length).toBe(0);
+    const empty = await FileSource.fromPath(await sampleFile(0, { dir: dir.dir, name: 'empty.bin' }));
+    expect(empty.size).toBe(0);
+    expect((await read(empty, 0, 0)).length).toBe(0);
+  });
+
+  it('rejects ranges outside the file', async () => {
+    const src = await FileSource.fromPath(await sampleFile(10, { dir: dir.dir, name: 'c.bin' }));
+    await expect(src.open(0, 11)).rejects.toThrow(RangeError);
+    await expect(src.open(5, 4)).rejects.toThrow(RangeError);
+    await expect(src.open(-1, 4)).rejects.toThrow(RangeError);
+  });
+
+  it('raises SourceChangedError when the file changed since it was measured', async () => {
+    const path = await sampleFile(10, { dir: dir.dir, name: 'd.bin' });
+    const src = await FileSource.fromPath(path);
+    await fs.appendFile(path, 'more');
+    await expect(src.open(0, 10)).rejects.toBeInstanceOf(SourceChangedError);
+    await fs.unlink(path);
+    await expect(src.open(0, 10)).rejects.toBeInstanceOf(SourceChangedError);
+  });
+
+  it('fails with the fs error for a missing file or a directory', async () => {
+    await expect(FileSource.fromPath(join(dir.dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(FileSource.fromPath(dir.dir)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+});
