@@ -54,8 +54,9 @@ const cfnTags: Tags = [
   { tag: '!Sub', resolve: (v: string) => ({ 'Fn::Sub': v }) },
 ];
 
+/** Parses YAML; CloudFormation tags other than GetAtt/Ref/Sub (e.g. !If in serverless.yml) stay unresolved, quietly. */
 export function readYaml(path: string): unknown {
-  return parseYaml(readFileSync(path, 'utf8'), { customTags: cfnTags });
+  return parseYaml(readFileSync(path, 'utf8'), { customTags: cfnTags, logLevel: 'error' });
 }
 
 export const localFunctionArn = (fnKey: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${fnKey}`;

@@ -18,7 +18,7 @@ import { handlers } from '../functions';
 import * as ostErrors from '../lib/ost/errors';
 import { parseStepError, type ResultRecord } from '../lib/records';
 import { DEFAULT_RESULTS_PREFIX } from '../lib/settings';
-import { resetRuntime } from '../lib/runtime';
+import { logger, metrics, resetRuntime } from '../lib/runtime';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
@@ -179,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       EVENT_BUS_NAME: 'ost-forwarder-local',
       POWERTOOLS_SERVICE_NAME: 'ost-forwarder-local',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       POWERTOOLS_DEV: 'false',
     };
     for (const [k, v] of Object.entries(options.env ?? {})) {
@@ -191,6 +191,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       process.env[k] = v;
     }
     await resetRuntime();
+    // runtime.ts built its Logger and Metrics at import, before this environment existed: apply it now, so the
+    // handlers' JSON logs and EMF lines do not mix with a command's output (POWERTOOLS_LOG_LEVEL=INFO shows them).
+    const previousLevel = logger.getLevelName();
+    logger.setLogLevel(env.POWERTOOLS_LOG_LEVEL as Parameters<typeof logger.setLogLevel>[0]);
+    const m = metrics as unknown as { disabled?: boolean };
+    const previousDisabled = m.disabled;
+    m.disabled = env.POWERTOOLS_METRICS_DISABLED !== 'false';
+    closers.push(async () => { logger.setLogLevel(previousLevel); m.disabled = previousDisabled; });
 
     // S3 → trigger, as an asynchronous Lambda invocation
     const deliveries: TriggerDelivery[] = [];
