@@ -134,6 +134,27 @@ describe('ost-forward put <file>', () => {
     expect((await put([small, small])).code).toBe(2);
   });
 
+  it('cancels the upload and exits 130 when interrupted', async () => {
+    emu.inject({ call: 'slice', sliceId: 1, hang: true });
+    const env = {
+      PATH: process.env.PATH ?? '', OST_ENDPOINT: emu.endpoint, OST_APP_ID: emu.credentials.appId,
+      OST_API_KEY: emu.credentials.apiKey, OST_API_SECRET: emu.credentials.apiSecret,
+    };
+    const done = new Promise<Run>((resolve) => {
+      const child = execFile(process.execPath, [BIN, 'put', big, '--slice-size', String(5 * MiB), '--threshold', String(MiB)], { env, timeout: 30_000 },
+        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
+      const poll = setInterval(() => {
+        const hung = emu.calls.find((c) => c.call === 'slice' && c.sliceId === 1);
+        if (hung && hung.bytes > 5 * MiB) { clearInterval(poll); child.kill('SIGINT'); }
+      }, 20);
+    });
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(emu.calls.filter((c) => c.call === 'cancel')).toHaveLength(1);
+    expect(emu.orphans()).toEqual([]);
+  });
+
   it('retries a transient failure and still succeeds', async () => {
     emu.inject({ call: 'slice', sliceId: 2, code: 10002 });
     const r = await put([big, '--json', '--slice-size', String(5 * MiB), '--threshold', String(MiB)]);
