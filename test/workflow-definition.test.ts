@@ -48,9 +48,9 @@ function prepareDefinition(): { definition: Json; taskKeys: Record<string, strin
 }
 
 function lambdaLike(fn: (input: Json) => Promise<unknown>) {
-  return async (input: Json) => {
+  return async (input: Json): Promise<Json> => {
     try {
-      return await fn(input);
+      return (await fn(input)) as Json;
     } catch (err) {
       const e = err as Error;
       const out = new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message, trace: [] }));
