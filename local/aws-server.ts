@@ -78,6 +78,8 @@ export interface AwsServer {
   /** Every request, in order. */
   calls: AwsCall[];
   parameters: Map<string, string>;
+  /** Answers the next `times` calls of `target` (e.g. 'AWSEvents.PutEvents') with this error. */
+  fail(target: string, error: { type: string; message?: string; status?: number; times?: number }): void;
   /** Environment that points SDK v3 clients (SFN, EventBridge, SSM) here with dummy credentials. */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -102,6 +104,7 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
   const calls: AwsCall[] = [];
   const parameters = new Map(Object.entries(options.parameters ?? {}));
   const sfn = options.stepFunctions;
+  const faults: { target: string; type: string; message: string; status: number; times: number }[] = [];
 
   const parameter = (name: unknown) => {
     const n = String(name);
@@ -227,6 +230,12 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
       send(400, { __type: 'SerializationException', message: 'request body is not JSON' }, 'SerializationException');
       return;
     }
+    const fault = faults.find((f) => f.target === target && f.times > 0);
+    if (fault) {
+      fault.times--;
+      send(fault.status, { __type: fault.type, message: fault.message }, fault.type);
+      return;
+    }
     try {
       send(200, op(body));
     } catch (err) {
@@ -246,6 +255,9 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
     events,
     calls,
     parameters,
+    fail(target, e) {
+      faults.push({ target, type: e.type, message: e.message ?? `injected ${e.type}`, status: e.status ?? 400, times: e.times ?? 1 });
+    },
     env: () => awsServerEnv(endpoint),
     close: () =>
       new Promise<void>((resolve) => {
