@@ -1,0 +1,218 @@
+// `serverless package` with dummy credentials and no network, then assertions on the CloudFormation template:
+// the state machine, the S3 notification, runtime/architecture, least-privilege IAM, no dependency cycle, and
+// no secret anywhere. Packages twice (created bucket / existing bucket), once each, in beforeAll.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = join(__dirname, '..');
+const SECRET = 'pkg-test-secret-9f3b1c';
+const KEY = 'pkg-test-apikey-77aa01';
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function packageService(dir: string, params: string[]): Promise<{ template: Json; text: string; state: string }> {
+  const bin = join(ROOT, 'node_modules/.bin/serverless');
+  await promisify(execFile)(bin, ['package', '--stage', 'test', '--region', 'us-east-1', '--package', dir, ...params.flatMap((p) => ['--param', p])], {
+    cwd: ROOT,
+    timeout: 180_000,
+    maxBuffer: 16 * 1024 * 1024,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, npm_config_cache: process.env.npm_config_cache,
+      AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1',
+      // Present in the packaging environment: must not leak into the template.
+      OST_API_KEY: KEY, OST_API_SECRET: SECRET,
+      SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off',
+    },
+  });
+  const text = readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
+  return { template: JSON.parse(text), text, state: readFileSync(join(dir, 'serverless-state.json'), 'utf8') };
+}
+
+let created: { template: Json; text: string; state: string };
+let existing: { template: Json; text: string; state: string };
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  const a = mkdtempSync(join(tmpdir(), 'ost-pkg-'));
+  const b = mkdtempSync(join(tmpdir(), 'ost-pkg-'));
+  dirs.push(a, b);
+  created = await packageService(a, ['ostAppId=app123']);
+  existing = await packageService(b, ['ostAppId=app123', 'existingBucket=true', 'bucketName=team-audio', 'resultsBucket=team-records', 'resultsPrefix=fwd/', 'eventBusName=audio-bus']);
+}, 240_000);
+
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+const resources = (t: Json): Record<string, Json> => t.Resources;
+const ofType = (t: Json, type: string) => Object.entries(resources(t)).filter(([, r]) => r.Type === type);
+
+function statements(t: Json): Array<{ role: string; Action: string[]; Resource: Json[]; Condition?: Json }> {
+  return ofType(t, 'AWS::IAM::Role').flatMap(([role, r]) => (r.Properties.Policies ?? []).flatMap((p: Json) => p.PolicyDocument.Statement.map((s: Json) => ({
+    role,
+    Action: [s.Action].flat(),
+    Resource: [s.Resource].flat(),
+    Condition: s.Condition,
+  }))));
+}
+
+const resourceText = (r: Json): string => (typeof r === 'string' ? r : JSON.stringify(r));
+
+it('contains the state machine with the Distributed Map definition and Lambda ARNs by GetAtt', () => {
+  const [[id, sm]] = ofType(created.template, 'AWS::StepFunctions::StateMachine') as [[string, Json]];
+  expect(id).toBe('OstForwarderStateMachine');
+  const [body, vars] = sm.Properties.DefinitionString['Fn::Sub'];
+  const definition = JSON.parse(body.replace(/\$\{[0-9a-f]{32}\}/g, 'arn:aws:lambda:us-east-1:1:function:x'));
+  expect(definition.States.UploadBatches.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+  expect(Object.values(vars).map((v: Json) => v['Fn::GetAtt'][0]).sort()).toEqual(
+    ['CancelLambdaFunction', 'CompleteLambdaFunction', 'PrepareLambdaFunction', 'ReportLambdaFunction', 'UploadSlicesLambdaFunction', 'UploadWholeLambdaFunction'],
+  );
+  expect(sm.Properties.StateMachineName).toBe('ost-forwarder-test');
+});
+
+it('runs every function on nodejs22.x / arm64', () => {
+  const fns = ofType(created.template, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDash'));
+  expect(fns).toHaveLength(7);
+  for (const [, f] of fns) {
+    expect(f.Properties.Runtime).toBe('nodejs22.x');
+    expect(f.Properties.Architectures).toEqual(['arm64']);
+  }
+});
+
+it('wires the S3 notification to the trigger (created bucket, versioned) and via the custom resource (existing bucket)', () => {
+  const [[, bucket]] = ofType(created.template, 'AWS::S3::Bucket').filter(([id]) => id !== 'ServerlessDeploymentBucket') as [[string, Json]];
+  expect(bucket.Properties.BucketName).toBe('ost-forwarder-test-inbox');
+  expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  expect(bucket.Properties.NotificationConfiguration.LambdaConfigurations).toEqual([
+    { Event: 's3:ObjectCreated:*', Function: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] } },
+  ]);
+  expect(ofType(existing.template, 'AWS::S3::Bucket').map(([id]) => id)).toEqual(['ServerlessDeploymentBucket']);
+  const [[, custom]] = ofType(existing.template, 'Custom::S3') as [[string, Json]];
+  expect(custom.Properties).toMatchObject({ BucketName: 'team-audio', BucketConfigs: [{ Event: 's3:ObjectCreated:*', Rules: [] }] });
+  const customRole = statements(existing.template).filter((s) => s.role === 'IamRoleCustomResourcesLambdaExecution');
+  const notif = customRole.find((s) => s.Action.includes('s3:PutBucketNotification'))!;
+  expect(JSON.stringify(notif.Resource)).toContain('team-audio');
+});
+
+it('scopes every IAM statement: no * resource for s3, states, events or ssm', () => {
+  for (const t of [created.template, existing.template]) {
+    for (const s of statements(t)) {
+      for (const service of ['s3', 'states', 'events', 'ssm']) {
+        if (!s.Action.some((a) => a.startsWith(`${service}:`))) continue;
+        for (const r of s.Resource) {
+          const text = resourceText(r);
+          expect({ role: s.role, action: s.Action, resource: text }).not.toEqual(expect.objectContaining({ resource: '*' }));
+          expect(text).not.toMatch(new RegExp(`arn:aws:${service}:::\\*|:${service}:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\*`));
+        }
+      }
+      expect(s.Action).not.toContain('*');
+    }
+  }
+  const lambda = statements(existing.template).filter((s) => s.role === 'IamRoleLambdaExecution');
+  const find = (action: string) => lambda.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText));
+  expect(find('s3:GetObject')).toEqual(['arn:aws:s3:::team-audio/*']);
+  expect(find('s3:GetObjectVersion')).toEqual(['arn:aws:s3:::team-audio/*']);
+  expect(find('s3:PutObject')).toEqual(['arn:aws:s3:::team-records/fwd/*']);
+  expect(find('states:StartExecution')).toEqual([expect.stringContaining(':stateMachine:ost-forwarder-test"')]);
+  expect(find('events:PutEvents')).toEqual([expect.stringContaining(':event-bus/audio-bus"')]);
+  expect(find('ssm:GetParameter').sort()).toEqual([
+    expect.stringContaining(':parameter/ost-forwarder/test/api-key"'),
+    expect.stringContaining(':parameter/ost-forwarder/test/api-secret"'),
+  ]);
+  expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
+  // The created-bucket stack writes records to the source bucket by default.
+  const created3 = statements(created.template).filter((s) => s.role === 'IamRoleLambdaExecution' && s.Action.includes('s3:PutObject'));
+  expect(created3.flatMap((s) => s.Resource)).toEqual(['arn:aws:s3:::ost-forwarder-test-inbox/ost-forwarder/*']);
+});
+
+/** Edges over Ref, Fn::GetAtt, Fn::Sub (${X} / ${X.Attr}) and DependsOn, between template resources. */
+function dependencyGraph(t: Json): Map<string, Set<string>> {
+  const ids = new Set(Object.keys(resources(t)));
+  const graph = new Map<string, Set<string>>();
+  const visit = (from: string, v: Json): void => {
+    if (Array.isArray(v)) return v.forEach((x) => visit(from, x));
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'Ref' && typeof x === 'string' && ids.has(x)) graph.get(from)!.add(x);
+      else if (k === 'Fn::GetAtt') {
+        const target = Array.isArray(x) ? x[0] : String(x).split('.')[0];
+        if (ids.has(target)) graph.get(from)!.add(target);
+      } else if (k === 'Fn::Sub') {
+        const [text, vars] = Array.isArray(x) ? x : [x, {}];
+        for (const m of String(text).matchAll(/\$\{([^}!]+)\}/g)) {
+          const target = m[1]!.split('.')[0]!;
+          if (ids.has(target) && !(target in vars)) graph.get(from)!.add(target);
+        }
+        visit(from, vars);
+      } else visit(from, x);
+    }
+  };
+  for (const [id, r] of Object.entries(resources(t))) {
+    graph.set(id, new Set([r.DependsOn ?? []].flat().filter((d: string) => ids.has(d))));
+    visit(id, { p: r.Properties, m: r.Metadata, c: r.Condition });
+  }
+  return graph;
+}
+
+function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const dfs = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const m of graph.get(n) ?? []) {
+      const c = dfs(m);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const n of graph.keys()) {
+    const c = dfs(n);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+it('has no dependency cycle (Ref / GetAtt / Sub / DependsOn)', () => {
+  for (const t of [created.template, existing.template]) {
+    const graph = dependencyGraph(t);
+    expect(graph.get('OstForwarderStateMachine')!.has('PrepareLambdaFunction')).toBe(true); // the graph sees Sub vars
+    expect(findCycle(graph)).toBeUndefined();
+  }
+  // The self-test of the cycle finder.
+  expect(findCycle(new Map([['a', new Set(['b'])], ['b', new Set(['a'])]]))).toEqual(['a', 'b', 'a']);
+});
+
+it('keeps the secret out of the template, the state and every function environment', () => {
+  for (const p of [created, existing]) {
+    for (const text of [p.text, p.state]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(KEY);
+    }
+    for (const [, f] of ofType(p.template, 'AWS::Lambda::Function')) {
+      const vars = Object.keys(f.Properties.Environment?.Variables ?? {});
+      expect(vars).not.toContain('OST_API_KEY');
+      expect(vars).not.toContain('OST_API_SECRET');
+    }
+  }
+  const trigger = resources(created.template).TriggerLambdaFunction.Properties.Environment.Variables;
+  expect(trigger).toMatchObject({ OST_API_KEY_PARAM: '/ost-forwarder/test/api-key', OST_API_SECRET_PARAM: '/ost-forwarder/test/api-secret', OST_APP_ID: 'app123' });
+  expect(trigger.STATE_MACHINE_ARN).toEqual({ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:ost-forwarder-test' });
+});
+
+it('has the DLQ on-failure destination, its alarm, and the failed-executions alarm', () => {
+  const r = resources(created.template);
+  expect(r.TriggerLambdaEvConf.Properties).toMatchObject({
+    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'Arn'] } } }, MaximumRetryAttempts: 2,
+  });
+  expect(r.TriggerDeadLetterQueue.Type).toBe('AWS::SQS::Queue');
+  expect(r.TriggerDeadLetterAlarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
+  expect(r.FailedExecutionsAlarm.Properties).toMatchObject({
+    Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'OstForwarderStateMachine' } }],
+  });
+  for (const [, lg] of ofType(created.template, 'AWS::Logs::LogGroup')) expect(lg.Properties.RetentionInDays).toBe(30);
+});
