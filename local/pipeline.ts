@@ -8,9 +8,9 @@
 //
 // The handlers are configured only through the environment they read on AWS (lib/settings.ts); this module sets
 // it for the lifetime of the stack and restores it on close().
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, resolve as resolvePath } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
@@ -107,7 +107,7 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const root = options.root ?? resolvePath(__dirname, '..');
+  const root = options.root ?? projectRoot();
   const log = options.log ?? (() => undefined);
   const bucket = options.bucket ?? DEFAULT_LOCAL_BUCKET;
   const closers: (() => Promise<void>)[] = [];
@@ -170,7 +170,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // s3rver (and older radosgw) cannot read the aws-chunked bodies flexible checksums produce
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
       OST_ENDPOINT: ost.endpoint,
       OST_APP_ID: ost.appId,
       OST_API_KEY_PARAM: API_KEY_PARAM,
@@ -361,6 +361,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/** The nearest directory above this module holding statemachine/definition.yml (src, dist/ or a test bundle). */
+export function projectRoot(from = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'statemachine', 'definition.yml'))) return dir;
+    if (dirname(dir) === dir) return resolvePath(__dirname, '..');
   }
 }
 

@@ -1,0 +1,103 @@
+// `ost-forward local`, `ost-forward demo` and `ost-forward put s3://…` as a user runs them: the bundled CLI in a
+// child process (its own bundle, so other tests building dist/ at the same time do not interfere).
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { sampleFile, sha256Url, tempDir, MiB } from './support/pipeline';
+import { startEmbeddedS3 } from '../local/s3';
+import { startEmulator } from '../local/emulator';
+
+const root = resolve(__dirname, '..');
+const outfile = join(root, 'node_modules', '.cache', 'local-cli-test', `cli-${process.pid}.js`);
+
+interface Run { code: number | null; stdout: string; stderr: string }
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const clean = { ...process.env };
+  for (const k of ['OST_ENDPOINT', 'OST_APP_ID', 'OST_API_KEY', 'OST_API_SECRET', 'S3_ENDPOINT']) delete clean[k];
+  return new Promise((res) => {
+    execFile(process.execPath, [outfile, ...args], { cwd: root, env: { ...clean, ...env }, maxBuffer: 16 * MiB, timeout: 60_000 }, (err, stdout, stderr) => {
+      res({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('ost-forward local / demo / put s3:// (CLI)', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    tmp = await tempDir();
+    mkdirSync(join(outfile, '..'), { recursive: true });
+    await build({ entryPoints: [join(root, 'local', 'cli.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
+  });
+  afterAll(async () => {
+    rmSync(outfile, { force: true });
+    await tmp?.remove();
+  });
+
+  it('local --json: one line per file, in argument order, exit 0 when all were forwarded', async () => {
+    const a = await sampleFile(tmp.dir, 'b 会议.wav', 6 * MiB + 1);
+    const b = await sampleFile(tmp.dir, 'a+1.txt', 10);
+    const r = await cli(['local', a.path, b.path, '--json', '--key-prefix', 'up/', '--threshold', String(5 * MiB), '--slice-size', String(5 * MiB)]);
+    expect(r.stderr).toBe(''); // progress only on a TTY
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { key: 'up/b 会议.wav', status: 'forwarded', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/files\//), bytes: a.size, slices: 2, error: null },
+      { key: 'up/a+1.txt', status: 'forwarded', url: expect.any(String), bytes: 10, slices: 1, error: null },
+    ]);
+    // the stack is gone when the command exits: the URLs were served by its emulator
+    await expect(sha256Url(lines[0].url)).rejects.toThrow();
+  });
+
+  it('local: exit 1 and an error code when OST refuses; exit 2 on usage errors', async () => {
+    const emulator = await startEmulator();
+    try {
+      const f = await sampleFile(tmp.dir, 'refused.bin', 100);
+      const r = await cli(['local', f.path, '--json'], { OST_ENDPOINT: emulator.endpoint, OST_APP_ID: emulator.credentials.appId, OST_API_KEY: emulator.credentials.apiKey, OST_API_SECRET: 'wrong-secret' });
+      expect(r.code).toBe(1);
+      const line = JSON.parse(r.stdout.trim());
+      expect(line).toMatchObject({ key: 'refused.bin', status: 'failed', url: null, error: { code: 'OST_AUTH', message: expect.any(String) } });
+      expect(r.stdout + r.stderr).not.toContain('wrong-secret');
+    } finally {
+      await emulator.close();
+    }
+    expect((await cli(['local'])).code).toBe(2);
+    expect((await cli(['local', join(tmp.dir, 'missing.bin')])).code).toBe(2);
+    expect((await cli(['local', '--slice-size', 'x', 'f'])).code).toBe(2);
+  });
+
+  it('demo with files: forwards them and prints the sha256 comparison', async () => {
+    const f = await sampleFile(tmp.dir, 'demo me.bin', 2000);
+    const r = await cli(['demo', f.path]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('sha256     source');
+    expect(r.stdout).toContain('identical');
+    expect(r.stdout).toMatch(/1 of 1 file forwarded byte-exact/);
+  });
+
+  it('put s3://bucket/key reads through S3RangeSource and sends to OST (no workflow)', async () => {
+    const s3 = await startEmbeddedS3({ buckets: ['src-bucket'] });
+    const emulator = await startEmulator();
+    try {
+      const f = await sampleFile(tmp.dir, 'whole.bin', 11 * MiB);
+      const { readFile } = await import('node:fs/promises');
+      await s3.client.send(new PutObjectCommand({ Bucket: 'src-bucket', Key: 'dir/会议 1+1.bin', Body: await readFile(f.path) }));
+      const env = {
+        S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: 'us-east-1',
+        OST_ENDPOINT: emulator.endpoint, OST_APP_ID: emulator.credentials.appId, OST_API_KEY: emulator.credentials.apiKey, OST_API_SECRET: emulator.credentials.apiSecret,
+      };
+      const r = await cli(['put', 's3://src-bucket/dir/会议 1+1.bin', '--json', '--threshold', String(5 * MiB), '--slice-size', String(5 * MiB)], env);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout.trim());
+      expect(out).toMatchObject({ bytes: f.size, mode: 'multipart', slices: 3 });
+      expect((await sha256Url(out.url)).sha256).toBe(f.sha256);
+      const missing = await cli(['put', 's3://src-bucket/nope'], env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/no such object/);
+    } finally {
+      await emulator.close();
+      await s3.close();
+    }
+  });
+});
