@@ -1,5 +1,150 @@
-// TODO: implemented by its issue.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('ost-forward redrive: not implemented yet\n');
-  return 2;
+// `ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]`
+// Re-submits the S3 events the trigger could not start. The trigger's async invocations go, after Lambda's own
+// retries, to an SQS on-failure destination whose messages are `{ requestContext, requestPayload: <S3 event>,
+// responseContext, responsePayload }`. Each event's records are started again through the same lib code as the
+// trigger (lib/s3-event.ts: same filters, same deterministic execution names, so anything already started is a
+// duplicate, not a second upload). A message is deleted only after all its records were started or recognised
+// as duplicates/skipped/malformed; otherwise it stays and returns after its visibility timeout.
+// Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; filters and results
+// prefix from the same variables as the trigger (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX).
+// AWS credentials/region from the usual SDK chain. Exit 0 when the queue was drained, 1 when messages remain.
+import { parseArgs } from 'node:util';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ConfigError } from '../../lib/errors';
+import { submitS3Event, type SubmitSummary } from '../../lib/s3-event';
+import { loadSettings, type Settings } from '../../lib/settings';
+
+const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]';
+
+export interface RedriveOptions {
+  sqs: Pick<SQSClient, 'send'>;
+  sfn: Pick<SFNClient, 'send'>;
+  queueUrl: string;
+  stateMachineArn: string;
+  settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
+  /** Stop after this many messages (default: until the queue is empty). */
+  max?: number;
+  dryRun?: boolean;
+  out?: (line: string) => void;
+}
+
+export interface RedriveResult {
+  messages: number;
+  redriven: number;
+  kept: number;
+  started: number;
+  duplicates: number;
+  skipped: number;
+  malformed: number;
+  unreadable: number;
+}
+
+/** The original S3 event of a destination record (or a bare S3 event, if someone sent one). */
+export function eventOfMessage(body: string | undefined): unknown {
+  const parsed = JSON.parse(body ?? '') as Record<string, unknown>;
+  if (parsed && typeof parsed === 'object' && 'requestPayload' in parsed) return parsed.requestPayload;
+  if (parsed && typeof parsed === 'object' && Array.isArray(parsed.Records)) return parsed;
+  throw new Error('message is neither a Lambda destination record nor an S3 event');
+}
+
+export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
+  const out = o.out ?? (() => undefined);
+  const result: RedriveResult = { messages: 0, redriven: 0, kept: 0, started: 0, duplicates: 0, skipped: 0, malformed: 0, unreadable: 0 };
+  const seen = new Set<string>();
+  for (;;) {
+    if (o.max !== undefined && result.messages >= o.max) break;
+    const res = await o.sqs.send(new ReceiveMessageCommand({
+      QueueUrl: o.queueUrl,
+      MaxNumberOfMessages: Math.min(10, o.max !== undefined ? o.max - result.messages : 10),
+      WaitTimeSeconds: 1,
+      VisibilityTimeout: 60,
+    }));
+    const messages = (res.Messages ?? []).filter((m: Message) => !seen.has(m.MessageId ?? ''));
+    if (messages.length === 0) break;
+    for (const m of messages) {
+      seen.add(m.MessageId ?? '');
+      result.messages++;
+      let event: unknown;
+      try {
+        event = eventOfMessage(m.Body);
+      } catch (err) {
+        result.unreadable++;
+        result.kept++;
+        out(`kept ${m.MessageId}: ${(err as Error).message}`);
+        continue;
+      }
+      if (o.dryRun) {
+        const n = Array.isArray((event as { Records?: unknown[] }).Records) ? (event as { Records: unknown[] }).Records.length : 0;
+        out(`would redrive ${m.MessageId}: ${n} record(s)`);
+        result.kept++;
+        continue;
+      }
+      const summary: SubmitSummary = await submitS3Event(event, { sfn: o.sfn, stateMachineArn: o.stateMachineArn, settings: o.settings });
+      result.started += summary.started;
+      result.duplicates += summary.duplicates;
+      result.skipped += summary.skipped.length;
+      result.malformed += summary.malformed.length;
+      if (summary.failed.length > 0) {
+        result.kept++;
+        out(`kept ${m.MessageId}: ${summary.failed.length} record(s) could not be started: ${summary.failed.map((f) => f.error).join('; ')}`);
+        continue;
+      }
+      await o.sqs.send(new DeleteMessageCommand({ QueueUrl: o.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      result.redriven++;
+      out(`redriven ${m.MessageId}: started ${summary.started}, duplicates ${summary.duplicates}, skipped ${summary.skipped.length}, malformed ${summary.malformed.length}`);
+    }
+  }
+  return result;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        'queue-url': { type: 'string' },
+        'state-machine-arn': { type: 'string' },
+        max: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`ost-forward redrive: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  try {
+    const queueUrl = (values['queue-url'] as string | undefined) ?? process.env.TRIGGER_DLQ_URL;
+    if (!queueUrl) throw new ConfigError('--queue-url', 'is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
+    const settings = loadSettings({ ...process.env, ...(values['state-machine-arn'] ? { STATE_MACHINE_ARN: values['state-machine-arn'] as string } : {}) });
+    if (!settings.stateMachineArn) throw new ConfigError('--state-machine-arn', 'is required (or set STATE_MACHINE_ARN); see the stack output StateMachineArn');
+    const max = values.max !== undefined ? Number(values.max) : undefined;
+    if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new ConfigError('--max', `must be a positive whole number, got ${values.max}`);
+    const result = await redrive({
+      sqs: new SQSClient({}),
+      sfn: new SFNClient({}),
+      queueUrl,
+      stateMachineArn: settings.stateMachineArn,
+      settings,
+      max,
+      dryRun: Boolean(values['dry-run']),
+      out: (line) => process.stdout.write(line + '\n'),
+    });
+    process.stdout.write(`redrive: ${result.messages} message(s), ${result.redriven} redriven and deleted, ${result.kept} kept; executions started ${result.started}, duplicates ${result.duplicates}\n`);
+    return result.kept > 0 ? 1 : 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ost-forward redrive: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`ost-forward redrive: ${(err as Error).name}: ${(err as Error).message}\n`);
+    return 1;
+  }
 }
