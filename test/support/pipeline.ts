@@ -82,7 +82,7 @@ async function freePort(): Promise<number> {
 /** Why radosgw cannot run here, or undefined when it can. */
 export function radosgwUnavailable(): string | undefined {
   for (const bin of ['radosgw', 'ceph-mon', 'ceph-osd', 'radosgw-admin', 'monmaptool', 'curl']) {
-    try { execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }); } catch { return `${bin} not installed`; }
+    try { execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }); } catch { return `${bin} not found on PATH`; }
   }
   if (process.getuid && process.getuid() !== 0) return 'not running as root (the daemons run --setuser root)';
   if (!existsSync(join(ROOT, 'scripts', 'radosgw-up.sh'))) return 'scripts/radosgw-up.sh missing';
