@@ -7,4 +7,6 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
+  // jest's summary, then plain closing lines (`jest: N passed, N failed, N skipped` and the fault tally).
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
