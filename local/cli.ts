@@ -14,7 +14,8 @@ const usage = `usage: ost-forward <command> [options]
   emulator [--port N] [--dir DIR]
   local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--json]
   demo [file...]          (what \`npm start\` runs)
-  redrive [--queue-url URL]  re-submit S3 events from the trigger's dead-letter queue`;
+  redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]
+                          re-submit S3 events from the trigger's dead-letter queue`;
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
