@@ -12,7 +12,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { OstClient, type OstLog } from './ost/client';
 import { loadSecrets, redact, secretsProvider, type OstSecrets } from './secrets';
-import { required, resetSettings, settings } from './settings';
+import { loadOstTuning, required, resetSettings, settings } from './settings';
 import { stepErrorMessage } from './records';
 
 export const SERVICE_NAME = 'ost-forwarder';
@@ -82,6 +82,7 @@ export async function ostClient(): Promise<OstClient> {
     apiSecret: secrets.apiSecret,
     ...(s.ostCloudId !== undefined ? { cloudId: s.ostCloudId } : {}),
     multipartDigest: s.multipartDigest,
+    ...loadOstTuning(process.env),
     connections: Math.max(2, s.sliceConcurrency),
     log: ostLog,
   });

@@ -136,6 +136,32 @@ export function loadSettings(env: Env): Settings {
   });
 }
 
+/**
+ * The OST client's own retry policy and timeouts (lib/ost/retry.ts, lib/ost/client.ts). Unset = the client's
+ * defaults (5 attempts, 200 ms base, 10 s cap, 2 s base after throttling; 10 s connect, 60 s headers/body).
+ * OST_RETRY_ATTEMPTS, OST_RETRY_BASE_MS, OST_RETRY_MAX_DELAY_MS, OST_RETRY_THROTTLED_BASE_MS,
+ * OST_CONNECT_TIMEOUT_MS, OST_RESPONSE_TIMEOUT_MS (response headers and idle body). Tests shorten them.
+ */
+export interface OstTuning {
+  retry: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number; throttledBaseDelayMs?: number };
+  timeouts: { connectMs?: number; headersMs?: number; bodyMs?: number };
+}
+
+export function loadOstTuning(env: Env): OstTuning {
+  const opt = (name: string, min: number, max: number): number | undefined =>
+    text(env, name) === undefined ? undefined : integer(env, name, 0, min, max);
+  const response = opt('OST_RESPONSE_TIMEOUT_MS', 1, 900_000);
+  return {
+    retry: {
+      attempts: opt('OST_RETRY_ATTEMPTS', 1, 20),
+      baseDelayMs: opt('OST_RETRY_BASE_MS', 0, 600_000),
+      maxDelayMs: opt('OST_RETRY_MAX_DELAY_MS', 0, 600_000),
+      throttledBaseDelayMs: opt('OST_RETRY_THROTTLED_BASE_MS', 0, 600_000),
+    },
+    timeouts: { connectMs: opt('OST_CONNECT_TIMEOUT_MS', 1, 900_000), headersMs: response, bodyMs: response },
+  };
+}
+
 let cached: Settings | undefined;
 
 /** The settings of this container, read on first use (so a local runner can set the environment first). */
