@@ -3,6 +3,10 @@
 // - a complete whose answer was lost, then 10005, is OstCompleteUncertainError (never a restart);
 // - Complete's attempt marker: a conditional PutObject the embedded S3 honours like S3 (If-None-Match: *).
 import { loadOstTuning } from '../lib/settings';
+import { OstClient } from '../lib/ost/client';
+import { OstCompleteUncertainError, OstUploadExpiredError } from '../lib/ost/errors';
+import { startEmulator, type OstEmulator } from '../local/emulator';
+import { Readable } from 'node:stream';
 
 describe('OST client tuning from the environment', () => {
   it('is empty by default (the client keeps its defaults) and read when set', () => {
@@ -13,6 +17,47 @@ describe('OST client tuning from the environment', () => {
   });
   it.each([['OST_RETRY_ATTEMPTS', '0'], ['OST_RETRY_BASE_MS', 'x'], ['OST_RESPONSE_TIMEOUT_MS', '0']])('refuses %s=%j naming it', (name, value) => {
     expect(() => loadOstTuning({ [name]: value })).toThrow(expect.objectContaining({ name: 'ConfigError', setting: name }));
+  });
+});
+
+describe('complete with a lost answer', () => {
+  let emu: OstEmulator;
+  beforeAll(async () => { emu = await startEmulator({ minSliceSize: 1 }); });
+  afterAll(() => emu.close());
+  const client = () => new OstClient({ endpoint: emu.endpoint, ...emu.credentials, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, timeouts: { headersMs: 300 } });
+  const oneSlice = async (c: OstClient) => {
+    const { uploadId } = await c.init();
+    const src = { size: 3, name: 'a.bin', open: async () => Readable.from([Buffer.from('abc')]) };
+    await c.uploadSlice(uploadId, 1, src, { start: 0, end: 3 });
+    return uploadId;
+  };
+
+  it('completed at OST, answer lost, retried → 10005 → OstCompleteUncertainError, and OST holds one file', async () => {
+    const c = client();
+    const uploadId = await oneSlice(c);
+    emu.inject({ call: 'complete', delayMs: 2500 }); // takes effect, answers after the client gave up
+    const err = await c.complete(uploadId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OstCompleteUncertainError);
+    expect(err).toMatchObject({ ostCode: 10005, call: 'complete', uploadId });
+    expect(emu.uploads().find((u) => u.uploadId === uploadId)).toMatchObject({ state: 'completed', completes: 1 });
+    await c.close();
+  });
+
+  it('a 10005 on a first, clean attempt is still OstUploadExpiredError (restartable)', async () => {
+    const c = client();
+    const uploadId = await oneSlice(c);
+    emu.inject({ call: 'complete', code: 10005 });
+    await expect(c.complete(uploadId)).rejects.toBeInstanceOf(OstUploadExpiredError);
+    await expect(c.complete(uploadId, { previousAttempt: true })).resolves.toMatchObject({ url: expect.any(String) });
+    await c.close();
+  });
+
+  it('previousAttempt (a Complete run again by the state machine) turns 10005 into OstCompleteUncertainError', async () => {
+    const c = client();
+    const uploadId = await oneSlice(c);
+    await c.complete(uploadId); // the first invocation completed, then crashed
+    await expect(c.complete(uploadId, { previousAttempt: true })).rejects.toBeInstanceOf(OstCompleteUncertainError);
+    await c.close();
   });
 });
 

@@ -13,7 +13,10 @@ import {
   OstError,
   OstErrorDetails,
   OstCall,
+  OstCompleteUncertainError,
+  OstHttpError,
   OstProtocolError,
+  OstUploadExpiredError,
   SourceReadError,
   TransportError,
 } from './errors';
@@ -236,10 +239,30 @@ export class OstClient {
     return { sid: res.sid };
   }
 
-  /** Assembles the slices: POST /file/mpupload/complete. */
-  async complete(uploadId: string, opts: CallOptions = {}): Promise<{ url: string; sid: string }> {
-    const res = await this.#jsonCall('complete', { upload_id: uploadId }, { uploadId }, opts);
-    return { url: this.#stringData(res, 'url', 'complete', { uploadId }), sid: res.sid };
+  /**
+   * Assembles the slices: POST /file/mpupload/complete. `previousAttempt` says an earlier complete of this upload
+   * (another invocation) may have reached OST. A 10005 after an attempt whose answer was lost (timeout, reset, 5xx)
+   * is OstCompleteUncertainError, not OstUploadExpiredError: the upload may be complete, and starting again would
+   * forward the file twice.
+   */
+  async complete(uploadId: string, opts: CallOptions & { previousAttempt?: boolean } = {}): Promise<{ url: string; sid: string }> {
+    let uncertain = opts.previousAttempt === true;
+    const onRetry = (err: unknown, failures: number, delayMs: number) => {
+      if (err instanceof TransportError || err instanceof OstHttpError) uncertain = true;
+      opts.onRetry?.(err, failures, delayMs);
+    };
+    try {
+      const res = await this.#jsonCall('complete', { upload_id: uploadId }, { uploadId }, { ...opts, onRetry });
+      return { url: this.#stringData(res, 'url', 'complete', { uploadId }), sid: res.sid };
+    } catch (err) {
+      if (err instanceof OstUploadExpiredError && uncertain) {
+        throw new OstCompleteUncertainError(
+          `upload_id unknown (${err.ostCode}: ${err.message}) after an earlier complete attempt whose answer was lost: the upload may have completed; not starting again`,
+          { ostCode: err.ostCode, status: err.status, sid: err.sid, call: 'complete', endpoint: err.endpoint, requestId: err.requestId, uploadId, cause: err },
+        );
+      }
+      throw err;
+    }
   }
 
   /** Abandons a multipart upload: POST /file/mpupload/cancel. */

@@ -99,6 +99,12 @@ export class OstThrottledError extends OstError { override readonly code = 'OST_
 export class OstHttpError extends OstError { override readonly code = 'OST_HTTP_ERROR'; }
 /** Any other unexpected response (unknown code, non-JSON body, other 4xx). Not retried. */
 export class OstProtocolError extends OstError { override readonly code = 'OST_PROTOCOL'; }
+/**
+ * complete answered 10005 after an earlier complete attempt for the same upload_id whose answer was lost (timeout,
+ * reset, 5xx): that attempt may have completed the upload, whose URL is then unknown. Fatal and never a restart
+ * (a restart would forward the file a second time).
+ */
+export class OstCompleteUncertainError extends OstError { override readonly code = 'OST_COMPLETE_UNCERTAIN'; }
 /** Connection reset, refused, timeout: no answer was read. Retried. */
 export class TransportError extends OstError { override readonly code = 'OST_TRANSPORT'; }
 
@@ -116,6 +122,7 @@ export const FATAL_ERROR_NAMES = [
   'OstQuotaError',
   'OstProtocolError',
   'SourceChangedError',
+  'OstCompleteUncertainError',
 ] as const;
 export const RESTART_ERROR_NAMES = ['OstUploadExpiredError'] as const;
 
