@@ -1,12 +1,18 @@
 // Complete: assembles the slices. Output {url, sid}.
+// A Complete that runs again (a state machine retry after a crash or timeout) may have completed the upload the
+// first time: an attempt marker (lib/records.ts markAttempt) tells the client, which then reports a 10005 as
+// OstCompleteUncertainError (fail, never restart: a restart would forward the file twice).
 import type { Context } from 'aws-lambda';
-import type { PreparedState, UploadResult } from '../lib/records';
-import { logger, ostClient, step } from '../lib/runtime';
+import { markAttempt, type PreparedState, type UploadResult } from '../lib/records';
+import { log, logger, ostClient, s3, step } from '../lib/runtime';
+import { settings } from '../lib/settings';
 
 export const handler = step('complete', async (state: PreparedState, _context?: Context): Promise<UploadResult> => {
   if (!state.uploadId) throw new TypeError('complete needs an uploadId');
   const ost = await ostClient();
-  const { url, sid } = await ost.complete(state.uploadId);
+  const previousAttempt = await markAttempt(s3(), settings(), state.object?.bucket ?? '', `complete/${state.uploadId}`, log);
+  if (previousAttempt) logger.warn('complete runs again for this upload', { uploadId: state.uploadId });
+  const { url, sid } = await ost.complete(state.uploadId, { previousAttempt });
   logger.info('multipart upload completed', { uploadId: state.uploadId, sid });
   return { url, sid };
 });

@@ -260,7 +260,7 @@ export function resolveRange(header: string, size: number): { start: number; end
 }
 
 /**
- * s3rver 3.7 gaps fixed in front of it: If-Match is ignored (S3 answers 412), ranges ending at byte 0 and
+ * s3rver 3.7 gaps fixed in front of it: If-Match and PUT If-None-Match: * are ignored (S3 answers 412), ranges ending at byte 0 and
  * suffix ranges ("bytes=-N") return the wrong bytes, and AbortMultipartUpload answers 405.
  */
 function s3rverFixes(store: S3rverStore): KoaMiddleware {
@@ -273,6 +273,12 @@ function s3rverFixes(store: S3rverStore): KoaMiddleware {
       ctx.status = 204;
       ctx.body = null;
       return;
+    }
+    if (ctx.method === 'PUT' && header(ctx, 'if-none-match') === '*' && !('uploadId' in ctx.query)) {
+      // conditional write (S3 since 2024): refuse to overwrite an existing object
+      const exists = await store.getMetadata(bucket, key).then(() => true, () => false);
+      if (exists) return xmlError(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+      return next();
     }
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || 'uploadId' in ctx.query) return next();
     const ifMatch = header(ctx, 'if-match');

@@ -2,10 +2,13 @@
 // - the OST client's retries and timeouts come from the environment (the suite needs short ones);
 // - a complete whose answer was lost, then 10005, is OstCompleteUncertainError (never a restart);
 // - Complete's attempt marker: a conditional PutObject the embedded S3 honours like S3 (If-None-Match: *).
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadOstTuning } from '../lib/settings';
 import { OstClient } from '../lib/ost/client';
 import { OstCompleteUncertainError, OstUploadExpiredError } from '../lib/ost/errors';
+import { markAttempt } from '../lib/records';
 import { startEmulator, type OstEmulator } from '../local/emulator';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
 import { Readable } from 'node:stream';
 
 describe('OST client tuning from the environment', () => {
@@ -61,3 +64,20 @@ describe('complete with a lost answer', () => {
   });
 });
 
+describe('attempt markers (conditional PutObject)', () => {
+  let s3: EmbeddedS3;
+  beforeAll(async () => { s3 = await startEmbeddedS3({ buckets: ['b'] }); });
+  afterAll(() => s3.close());
+
+  it('embedded S3 refuses If-None-Match: * over an existing object with 412, as S3 does', async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x', IfNoneMatch: '*' }));
+    await expect(s3.client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'y', IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+  });
+
+  it('markAttempt: false the first time, true after', async () => {
+    const s = { resultsBucket: undefined, resultsPrefix: 'p/' };
+    expect(await markAttempt(s3.client, s, 'b', 'complete/up_1')).toBe(false);
+    expect(await markAttempt(s3.client, s, 'b', 'complete/up_1')).toBe(true);
+    expect(await markAttempt(s3.client, s, 'b', 'complete/up_2')).toBe(false);
+  });
+});
