@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MiB } from '../../lib/plan';
 import type { ForwardResult, LocalStack } from '../pipeline';
-import { checkFiles, stackOptions, UsageError, withStack } from './local';
+import { UsageError } from './args';
+import { checkFiles, stackOptions, withStack } from './local';
 
 const KEY_PREFIX = 'demo/';
 

@@ -15,8 +15,8 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { MIN_SLICE_SIZE } from '../../lib/plan';
 import type { ForwardResult, LocalStack, LocalStackOptions } from '../pipeline';
+import { integer, UsageError } from './args';
 
-export class UsageError extends Error {}
 
 export interface LocalArgs {
   files: string[];
@@ -25,14 +25,6 @@ export interface LocalArgs {
   concurrency?: number;
   keyPrefix: string;
   json: boolean;
-}
-
-function integer(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
-  const n = Number(value.trim());
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be at least ${min}, got ${value}`);
-  return n;
 }
 
 export function parseLocalArgs(argv: string[], { requireFiles = true } = {}): LocalArgs {

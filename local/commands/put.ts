@@ -1,4 +1,5 @@
-// `ost-forward put <file>`: forwards one local file to OST (or the emulator) and prints the URL.
+// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (local/commands/put-s3.ts opens
+// it), to OST (or the emulator) and prints the URL.
 //   --endpoint URL       overrides OST_ENDPOINT (default https://upload-ost-api.xfyun.cn; http only for loopback)
 //   --slice-size BYTES   preferred slice size (default 16 MiB; raised to stay within 10,000 slices)
 //   --threshold BYTES    files smaller than this use the simple upload (default 30 MiB)
@@ -11,24 +12,17 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from '../../lib/errors';
 import { FileSource } from '../../lib/file-source';
+import type { ByteSource } from '../../lib/ost/source';
 import { OstClient, ostClientOptionsFromEnv, OstLog } from '../../lib/ost/client';
 import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
 import { PlanError, PlanOptions } from '../../lib/plan';
 import { createProgressBar, ProgressBar } from '../progress';
-import { runS3Put } from './put-s3';
+import { integer, UsageError } from './args';
+import { openS3Source, parseS3Url, s3Failure } from './put-s3';
 
 const USAGE = 'usage: ost-forward put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]';
 
-class UsageError extends Error {}
-
-function parseInteger(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
-  const n = Number(value.trim());
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be at least ${min}, got ${value}`);
-  return n;
-}
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
@@ -46,9 +40,10 @@ function parse(argv: string[]) {
   });
   if (values.help) return { help: true as const };
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'put takes exactly one file' : 'missing <file>');
+  if (positionals[0]!.startsWith('s3://')) parseS3Url(positionals[0]!); // a malformed URL is a usage error
   const plan: PlanOptions = {};
-  const sliceSize = parseInteger('--slice-size', values['slice-size'], 1);
-  const threshold = parseInteger('--threshold', values.threshold, 0);
+  const sliceSize = integer('--slice-size', values['slice-size'], 1);
+  const threshold = integer('--threshold', values.threshold, 0);
   if (sliceSize !== undefined) plan.sliceSize = sliceSize;
   if (threshold !== undefined) plan.threshold = threshold;
   return {
@@ -56,7 +51,7 @@ function parse(argv: string[]) {
     target: positionals[0],
     endpoint: values.endpoint,
     plan,
-    concurrency: parseInteger('--concurrency', values.concurrency, 1) ?? 4,
+    concurrency: integer('--concurrency', values.concurrency, 1) ?? 4,
     json: values.json ?? false,
   };
 }
@@ -64,7 +59,7 @@ function parse(argv: string[]) {
 /** One line for an expected failure; undefined for an unexpected one (which gets a stack trace). */
 export function describeFailure(err: unknown): string | undefined {
   if (err instanceof OstError) return err.describe();
-  if (err instanceof ConfigError || err instanceof PlanError) return err.message;
+  if (err instanceof ConfigError || err instanceof PlanError || err instanceof UsageError) return err.message;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return `file not found: ${(err as NodeJS.ErrnoException).path ?? ''}`;
   if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${(err as NodeJS.ErrnoException).path ?? ''}`;
@@ -95,20 +90,24 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  // --- s3:// sources: the local-stack engineer's command (local/commands/put-s3.ts) --------------------------
-  if (args.target.startsWith('s3://')) return runS3Put(argv);
-  // --------------------------------------------------------------------------------------------------------------
-
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   let client: OstClient | undefined;
   let bar: ProgressBar | undefined;
+  let closeSource: () => void = () => {};
   try {
     const env = { ...process.env };
     if (args.endpoint !== undefined) env.OST_ENDPOINT = args.endpoint;
     const options = ostClientOptionsFromEnv(env);
-    const source = await FileSource.fromPath(args.target);
+    let source: ByteSource;
+    if (args.target.startsWith('s3://')) {
+      const opened = await openS3Source(args.target);
+      source = opened.source;
+      closeSource = opened.close;
+    } else {
+      source = await FileSource.fromPath(args.target);
+    }
     bar = createProgressBar({ label: source.name });
     const progressBar = bar;
     const log: OstLog = {
@@ -137,12 +136,13 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write('ost-forward put: interrupted (the upload was cancelled)\n');
       return 130;
     }
-    const line = describeFailure(err);
+    const line = describeFailure(err) ?? s3Failure(err);
     if (line === undefined) throw err;
     process.stderr.write(`ost-forward put: ${line}\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    closeSource();
     await client?.close().catch(() => {});
   }
 }

@@ -1,0 +1,13 @@
+// Argument helpers shared by the commands.
+
+/** A bad command line: the command prints the message and its usage, and exits 2. */
+export class UsageError extends Error {}
+
+/** A whole-number flag value (undefined when the flag is absent). */
+export function integer(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be at least ${min}, got ${value}`);
+  return n;
+}
