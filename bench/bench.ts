@@ -1,0 +1,325 @@
+// npm run bench: measures the forwarder against the plain limit and the vendor demo's pattern on this machine,
+// prints a table, writes bench/results.json and bench/throughput.svg. See docs/bench.md for what each number
+// means and how it is measured. Ratios are measured within one run (absolute times drift on shared machines).
+//
+//   node dist/bench.js            everything (about 3 minutes on 2 cores)
+//   node dist/bench.js --cost     only the cost model table
+//   BENCH_PHASES=p1,p2,naive,sweep,p3   a subset (development)
+//   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
+import './env';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { throughputSvg, type LimitPoint, type SweepPoint } from './chart';
+import { costTable, deploymentSettings, formatAssumptions, formatCostTable, markdownTable, type CostRow } from './cost';
+import { randomFile, removeTree } from './files';
+import { cpuMs, cpuMsSince, elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
+import { naiveForward } from './naive';
+import { runP3, type P3Result } from './p3';
+import { forwardOnce, putObject, type PipelineRun } from './pipeline-run';
+import { plainTransfer } from './plain';
+import { runP2 } from './p2';
+import type { RssResult } from './rss';
+import { serversChild, startServers, type Servers } from './servers';
+
+const ROOT = resolve(__dirname, '..');
+const BENCH = join(ROOT, 'bench');
+const TMP = join(BENCH, 'tmp');
+const BIG = 1 * GiB;
+const MID = 256 * MiB;
+const DEFAULT_SLICE = 16 * MiB;
+const DEFAULT_CONCURRENCY = 4;
+const P1_ROUNDS = 3;
+const SWEEP_CONCURRENCY = [1, 2, 4, 8];
+const SWEEP_SLICE_MIB = [5, 16, 64];
+
+const GOALS = { p1: 0.85, p2: 128, p3State: 262_144 };
+
+interface OursRun {
+  ms: number;
+  /** Server-side time of the complete call (the emulator assembling the slices into one file). */
+  assemblyMs: number;
+  /** uploadSlices handler span (first start → last end). */
+  slicesMs: number;
+  clientCpuMs: number;
+  serversCpuMs: number;
+}
+interface PlainRun { ms: number; clientCpuMs: number; serversCpuMs: number }
+
+/** One pipeline forwarding of `key` with its timings and both processes' CPU. */
+async function oursRun(servers: Servers, key: string, size: number, env?: Record<string, string>, verifySha?: string): Promise<OursRun> {
+  await servers.purge();
+  const since = Date.now();
+  const c0 = process.cpuUsage();
+  const s0 = await servers.cpu();
+  const run: PipelineRun = await forwardOnce(servers, key, { env, keepOpen: verifySha !== undefined });
+  const clientCpuMs = cpuMsSince(c0);
+  const serversCpuMs = cpuMs(await servers.cpu()) - cpuMs(s0);
+  try {
+    if (run.status !== 'SUCCEEDED') throw new Error(`pipeline run of ${key} ${run.status}: ${run.error}`);
+    if (verifySha) {
+      const record = (await run.stack.recordsFor(key)).find((r) => r.executionName === run.execution.name);
+      if (!record?.url) throw new Error(`no result record with a URL for ${key}`);
+      const got = await sha256Url(record.url);
+      if (got.sha256 !== verifySha || got.bytes !== size) throw new Error(`forwarded bytes differ: ${got.bytes} bytes, sha256 ${got.sha256}`);
+    }
+  } finally {
+    if (verifySha !== undefined) await run.stack.close();
+  }
+  const calls = await servers.calls(since);
+  return {
+    ms: run.ms,
+    assemblyMs: calls.find((c) => c.call === 'complete')?.totalMs ?? 0,
+    slicesMs: run.steps.uploadSlices?.spanMs ?? run.steps.uploadWhole?.spanMs ?? 0,
+    clientCpuMs,
+    serversCpuMs,
+  };
+}
+
+async function plainRun(servers: Servers, key: string, size: number, sliceSize: number, concurrency: number): Promise<PlainRun> {
+  await servers.purge();
+  const c0 = process.cpuUsage();
+  const s0 = await servers.cpu();
+  const r = await plainTransfer({ s3Endpoint: servers.s3.endpoint, bucket: servers.bucket, key, size, sliceSize, concurrency, ostEndpoint: servers.ost.endpoint });
+  if (r.bytes !== size) throw new Error(`plain transfer moved ${r.bytes} of ${size} bytes`);
+  // Unsigned on purpose: every body is read, hashed and stored, then refused (see plain.ts).
+  if (Object.keys(r.statuses).some((s) => s !== '401')) throw new Error(`plain transfer: unexpected statuses ${JSON.stringify(r.statuses)}`);
+  return { ms: r.ms, clientCpuMs: cpuMsSince(c0), serversCpuMs: cpuMs(await servers.cpu()) - cpuMs(s0) };
+}
+
+async function sha256Url(url: string): Promise<{ sha256: string; bytes: number }> {
+  const { request } = await import('undici');
+  const res = await request(url);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of res.body) { hash.update(chunk as Buffer); bytes += (chunk as Buffer).length; }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+interface Results {
+  generatedAt: string;
+  machine: Machine & { serversStorage: string };
+  durationSeconds?: number;
+  p1_throughput_ratio?: number;
+  p1_throughput_ratio_incl_assembly?: number;
+  p2_peak_rss_mb?: number;
+  p2_naive_peak_rss_mb?: number;
+  p2_naive_over_ours?: number;
+  p3_max_state_bytes?: number;
+  p3_transitions_per_slice?: number;
+  naive_throughput_ratio?: number;
+  naive_throughput_ratio_incl_assembly?: number;
+  goals: Record<string, { goal: string; met: boolean | null }>;
+  p1?: Record<string, unknown>;
+  p2?: { ours: RssResult; naive: RssResult };
+  naive?: Record<string, unknown>;
+  sweep?: { fileMiB: number; points: Array<SweepPoint & { assemblyMs: number; ms: number }>; limits: LimitPoint[] };
+  p3?: P3Result;
+  cost?: { settings: ReturnType<typeof deploymentSettings>; rows: CostRow[] };
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--cost')) {
+    const d = deploymentSettings(ROOT);
+    process.stdout.write(`${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n`);
+    return;
+  }
+  const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3').split(',').map((s) => s.trim()));
+  const serversRoot = process.env.BENCH_SERVERS_DIR ?? (existsSync('/dev/shm') ? `/dev/shm/ost-forwarder-bench-${process.pid}` : join(TMP, 'servers'));
+  const results: Results = {
+    generatedAt: new Date().toISOString(),
+    machine: { ...machine(), serversStorage: serversRoot.startsWith('/dev/shm') ? 'tmpfs (/dev/shm)' : serversRoot },
+    goals: {},
+  };
+  progress(`machine: ${results.machine.cores} cores, ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}`);
+  await removeTree(TMP);
+  await mkdir(join(TMP, 'input'), { recursive: true });
+  try {
+    await runPhases(phases, serversRoot, results);
+  } finally {
+    // The big inputs and everything the servers stored go; results.json and the chart stay.
+    await removeTree(TMP);
+    await removeTree(serversRoot);
+  }
+  results.durationSeconds = Math.round(elapsedSeconds());
+  await writeFile(join(BENCH, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(render(results));
+}
+
+async function runPhases(phases: Set<string>, serversRoot: string, results: Results): Promise<void> {
+  const needMain = ['p1', 'naive', 'p2', 'sweep'].some((p) => phases.has(p));
+  if (needMain) {
+    const bigFile = join(TMP, 'input', 'object-1g.bin');
+    const midFile = join(TMP, 'input', 'object-256m.bin');
+    progress('generating 1 GiB and 256 MiB of random bytes under bench/tmp/input');
+    const bigSha = await randomFile(bigFile, BIG);
+    await randomFile(midFile, MID);
+    const servers = await startServers({ dir: join(serversRoot, 'main'), bucket: 'bench' });
+    try {
+      progress(`servers up (s3rver ${servers.s3.endpoint}, OST emulator ${servers.ost.endpoint}); putting the objects`);
+      await putObject(servers, 'object-1g.bin', bigFile);
+      await putObject(servers, 'object-256m.bin', midFile);
+      await removeTree(join(TMP, 'input')); // in S3 now; the local copies are not needed any more
+
+      // Warm-up: first-run costs (module loading, JIT, connection pools, tmpfs pages) are not what is compared.
+      progress('warm-up: one 256 MiB pipeline run and one plain run');
+      await oursRun(servers, 'object-256m.bin', MID);
+      await plainRun(servers, 'object-256m.bin', MID, DEFAULT_SLICE, DEFAULT_CONCURRENCY);
+
+      let oursBig: OursRun[] = [];
+      if (phases.has('p1') || phases.has('naive')) {
+        oursBig = [];
+        const plainBig: PlainRun[] = [];
+        for (let i = 0; i < P1_ROUNDS; i++) {
+          progress(`p1 round ${i + 1}/${P1_ROUNDS}: 1 GiB through the pipeline${i === 0 ? ' (bytes verified by sha256)' : ''}, then the plain limit`);
+          oursBig.push(await oursRun(servers, 'object-1g.bin', BIG, undefined, i === 0 ? bigSha : undefined));
+          plainBig.push(await plainRun(servers, 'object-1g.bin', BIG, DEFAULT_SLICE, DEFAULT_CONCURRENCY));
+        }
+        const oursMs = median(oursBig.map((r) => r.ms - r.assemblyMs));
+        const oursRawMs = median(oursBig.map((r) => r.ms));
+        const plainMs = median(plainBig.map((r) => r.ms));
+        results.p1_throughput_ratio = round(plainMs / oursMs, 3);
+        results.p1_throughput_ratio_incl_assembly = round(plainMs / oursRawMs, 3);
+        results.goals.p1_throughput_ratio = { goal: `>= ${GOALS.p1}`, met: results.p1_throughput_ratio >= GOALS.p1 };
+        results.p1 = {
+          bytes: BIG, sliceMiB: DEFAULT_SLICE / MiB, concurrency: DEFAULT_CONCURRENCY, rounds: P1_ROUNDS,
+          oursMiBps: round(mibps(BIG, oursMs), 1),
+          oursInclAssemblyMiBps: round(mibps(BIG, oursRawMs), 1),
+          plainMiBps: round(mibps(BIG, plainMs), 1),
+          slicesPhaseRatio: round(plainMs / median(oursBig.map((r) => r.slicesMs)), 3),
+          assemblyMs: Math.round(median(oursBig.map((r) => r.assemblyMs))),
+          ours: oursBig.map(roundAll), plain: plainBig.map(roundAll),
+          clientCpuMsPerGiB: { ours: Math.round(median(oursBig.map((r) => r.clientCpuMs))), plain: Math.round(median(plainBig.map((r) => r.clientCpuMs))) },
+          serversCpuMsPerGiB: { ours: Math.round(median(oursBig.map((r) => r.serversCpuMs))), plain: Math.round(median(plainBig.map((r) => r.serversCpuMs))) },
+        };
+      }
+
+      if (phases.has('naive')) {
+        progress('naive: the demo pattern (sequential slices, each read into memory, FormData + Blob) on 1 GiB');
+        await servers.purge();
+        const since = Date.now();
+        const n = await naiveForward({ endpoint: servers.s3.endpoint, bucket: servers.bucket, key: 'object-1g.bin', size: BIG }, servers.ost, DEFAULT_SLICE);
+        const assemblyMs = (await servers.calls(since)).find((c) => c.call === 'complete')?.totalMs ?? 0;
+        const oursMs = median(oursBig.map((r) => r.ms - r.assemblyMs));
+        const oursRawMs = median(oursBig.map((r) => r.ms));
+        results.naive_throughput_ratio = round(oursMs / (n.ms - assemblyMs), 3);
+        results.naive_throughput_ratio_incl_assembly = round(oursRawMs / n.ms, 3);
+        results.naive = { bytes: BIG, sliceMiB: DEFAULT_SLICE / MiB, ms: Math.round(n.ms), assemblyMs, naiveMiBps: round(mibps(BIG, n.ms - assemblyMs), 1), oursMiBps: round(mibps(BIG, oursMs), 1) };
+      }
+
+      if (phases.has('p2')) {
+        const { ours, naive } = await runP2(ROOT, TMP, servers, 'object-1g.bin', (role) =>
+          progress(role === 'p2-ours'
+            ? 'p2: one process uploading one 1 GiB slice through the uploadSlices handler, streamed (ours)'
+            : 'p2: the same slice read into memory and sent as FormData + Blob (naive)'));
+        results.p2 = { ours: roundAll(ours), naive: roundAll(naive) };
+        results.p2_peak_rss_mb = round(ours.peakRssMb, 1);
+        results.p2_naive_peak_rss_mb = round(naive.peakRssMb, 1);
+        results.p2_naive_over_ours = round(naive.peakRssMb / ours.peakRssMb, 1);
+        results.goals.p2_peak_rss_mb = { goal: `<= ${GOALS.p2}`, met: ours.peakRssMb <= GOALS.p2 };
+      }
+
+      if (phases.has('sweep')) {
+        const points: Array<SweepPoint & { assemblyMs: number; ms: number }> = [];
+        for (const sliceMiB of SWEEP_SLICE_MIB) {
+          for (const concurrency of SWEEP_CONCURRENCY) {
+            progress(`sweep: 256 MiB, ${sliceMiB} MiB slices, ${concurrency} in flight`);
+            const r = await oursRun(servers, 'object-256m.bin', MID, { SLICE_SIZE: String(sliceMiB * MiB), SLICE_CONCURRENCY: String(concurrency) });
+            points.push({ concurrency, sliceMiB, mibps: round(mibps(MID, r.ms - r.assemblyMs), 1), ms: Math.round(r.ms), assemblyMs: r.assemblyMs });
+          }
+        }
+        const limits: LimitPoint[] = [];
+        for (const concurrency of SWEEP_CONCURRENCY) {
+          progress(`sweep: plain limit, 256 MiB, 16 MiB slices, ${concurrency} in flight`);
+          const r = await plainRun(servers, 'object-256m.bin', MID, DEFAULT_SLICE, concurrency);
+          limits.push({ concurrency, mibps: round(mibps(MID, r.ms), 1) });
+        }
+        results.sweep = { fileMiB: MID / MiB, points, limits };
+        await writeFile(join(BENCH, 'throughput.svg'), throughputSvg(points, limits, {
+          title: 'ost-forwarder: forwarding throughput, local pipeline',
+          subtitle: `256 MiB object, s3rver → workflow → OST emulator; ${results.machine.cores} cores, ${results.machine.cpuModel}`,
+        }));
+      }
+    } finally {
+      await servers.close();
+    }
+  }
+
+  if (phases.has('p3')) {
+    progress('p3: a 10,000-slice plan (2 KiB slices, emulator in tiny-slice mode) through the real definition');
+    const p3 = await runP3(TMP, join(serversRoot, 'p3'));
+    if (p3.status !== 'SUCCEEDED') throw new Error(`p3 run ${p3.status}`);
+    results.p3 = p3;
+    results.p3_max_state_bytes = p3.maxStateBytes;
+    results.p3_transitions_per_slice = round(p3.transitionsPerSlice, 4);
+    results.goals.p3_max_state_bytes = { goal: `< ${GOALS.p3State}`, met: p3.maxStateBytes < GOALS.p3State };
+  }
+
+  const d = deploymentSettings(ROOT);
+  results.cost = { settings: d, rows: costTable(d) };
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+function roundAll<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v, 1) : v])) as T;
+}
+
+function render(r: Results): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('');
+  out.push(`ost-forwarder bench — ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`);
+  out.push(`servers (s3rver + OST emulator) in their own process, files on ${m.serversStorage}; ${r.durationSeconds} s in all`);
+  out.push('');
+  const verdict = (key: string) => { const g = r.goals[key]; return g ? `${g.goal.padEnd(9)} ${g.met ? 'met' : 'MISSED'}` : ''; };
+  const rows: string[][] = [];
+  const p1 = r.p1 as Record<string, number> | undefined;
+  if (r.p1_throughput_ratio !== undefined && p1) {
+    rows.push(['p1_throughput_ratio', String(r.p1_throughput_ratio), verdict('p1_throughput_ratio'), `ours ${p1.oursMiBps} MiB/s vs plain ${p1.plainMiBps} MiB/s (1 GiB, 16 MiB slices, 4 in flight, median of ${p1.rounds})`]);
+    rows.push(['  incl. emulator assembly', String(r.p1_throughput_ratio_incl_assembly), '', `ours ${p1.oursInclAssemblyMiBps} MiB/s counting complete's server-side copy (${p1.assemblyMs} ms)`]);
+    rows.push(['  slices phase only', String(p1.slicesPhaseRatio), '', 'uploadSlices span vs the plain transfer']);
+  }
+  if (r.p2 && r.p2_peak_rss_mb !== undefined) {
+    rows.push(['p2_peak_rss_mb', String(r.p2_peak_rss_mb), verdict('p2_peak_rss_mb'), `VmHWM, one 1 GiB slice streamed S3 → OST (${r.p2.ours.rssAtStartMb} MiB before it started; ${r.p2.ours.ms} ms)`]);
+    rows.push(['  naive peak / ours', `${r.p2_naive_over_ours}x`, '', `naive ${r.p2_naive_peak_rss_mb} MiB: slice in memory + FormData/Blob (${r.p2.naive.ms} ms)`]);
+  }
+  if (r.p3_max_state_bytes !== undefined && r.p3) {
+    rows.push(['p3_max_state_bytes', String(r.p3_max_state_bytes), verdict('p3_max_state_bytes'), `10,000 slices in ${r.p3.batches} batches of ${r.p3.slicesPerBatch}; largest at ${r.p3.maxStateAt}`]);
+    rows.push(['p3_transitions_per_slice', String(r.p3_transitions_per_slice), '', `${r.p3.transitions} transitions (${r.p3.parentTransitions} parent + ${r.p3.childTransitions} in ${r.p3.childExecutions} child executions, ${r.p3.retries} retries); ${(r.p3.ms / 1000).toFixed(1)} s`]);
+  }
+  if (r.naive_throughput_ratio !== undefined && r.naive) {
+    const n = r.naive as Record<string, number>;
+    rows.push(['naive_throughput_ratio', String(r.naive_throughput_ratio), '', `demo pattern ${n.naiveMiBps} MiB/s vs ours ${n.oursMiBps} MiB/s (naive / ours; ${r.naive_throughput_ratio_incl_assembly} counting the assembly)`]);
+  }
+  out.push(markdownTable(['metric', 'value', 'goal', 'context'], rows.map((row) => [row[0]!, row[1]!, row[2]!, row[3]!])));
+  if (r.p1) {
+    const p = r.p1 as { clientCpuMsPerGiB: { ours: number; plain: number }; serversCpuMsPerGiB: { ours: number; plain: number } };
+    out.push('');
+    out.push(`CPU per GiB (median): forwarding process ours ${p.clientCpuMsPerGiB.ours} ms vs plain ${p.clientCpuMsPerGiB.plain} ms; servers process ours ${p.serversCpuMsPerGiB.ours} ms vs plain ${p.serversCpuMsPerGiB.plain} ms`);
+  }
+  if (r.sweep) {
+    out.push('');
+    out.push(`Throughput sweep, MiB/s (${r.sweep.fileMiB} MiB object through the pipeline; plain limit at 16 MiB slices) — bench/throughput.svg`);
+    const head = ['slice \\ in flight', ...SWEEP_CONCURRENCY.map(String)];
+    const body = SWEEP_SLICE_MIB.map((s) => [`${s} MiB`, ...SWEEP_CONCURRENCY.map((c) => String(r.sweep!.points.find((p) => p.sliceMiB === s && p.concurrency === c)?.mibps ?? '-'))]);
+    body.push(['plain limit', ...SWEEP_CONCURRENCY.map((c) => String(r.sweep!.limits.find((l) => l.concurrency === c)?.mibps ?? '-'))]);
+    out.push(markdownTable(head, body));
+  }
+  if (r.p3) out.push('', `p3 ran with the emulator in tiny-slice mode: ${r.p3.emulatorNotice}`);
+  if (r.cost) {
+    out.push('', `Cost model (bench/cost.ts; per file, AWS side vs internet egress)`);
+    out.push(formatCostTable(r.cost.rows));
+    out.push(formatAssumptions(r.cost.settings));
+  }
+  out.push('', 'Written: bench/results.json' + (r.sweep ? ', bench/throughput.svg' : ''), '');
+  return out.join('\n');
+}
+
+if (process.argv[2] === '--child') {
+  const role = process.argv[3];
+  if (role !== 'servers') throw new Error(`unknown child role ${role}`);
+  serversChild(process.argv[4]!).catch((err) => { console.error(err); process.exit(1); });
+} else {
+  main().catch((err) => { console.error(err); process.exit(1); });
+}

@@ -1,0 +1,60 @@
+// p2: peak RSS of one process uploading one 1 GiB slice — ours (the uploadSlices handler, streamed) and the
+// naive way (the slice in memory, FormData + Blob). The parent does init/cancel and serves the SSM secrets from
+// the local AWS endpoint, so the child does exactly one slice upload and nothing else.
+import { join } from 'node:path';
+import { OstClient } from '../lib/ost/client';
+import { headSource } from '../lib/s3-source';
+import { startAwsServer } from '../local/aws-server';
+import { localS3Client } from '../local/s3';
+import { buildChild, measurePeakRss, type RssResult } from './rss';
+import type { Servers } from './servers';
+
+const KEY_PARAM = '/ost-forwarder/bench/api-key';
+const SECRET_PARAM = '/ost-forwarder/bench/api-secret';
+
+export async function runP2(root: string, tmp: string, servers: Servers, key: string, onStep: (role: string) => void): Promise<{ ours: RssResult; naive: RssResult }> {
+  const script = await buildChild(root, tmp);
+  const aws = await startAwsServer({
+    stepFunctions: { startExecution: () => { throw new Error('not used'); }, describeExecution: () => { throw new Error('not used'); } },
+    parameters: { [KEY_PARAM]: servers.ost.apiKey, [SECRET_PARAM]: servers.ost.apiSecret },
+  });
+  const s3 = localS3Client(servers.s3);
+  const ost = new OstClient({ endpoint: servers.ost.endpoint, appId: servers.ost.appId, apiKey: servers.ost.apiKey, apiSecret: servers.ost.apiSecret });
+  try {
+    const object = await headSource(s3, { bucket: servers.bucket, key });
+    const env = {
+      ...aws.env(),
+      AWS_ACCESS_KEY_ID: servers.s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: servers.s3.secretAccessKey,
+      AWS_REGION: servers.s3.region,
+      S3_ENDPOINT: servers.s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      OST_ENDPOINT: servers.ost.endpoint,
+      OST_APP_ID: servers.ost.appId,
+      OST_API_KEY_PARAM: KEY_PARAM,
+      OST_API_SECRET_PARAM: SECRET_PARAM,
+      POWERTOOLS_SERVICE_NAME: 'ost-forwarder',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    const one = async (role: 'p2-ours' | 'p2-naive'): Promise<RssResult> => {
+      onStep(role);
+      await servers.purge();
+      const { uploadId } = await ost.init();
+      try {
+        const batch = { object, plan: { mode: 'multipart' as const, size: object.size, sliceSize: object.size, sliceCount: 1 }, uploadId, batch: [1, 1] as [number, number], executionName: 'bench-p2' };
+        return await measurePeakRss(script, { role, batch, s3Endpoint: servers.s3.endpoint, ost: servers.ost, env });
+      } finally {
+        await ost.cancel(uploadId).catch(() => undefined);
+      }
+    };
+    return { ours: await one('p2-ours'), naive: await one('p2-naive') };
+  } finally {
+    await ost.close();
+    s3.destroy();
+    await aws.close();
+  }
+}
+
