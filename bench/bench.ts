@@ -19,8 +19,7 @@ import { naiveForward } from './naive';
 import { runP3, type P3Result } from './p3';
 import { forwardOnce, putObject, type PipelineRun } from './pipeline-run';
 import { plainTransfer } from './plain';
-import { runP2 } from './p2';
-import type { RssResult } from './rss';
+import { runP2, type P2Result } from './p2';
 import { serversChild, startServers, type Servers } from './servers';
 
 const ROOT = resolve(__dirname, '..');
@@ -33,6 +32,7 @@ const DEFAULT_CONCURRENCY = 4;
 const P1_ROUNDS = 3;
 const SWEEP_CONCURRENCY = [1, 2, 4, 8];
 const SWEEP_SLICE_MIB = [5, 16, 64];
+const SWEEP_ROUNDS = 3;
 
 const GOALS = { p1: 0.85, p2: 128, p3State: 262_144 };
 
@@ -79,13 +79,17 @@ async function oursRun(servers: Servers, key: string, size: number, env?: Record
 
 async function plainRun(servers: Servers, key: string, size: number, sliceSize: number, concurrency: number): Promise<PlainRun> {
   await servers.purge();
+  const since = Date.now();
   const c0 = process.cpuUsage();
   const s0 = await servers.cpu();
   const r = await plainTransfer({ s3Endpoint: servers.s3.endpoint, bucket: servers.bucket, key, size, sliceSize, concurrency, ostEndpoint: servers.ost.endpoint });
   if (r.bytes !== size) throw new Error(`plain transfer moved ${r.bytes} of ${size} bytes`);
   // Unsigned on purpose: every body is read, hashed and stored, then refused (see plain.ts).
   if (Object.keys(r.statuses).some((s) => s !== '401')) throw new Error(`plain transfer: unexpected statuses ${JSON.stringify(r.statuses)}`);
-  return { ms: r.ms, clientCpuMs: cpuMsSince(c0), serversCpuMs: cpuMs(await servers.cpu()) - cpuMs(s0) };
+  const result = { ms: r.ms, clientCpuMs: cpuMsSince(c0), serversCpuMs: cpuMs(await servers.cpu()) - cpuMs(s0) };
+  const received = (await servers.calls(since)).find((c) => c.call === 'slice')?.bytes ?? 0;
+  if (received < size) throw new Error(`the emulator received ${received} of ${size} bytes from the plain transfer`);
+  return result;
 }
 
 async function sha256Url(url: string): Promise<{ sha256: string; bytes: number }> {
@@ -104,6 +108,7 @@ interface Results {
   p1_throughput_ratio?: number;
   p1_throughput_ratio_incl_assembly?: number;
   p2_peak_rss_mb?: number;
+  p2_peak_rss_mb_without_node_options?: number;
   p2_naive_peak_rss_mb?: number;
   p2_naive_over_ours?: number;
   p3_max_state_bytes?: number;
@@ -112,9 +117,9 @@ interface Results {
   naive_throughput_ratio_incl_assembly?: number;
   goals: Record<string, { goal: string; met: boolean | null }>;
   p1?: Record<string, unknown>;
-  p2?: { ours: RssResult; naive: RssResult };
+  p2?: P2Result;
   naive?: Record<string, unknown>;
-  sweep?: { fileMiB: number; points: Array<SweepPoint & { assemblyMs: number; ms: number }>; limits: LimitPoint[] };
+  sweep?: { fileMiB: number; rounds: number; points: Array<SweepPoint & { assemblyMs: number; ms: number }>; limits: LimitPoint[] };
   p3?: P3Result;
   cost?: { settings: ReturnType<typeof deploymentSettings>; rows: CostRow[] };
 }
@@ -209,36 +214,44 @@ async function runPhases(phases: Set<string>, serversRoot: string, results: Resu
       }
 
       if (phases.has('p2')) {
-        const { ours, naive } = await runP2(ROOT, TMP, servers, 'object-1g.bin', (role) =>
-          progress(role === 'p2-ours'
-            ? 'p2: one process uploading one 1 GiB slice through the uploadSlices handler, streamed (ours)'
-            : 'p2: the same slice read into memory and sent as FormData + Blob (naive)'));
-        results.p2 = { ours: roundAll(ours), naive: roundAll(naive) };
-        results.p2_peak_rss_mb = round(ours.peakRssMb, 1);
-        results.p2_naive_peak_rss_mb = round(naive.peakRssMb, 1);
-        results.p2_naive_over_ours = round(naive.peakRssMb / ours.peakRssMb, 1);
-        results.goals.p2_peak_rss_mb = { goal: `<= ${GOALS.p2}`, met: ours.peakRssMb <= GOALS.p2 };
+        const p2 = await runP2(ROOT, TMP, servers, 'object-1g.bin', progress);
+        results.p2 = { ...p2, ours: roundAll(p2.ours), naive: roundAll(p2.naive), ...(p2.oursWithoutNodeOptions ? { oursWithoutNodeOptions: roundAll(p2.oursWithoutNodeOptions) } : {}) };
+        results.p2_peak_rss_mb = round(p2.ours.peakRssMb, 1);
+        if (p2.oursWithoutNodeOptions) results.p2_peak_rss_mb_without_node_options = round(p2.oursWithoutNodeOptions.peakRssMb, 1);
+        results.p2_naive_peak_rss_mb = round(p2.naive.peakRssMb, 1);
+        results.p2_naive_over_ours = round(p2.naive.peakRssMb / p2.ours.peakRssMb, 1);
+        results.goals.p2_peak_rss_mb = { goal: `<= ${GOALS.p2}`, met: p2.ours.peakRssMb <= GOALS.p2 };
       }
 
       if (phases.has('sweep')) {
-        const points: Array<SweepPoint & { assemblyMs: number; ms: number }> = [];
-        for (const sliceMiB of SWEEP_SLICE_MIB) {
+        // Rounds outermost, so drift on a shared machine touches every point alike; each point is a median.
+        const ours = new Map<string, { ms: number[]; assemblyMs: number[] }>();
+        const plain = new Map<number, number[]>();
+        for (let round_ = 1; round_ <= SWEEP_ROUNDS; round_++) {
+          progress(`sweep round ${round_}/${SWEEP_ROUNDS}: 256 MiB × slice sizes ${SWEEP_SLICE_MIB.join('/')} MiB × ${SWEEP_CONCURRENCY.join('/')} in flight, then the plain limit`);
+          for (const sliceMiB of SWEEP_SLICE_MIB) {
+            for (const concurrency of SWEEP_CONCURRENCY) {
+              const r = await oursRun(servers, 'object-256m.bin', MID, { SLICE_SIZE: String(sliceMiB * MiB), SLICE_CONCURRENCY: String(concurrency) });
+              const p = ours.get(`${sliceMiB}/${concurrency}`) ?? { ms: [], assemblyMs: [] };
+              p.ms.push(r.ms - r.assemblyMs);
+              p.assemblyMs.push(r.assemblyMs);
+              ours.set(`${sliceMiB}/${concurrency}`, p);
+            }
+          }
           for (const concurrency of SWEEP_CONCURRENCY) {
-            progress(`sweep: 256 MiB, ${sliceMiB} MiB slices, ${concurrency} in flight`);
-            const r = await oursRun(servers, 'object-256m.bin', MID, { SLICE_SIZE: String(sliceMiB * MiB), SLICE_CONCURRENCY: String(concurrency) });
-            points.push({ concurrency, sliceMiB, mibps: round(mibps(MID, r.ms - r.assemblyMs), 1), ms: Math.round(r.ms), assemblyMs: r.assemblyMs });
+            const r = await plainRun(servers, 'object-256m.bin', MID, DEFAULT_SLICE, concurrency);
+            plain.set(concurrency, [...(plain.get(concurrency) ?? []), r.ms]);
           }
         }
-        const limits: LimitPoint[] = [];
-        for (const concurrency of SWEEP_CONCURRENCY) {
-          progress(`sweep: plain limit, 256 MiB, 16 MiB slices, ${concurrency} in flight`);
-          const r = await plainRun(servers, 'object-256m.bin', MID, DEFAULT_SLICE, concurrency);
-          limits.push({ concurrency, mibps: round(mibps(MID, r.ms), 1) });
-        }
-        results.sweep = { fileMiB: MID / MiB, points, limits };
+        const points = SWEEP_SLICE_MIB.flatMap((sliceMiB) => SWEEP_CONCURRENCY.map((concurrency) => {
+          const p = ours.get(`${sliceMiB}/${concurrency}`)!;
+          return { concurrency, sliceMiB, mibps: round(mibps(MID, median(p.ms)), 1), ms: Math.round(median(p.ms)), assemblyMs: Math.round(median(p.assemblyMs)) };
+        }));
+        const limits: LimitPoint[] = SWEEP_CONCURRENCY.map((concurrency) => ({ concurrency, mibps: round(mibps(MID, median(plain.get(concurrency)!)), 1) }));
+        results.sweep = { fileMiB: MID / MiB, rounds: SWEEP_ROUNDS, points, limits };
         await writeFile(join(BENCH, 'throughput.svg'), throughputSvg(points, limits, {
           title: 'ost-forwarder: forwarding throughput, local pipeline',
-          subtitle: `256 MiB object, s3rver → workflow → OST emulator; ${results.machine.cores} cores, ${results.machine.cpuModel}`,
+          subtitle: `256 MiB object, s3rver → workflow → OST emulator, median of ${SWEEP_ROUNDS}; ${results.machine.cores} cores, ${results.machine.cpuModel}`,
         }));
       }
     } finally {
@@ -281,8 +294,14 @@ function render(r: Results): string {
     rows.push(['  slices phase only', String(p1.slicesPhaseRatio), '', 'uploadSlices span vs the plain transfer']);
   }
   if (r.p2 && r.p2_peak_rss_mb !== undefined) {
-    rows.push(['p2_peak_rss_mb', String(r.p2_peak_rss_mb), verdict('p2_peak_rss_mb'), `VmHWM, one 1 GiB slice streamed S3 → OST (${r.p2.ours.rssAtStartMb} MiB before it started; ${r.p2.ours.ms} ms)`]);
-    rows.push(['  naive peak / ours', `${r.p2_naive_over_ours}x`, '', `naive ${r.p2_naive_peak_rss_mb} MiB: slice in memory + FormData/Blob (${r.p2.naive.ms} ms)`]);
+    const o = r.p2.ours;
+    const flags = r.p2.build.nodeOptions.join(' ') || 'no NODE_OPTIONS';
+    rows.push(['p2_peak_rss_mb', String(r.p2_peak_rss_mb), verdict('p2_peak_rss_mb'), `VmHWM, uploadSlices handler, one 1 GiB slice streamed S3 → OST, bundled as serverless.yml, ${flags} (${o.rssAtStartMb} MiB before the upload; peaks: V8 heap ${o.sampledPeaksMb.heapTotal}, array buffers ${o.sampledPeaksMb.arrayBuffers})`]);
+    if (r.p2.oursWithoutNodeOptions) {
+      const w = r.p2.oursWithoutNodeOptions;
+      rows.push([`  without ${flags}`, String(r.p2_peak_rss_mb_without_node_options), '', `${w.rssAtStartMb} MiB before the upload; peaks: V8 heap ${w.sampledPeaksMb.heapTotal}, array buffers ${w.sampledPeaksMb.arrayBuffers}`]);
+    }
+    rows.push(['  naive peak / ours', `${r.p2_naive_over_ours}x`, '', `naive ${r.p2_naive_peak_rss_mb} MiB: slice in memory + FormData/Blob (${(r.p2.naive.ms / 1000).toFixed(1)} s vs ours ${(o.ms / 1000).toFixed(1)} s)`]);
   }
   if (r.p3_max_state_bytes !== undefined && r.p3) {
     rows.push(['p3_max_state_bytes', String(r.p3_max_state_bytes), verdict('p3_max_state_bytes'), `10,000 slices in ${r.p3.batches} batches of ${r.p3.slicesPerBatch}; largest at ${r.p3.maxStateAt}`]);
@@ -300,7 +319,7 @@ function render(r: Results): string {
   }
   if (r.sweep) {
     out.push('');
-    out.push(`Throughput sweep, MiB/s (${r.sweep.fileMiB} MiB object through the pipeline; plain limit at 16 MiB slices) — bench/throughput.svg`);
+    out.push(`Throughput sweep, MiB/s (${r.sweep.fileMiB} MiB object through the pipeline, median of ${r.sweep.rounds}; plain limit at 16 MiB slices) — bench/throughput.svg`);
     const head = ['slice \\ in flight', ...SWEEP_CONCURRENCY.map(String)];
     const body = SWEEP_SLICE_MIB.map((s) => [`${s} MiB`, ...SWEEP_CONCURRENCY.map((c) => String(r.sweep!.points.find((p) => p.sliceMiB === s && p.concurrency === c)?.mibps ?? '-'))]);
     body.push(['plain limit', ...SWEEP_CONCURRENCY.map((c) => String(r.sweep!.limits.find((l) => l.concurrency === c)?.mibps ?? '-'))]);

@@ -6,14 +6,24 @@ import { OstClient } from '../lib/ost/client';
 import { headSource } from '../lib/s3-source';
 import { startAwsServer } from '../local/aws-server';
 import { localS3Client } from '../local/s3';
-import { buildChild, measurePeakRss, type RssResult } from './rss';
+import { buildChild, lambdaBuild, measurePeakRss, type LambdaBuild, type RssResult } from './rss';
 import type { Servers } from './servers';
 
 const KEY_PARAM = '/ost-forwarder/bench/api-key';
 const SECRET_PARAM = '/ost-forwarder/bench/api-secret';
 
-export async function runP2(root: string, tmp: string, servers: Servers, key: string, onStep: (role: string) => void): Promise<{ ours: RssResult; naive: RssResult }> {
-  const script = await buildChild(root, tmp);
+export interface P2Result {
+  /** The deployed configuration: serverless.yml's esbuild settings and NODE_OPTIONS. */
+  ours: RssResult;
+  /** The same bundle started without the NODE_OPTIONS flags (--enable-source-maps): what the source maps cost. */
+  oursWithoutNodeOptions?: RssResult;
+  naive: RssResult;
+  build: LambdaBuild;
+}
+
+export async function runP2(root: string, tmp: string, servers: Servers, key: string, onStep: (what: string) => void): Promise<P2Result> {
+  const lambda = lambdaBuild(root);
+  const script = await buildChild(root, tmp, lambda);
   const aws = await startAwsServer({
     stepFunctions: { startExecution: () => { throw new Error('not used'); }, describeExecution: () => { throw new Error('not used'); } },
     parameters: { [KEY_PARAM]: servers.ost.apiKey, [SECRET_PARAM]: servers.ost.apiSecret },
@@ -39,18 +49,26 @@ export async function runP2(root: string, tmp: string, servers: Servers, key: st
       POWERTOOLS_SERVICE_NAME: 'ost-forwarder',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
-    const one = async (role: 'p2-ours' | 'p2-naive'): Promise<RssResult> => {
-      onStep(role);
+    const one = async (role: 'p2-ours' | 'p2-naive', execArgv: string[]): Promise<RssResult> => {
       await servers.purge();
       const { uploadId } = await ost.init();
       try {
         const batch = { object, plan: { mode: 'multipart' as const, size: object.size, sliceSize: object.size, sliceCount: 1 }, uploadId, batch: [1, 1] as [number, number], executionName: 'bench-p2' };
-        return await measurePeakRss(script, { role, batch, s3Endpoint: servers.s3.endpoint, ost: servers.ost, env });
+        return await measurePeakRss(script, { role, batch, s3Endpoint: servers.s3.endpoint, ost: servers.ost, env, execArgv });
       } finally {
         await ost.cancel(uploadId).catch(() => undefined);
       }
     };
-    return { ours: await one('p2-ours'), naive: await one('p2-naive') };
+    onStep(`p2: one process uploading one 1 GiB slice through the uploadSlices handler, streamed (ours; NODE_OPTIONS ${lambda.nodeOptions.join(' ') || 'none'}, as serverless.yml)`);
+    const ours = await one('p2-ours', lambda.nodeOptions);
+    let oursWithoutNodeOptions: RssResult | undefined;
+    if (lambda.nodeOptions.length > 0) {
+      onStep('p2: the same, without NODE_OPTIONS');
+      oursWithoutNodeOptions = await one('p2-ours', []);
+    }
+    onStep('p2: the same slice read into memory and sent as FormData + Blob (naive)');
+    const naive = await one('p2-naive', lambda.nodeOptions);
+    return { ours, oursWithoutNodeOptions, naive, build: lambda };
   } finally {
     await ost.close();
     s3.destroy();

@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { parse as parseYaml } from 'yaml';
 import type { BatchInput } from '../lib/records';
 import type { OstTarget } from './naive';
 
@@ -25,13 +26,33 @@ export function procMemory(pid: number): { hwmMb: number; rssMb: number } {
   return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-/** Bundles bench/rss-child.ts like serverless.yml's esbuild settings (bundle all, cjs, linked source map). */
-export async function buildChild(root: string, outDir: string): Promise<string> {
+/** How serverless.yml builds and starts a function: its esbuild options and the NODE_OPTIONS it sets. */
+export interface LambdaBuild { sourcemap: boolean | 'linked' | 'inline' | 'external' | 'both'; sourcesContent: boolean; minify: boolean; nodeOptions: string[] }
+
+export function lambdaBuild(root: string): LambdaBuild {
+  const passthrough = ['!Sub', '!GetAtt', '!Ref', '!Not', '!Equals', '!If'].map((tag) => ({ tag, resolve: (v: unknown) => v }));
+  const sls = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: passthrough as never }) as {
+    custom?: { esbuild?: { sourcemap?: LambdaBuild['sourcemap']; sourcesContent?: boolean; minify?: boolean } };
+    provider?: { environment?: Record<string, unknown> };
+  };
+  const e = sls.custom?.esbuild ?? {};
+  return {
+    sourcemap: e.sourcemap ?? false,
+    sourcesContent: e.sourcesContent ?? true,
+    minify: e.minify ?? false,
+    // BENCH_P2_NODE_OPTIONS tries another setting without editing serverless.yml (e.g. a V8 flag).
+    nodeOptions: String(process.env.BENCH_P2_NODE_OPTIONS ?? sls.provider?.environment?.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
+  };
+}
+
+/** Bundles bench/rss-child.ts with serverless.yml's esbuild settings (everything bundled, cjs). */
+export async function buildChild(root: string, outDir: string, b: LambdaBuild): Promise<string> {
   const outfile = join(outDir, 'rss-child.js');
   await build({
     entryPoints: [join(root, 'bench', 'rss-child.ts')],
-    outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', minify: false, logLevel: 'warning',
-    ...(process.env.BENCH_P2_SOURCES_CONTENT === '0' ? { sourcesContent: false } : {}),
+    // node20: the Node this bench runs on (the Lambda runtime is nodejs22.x).
+    outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
+    sourcemap: b.sourcemap, sourcesContent: b.sourcesContent, minify: b.minify,
   });
   return outfile;
 }
@@ -41,15 +62,17 @@ export interface RssJob {
   batch: BatchInput;
   s3Endpoint: string;
   ost: OstTarget;
-  /** The handler's environment (settings, endpoints); the Lambda's NODE_OPTIONS is applied as execArgv. */
+  /** The handler's environment (settings, endpoints). */
   env: Record<string, string>;
+  /** Node flags (the Lambda's NODE_OPTIONS). */
+  execArgv: string[];
 }
 
 export async function measurePeakRss(script: string, job: RssJob): Promise<RssResult> {
-  const { env, ...rest } = job;
+  const { env, execArgv, ...rest } = job;
   const child = fork(script, [JSON.stringify(rest)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: process.env.BENCH_P2_EXECARGV !== undefined ? process.env.BENCH_P2_EXECARGV.split(' ').filter(Boolean) : ['--enable-source-maps'],
+    execArgv,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   return new Promise<RssResult>((resolve, reject) => {
