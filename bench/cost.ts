@@ -62,9 +62,7 @@ export interface DeploymentSettings {
 /** Reads memory sizes, the uploadSlices timeout and the slicing params from serverless.yml. */
 export function deploymentSettings(root: string): DeploymentSettings {
   const path = join(root, 'serverless.yml');
-  // CloudFormation short tags are irrelevant here: keep them as plain values.
-  const passthrough = ['!Sub', '!GetAtt', '!Ref', '!Not', '!Equals', '!If'].map((tag) => ({ tag, resolve: (v: unknown) => v }));
-  const sls = parseYaml(readFileSync(path, 'utf8'), { customTags: passthrough as never }) as {
+  const sls = parseYaml(readFileSync(path, 'utf8'), { logLevel: 'error' } /* CloudFormation tags (!Sub, !If…) do not matter here */) as {
     params?: { default?: Record<string, string> };
     custom?: Record<string, unknown>;
     provider?: { memorySize?: number };

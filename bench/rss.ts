@@ -30,8 +30,7 @@ export function procMemory(pid: number): { hwmMb: number; rssMb: number } {
 export interface LambdaBuild { sourcemap: boolean | 'linked' | 'inline' | 'external' | 'both'; sourcesContent: boolean; minify: boolean; nodeOptions: string[] }
 
 export function lambdaBuild(root: string): LambdaBuild {
-  const passthrough = ['!Sub', '!GetAtt', '!Ref', '!Not', '!Equals', '!If'].map((tag) => ({ tag, resolve: (v: unknown) => v }));
-  const sls = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: passthrough as never }) as {
+  const sls = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' } /* CloudFormation tags (!Sub, !If…) do not matter here */) as {
     custom?: { esbuild?: { sourcemap?: LambdaBuild['sourcemap']; sourcesContent?: boolean; minify?: boolean } };
     provider?: { environment?: Record<string, unknown> };
   };
