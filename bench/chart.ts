@@ -15,7 +15,7 @@ function niceMax(v: number): { max: number; step: number } {
   return { max: Math.ceil(v / step) * step, step };
 }
 
-export function throughputSvg(points: SweepPoint[], limits: LimitPoint[], opts: { title: string; subtitle: string }): string {
+export function throughputSvg(points: SweepPoint[], limits: LimitPoint[], opts: { title: string; subtitle: string; footnote?: string }): string {
   const W = 760, H = 460;
   const m = { left: 70, right: 170, top: 64, bottom: 62 };
   const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
@@ -42,7 +42,9 @@ export function throughputSvg(points: SweepPoint[], limits: LimitPoint[], opts: 
       if (!p) return;
       const x = gx + si * barW;
       out.push(`<rect x="${x.toFixed(1)}" y="${y(p.mibps).toFixed(1)}" width="${(barW - 3).toFixed(1)}" height="${(m.top + ph - y(p.mibps)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${c} in flight, ${s} MiB slices: ${p.mibps.toFixed(0)} MiB/s</title></rect>`);
-      out.push(`<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(y(p.mibps) - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#333">${p.mibps.toFixed(0)}</text>`);
+      // The value sits inside the top of the bar, clear of the limit marks drawn across the group.
+      const inside = m.top + ph - y(p.mibps) > 18;
+      out.push(`<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(inside ? y(p.mibps) + 13 : y(p.mibps) - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="${inside ? '#ffffff' : '#333'}">${p.mibps.toFixed(0)}</text>`);
     });
     const l = limits.find((q) => q.concurrency === c);
     if (l) {
@@ -64,6 +66,7 @@ export function throughputSvg(points: SweepPoint[], limits: LimitPoint[], opts: 
     out.push(`<text x="${lx + 20}" y="${ly + 11}" fill="#333">plain limit</text>`);
     out.push(`<text x="${lx + 20}" y="${ly + 25}" fill="#333">(16 MiB slices)</text>`);
   }
+  if (opts.footnote) out.push(`<text x="${W - 10}" y="${H - 8}" text-anchor="end" font-size="10" fill="#777">${esc(opts.footnote)}</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
