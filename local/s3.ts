@@ -6,7 +6,7 @@
 // their facts. An external endpoint emits nothing in-process: callers build the record from HeadObject.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -194,6 +194,15 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
   });
   // Runs before s3rver's router: it answers what s3rver gets wrong and passes everything else on.
   server.middleware.unshift(s3rverFixes(server.store));
+  // s3rver overwrites an object file in place (truncate, then write): a GET still streaming the old object then
+  // serves a short or mixed body under the old ETag and Content-Length, which S3 never does (a read in progress
+  // keeps its version). Unlinking first gives the new object a new file while open readers keep the old one.
+  const store = server.store as S3rverStore & { putObject(object: { bucket: string; key: string }): Promise<unknown> };
+  const putObject = store.putObject.bind(store);
+  store.putObject = async (object) => {
+    await unlink(store.getResourcePath(object.bucket, object.key, 'object')).catch(() => undefined);
+    return putObject(object);
+  };
   const listeners = new Set<ObjectCreatedListener>();
   server.on('error', () => { /* request errors are answered to the client; nothing to log locally */ });
   server.on('event', (event) => {

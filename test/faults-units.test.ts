@@ -2,7 +2,7 @@
 // - the OST client's retries and timeouts come from the environment (the suite needs short ones);
 // - a complete whose answer was lost, then 10005, is OstCompleteUncertainError (never a restart);
 // - Complete's attempt marker: a conditional PutObject the embedded S3 honours like S3 (If-None-Match: *).
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadOstTuning } from '../lib/settings';
 import { OstClient } from '../lib/ost/client';
 import { OstCompleteUncertainError, OstUploadExpiredError } from '../lib/ost/errors';
@@ -72,6 +72,19 @@ describe('attempt markers (conditional PutObject)', () => {
   it('embedded S3 refuses If-None-Match: * over an existing object with 412, as S3 does', async () => {
     await s3.client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x', IfNoneMatch: '*' }));
     await expect(s3.client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'y', IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+  });
+
+  it('a GET in progress keeps serving the version it started with when the object is overwritten', async () => {
+    const a = Buffer.alloc(8 * 1024 * 1024, 0x61);
+    await s3.client.send(new PutObjectCommand({ Bucket: 'b', Key: 'big', Body: a }));
+    const res = await s3.client.send(new GetObjectCommand({ Bucket: 'b', Key: 'big' }));
+    const chunks: Buffer[] = [];
+    let overwritten = false;
+    for await (const c of res.Body as AsyncIterable<Buffer>) {
+      chunks.push(c);
+      if (!overwritten) { overwritten = true; await s3.client.send(new PutObjectCommand({ Bucket: 'b', Key: 'big', Body: Buffer.alloc(4 * 1024 * 1024, 0x62) })); }
+    }
+    expect(Buffer.concat(chunks).equals(a)).toBe(true);
   });
 
   it('markAttempt: false the first time, true after', async () => {
