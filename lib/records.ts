@@ -296,14 +296,15 @@ export function recordLocation(s: Settings, record: ResultRecord): { bucket: str
 
 /**
  * Notes that a step is about to do something it must know about if it runs again (complete: a retried Complete
- * that gets 10005 may be looking at its own earlier success). A conditional PutObject (If-None-Match: *) of an
- * empty marker under `<resultsPrefix>attempts/`; returns true when the marker was already there. When the marker
+ * that gets 10005 may be looking at its own earlier success). A conditional PutObject (If-None-Match: *) of a
+ * small marker under `<resultsPrefix>attempts/`; returns true when the marker was already there. When the marker
  * cannot be written the answer is unknown, and true is the safe one (the caller then never starts again).
  */
 export async function markAttempt(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, bucket: string, name: string, log?: { warn(m: string, f?: Record<string, unknown>): void }): Promise<boolean> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
-    await s3.send(new PutObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key, Body: '', IfNoneMatch: '*' }));
+    const body = JSON.stringify({ attempt: name, at: new Date().toISOString() });
+    await s3.send(new PutObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
     return false;
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
