@@ -12,6 +12,8 @@
 // payload checks), registered under a map run (ListMapRuns / ListExecutions / DescribeExecution answer for it).
 // As on AWS, a failed child fails the Map with States.ExceedToleratedFailureThreshold (tolerance 0), children
 // not yet started are not started, and the child's own error is found on the child execution.
+// aws-local-stepfunctions needs Promise.withResolvers, which Node 20 lacks: whoever loads the executor gets it.
+import './polyfills';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';

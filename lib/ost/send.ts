@@ -71,7 +71,7 @@ export async function send(client: OstCalls, source: ByteSource, options: SendOp
     signal?.throwIfAborted();
     const { uploadId } = await client.init({ signal });
     try {
-      await sendSlices(client, source, plan, uploadId, concurrency, signal, onProgress);
+      await sendSlices(client, source, plan, uploadId, { concurrency, signal, onProgress });
       const { url, sid } = await client.complete(uploadId, { signal });
       return { url, sid, mode: 'multipart', bytes: plan.size, slices: plan.sliceCount, uploadId, restarts };
     } catch (err) {
@@ -85,15 +85,32 @@ export async function send(client: OstCalls, source: ByteSource, options: SendOp
   }
 }
 
-async function sendSlices(
+export interface SliceRunOptions {
+  /** Slices in flight. */
+  concurrency: number;
+  /** First slice id of the run (default 1). */
+  firstSliceId?: number;
+  /** Number of consecutive slices (default: through the last slice of the plan). */
+  count?: number;
+  signal?: AbortSignal;
+  onProgress?: SendOptions['onProgress'];
+}
+
+/**
+ * Uploads slices [firstSliceId, firstSliceId + count) of an initialised upload, `concurrency` at a time: the whole
+ * plan for `send`, one batch for the workflow's UploadSlices step. The first failure stops the others (they are
+ * aborted and no new slice starts) and is thrown; nothing is cancelled here. Returns the slices and bytes sent.
+ */
+export async function sendSlices(
   client: OstCalls,
   source: ByteSource,
   plan: Extract<UploadPlan, { mode: 'multipart' }>,
   uploadId: string,
-  concurrency: number,
-  signal: AbortSignal | undefined,
-  onProgress: SendOptions['onProgress'],
-): Promise<void> {
+  { concurrency, firstSliceId = 1, count = plan.sliceCount - firstSliceId + 1, signal, onProgress }: SliceRunOptions,
+): Promise<{ slices: number; bytes: number }> {
+  const ids = Array.from({ length: count }, (_, i) => firstSliceId + i);
+  const ranges = new Map(ids.map((id) => [id, sliceRange(plan, id)] as const));
+  const bytesTotal = count > 0 ? ranges.get(ids[count - 1]!)!.end - ranges.get(firstSliceId)!.start : 0;
   // One failed slice stops the others: they are aborted and no new slice starts.
   const stop = new AbortController();
   // Every slice in flight listens on it (its request, its source stream, its retry sleep).
@@ -109,15 +126,14 @@ async function sendSlices(
     if (!onProgress) return;
     let bytesDone = completedBytes;
     for (const b of inFlight.values()) bytesDone += b;
-    onProgress({ bytesDone, bytesTotal: plan.size, slicesDone, slicesTotal: plan.sliceCount });
+    onProgress({ bytesDone, bytesTotal, slicesDone, slicesTotal: count });
   };
   report();
   const limit = pLimit(concurrency);
-  const ids = Array.from({ length: plan.sliceCount }, (_, i) => i + 1);
   try {
     await Promise.all(ids.map((sliceId) => limit(async () => {
       if (failure || stop.signal.aborted) return;
-      const range = sliceRange(plan, sliceId);
+      const range = ranges.get(sliceId)!;
       try {
         await client.uploadSlice(uploadId, sliceId, source, range, {
           signal: stop.signal,
@@ -139,6 +155,7 @@ async function sendSlices(
     signal?.removeEventListener('abort', onAbort);
   }
   if (failure) throw failure.error;
+  return { slices: slicesDone, bytes: completedBytes };
 }
 
 async function cancelQuietly(client: OstCalls, uploadId: string, cause: unknown, log: OstLog): Promise<void> {
