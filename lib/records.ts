@@ -3,6 +3,7 @@
 // the only structured part AWS keeps is errorType (the class name) and errorMessage. So handlers throw errors
 // whose message is OstError.describe() (`Name code=.. http=.. message="..." sid=.. call=.. slice=..`), and
 // parseStepError() reads it back. Nothing here ever holds a credential.
+import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -287,10 +288,24 @@ export function buildRecord(input: ReportInput, now: Date = new Date()): ResultR
 }
 
 /** `<prefix><forwarded|failed>/<source key>/<execution name>.json` in RESULTS_BUCKET (default: the source bucket). */
+/** S3 refuses keys longer than 1,024 UTF-8 bytes (KeyTooLongError). */
+export const MAX_S3_KEY_BYTES = 1024;
+
+/**
+ * `<prefix><status>/<source key>/` — the folder of a key's records. When that would not leave room for the record
+ * name within S3's 1,024-byte key limit (a long source key), the source key is replaced by `sha256/<hex of it>`.
+ */
+export function recordFolder(prefix: string, status: 'forwarded' | 'failed', key: string): string {
+  const folder = `${prefix}${status}/${key}/`;
+  // room for '<execution name, at most 80>.json'
+  if (Buffer.byteLength(folder) + 85 <= MAX_S3_KEY_BYTES) return folder;
+  return `${prefix}${status}/sha256/${createHash('sha256').update(key).digest('hex')}/`;
+}
+
 export function recordLocation(s: Settings, record: ResultRecord): { bucket: string; key: string } {
   return {
     bucket: s.resultsBucket ?? record.bucket,
-    key: `${s.resultsPrefix}${record.status}/${record.key}/${record.executionName}.json`,
+    key: `${recordFolder(s.resultsPrefix, record.status, record.key)}${record.executionName}.json`,
   };
 }
 

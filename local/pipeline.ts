@@ -16,7 +16,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 import type { S3EventRecord } from 'aws-lambda';
 import { handlers } from '../functions';
 import * as ostErrors from '../lib/ost/errors';
-import { parseStepError, type ResultRecord } from '../lib/records';
+import { parseStepError, recordFolder, type ResultRecord } from '../lib/records';
 import { DEFAULT_RESULTS_PREFIX } from '../lib/settings';
 import { logger, metrics, resetRuntime } from '../lib/runtime';
 import { startEmulator, type OstEmulator } from './emulator';
@@ -273,10 +273,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const status of ['forwarded', 'failed']) {
         let token: string | undefined;
         do {
-          const page = await s3.client.send(new ListObjectsV2Command({ Bucket: resultsBucket, Prefix: `${prefix}${status}/${key}/`, ContinuationToken: token }));
+          const folder = recordFolder(prefix, status as 'forwarded' | 'failed', key);
+          const page = await s3.client.send(new ListObjectsV2Command({ Bucket: resultsBucket, Prefix: folder, ContinuationToken: token }));
           for (const o of page.Contents ?? []) {
             // only <key>/<name>.json, not records of a longer key that shares this prefix
-            if (o.Key!.slice(`${prefix}${status}/${key}/`.length).includes('/')) continue;
+            if (o.Key!.slice(folder.length).includes('/')) continue;
             const body = await s3.client.send(new GetObjectCommand({ Bucket: resultsBucket, Key: o.Key! }));
             try { out.push(JSON.parse(await body.Body!.transformToString()) as ResultRecord); } catch { /* not a record */ }
           }

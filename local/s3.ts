@@ -269,7 +269,8 @@ export function resolveRange(header: string, size: number): { start: number; end
 }
 
 /**
- * s3rver 3.7 gaps fixed in front of it: If-Match and PUT If-None-Match: * are ignored (S3 answers 412), ranges ending at byte 0 and
+ * s3rver 3.7 gaps fixed in front of it: keys over 1,024 bytes are accepted (S3: KeyTooLongError); If-Match and
+ * PUT If-None-Match: * are ignored (S3 answers 412), ranges ending at byte 0 and
  * suffix ranges ("bytes=-N") return the wrong bytes, and AbortMultipartUpload answers 405.
  */
 function s3rverFixes(store: S3rverStore): KoaMiddleware {
@@ -282,6 +283,9 @@ function s3rverFixes(store: S3rverStore): KoaMiddleware {
       ctx.status = 204;
       ctx.body = null;
       return;
+    }
+    if ((ctx.method === 'PUT' || ctx.method === 'POST') && Buffer.byteLength(key) > 1024 && !('uploadId' in ctx.query)) {
+      return xmlError(ctx, 400, 'KeyTooLongError', 'Your key is too long', { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
     }
     if (ctx.method === 'PUT' && header(ctx, 'if-none-match') === '*' && !('uploadId' in ctx.query)) {
       // conditional write (S3 since 2024): refuse to overwrite an existing object
