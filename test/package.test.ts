@@ -1,33 +1,19 @@
 // `serverless package` with dummy credentials and no network, then assertions on the CloudFormation template:
 // the state machine, the S3 notification, runtime/architecture, least-privilege IAM, no dependency cycle, and
 // no secret anywhere. Packages twice (created bucket / existing bucket), once each, in beforeAll.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { packaged, PACKAGING_API_KEY, PACKAGING_SECRET } from './support/package';
 
 const ROOT = join(__dirname, '..');
-const SECRET = 'pkg-test-secret-9f3b1c';
-const KEY = 'pkg-test-apikey-77aa01';
+const SECRET = PACKAGING_SECRET;
+const KEY = PACKAGING_API_KEY;
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function packageService(dir: string, params: string[]): Promise<{ template: Json; text: string; state: string }> {
-  const bin = join(ROOT, 'node_modules/.bin/serverless');
-  await promisify(execFile)(bin, ['package', '--stage', 'test', '--region', 'us-east-1', '--package', dir, ...params.flatMap((p) => ['--param', p])], {
-    cwd: ROOT,
-    timeout: 180_000,
-    maxBuffer: 16 * 1024 * 1024,
-    env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, npm_config_cache: process.env.npm_config_cache,
-      AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1',
-      // Present in the packaging environment: must not leak into the template.
-      OST_API_KEY: KEY, OST_API_SECRET: SECRET,
-      SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off',
-    },
-  });
-  const text = readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
-  return { template: JSON.parse(text), text, state: readFileSync(join(dir, 'serverless-state.json'), 'utf8') };
+// Packaged once per content and shared with test/security.test.ts (test/support/package.ts).
+async function packageService(_dir: string, params: string[]): Promise<{ template: Json; text: string; state: string }> {
+  return packaged(params);
 }
 
 let created: { template: Json; text: string; state: string };
