@@ -15,7 +15,7 @@ const SECRET_PARAM = '/ost-forwarder/bench/api-secret';
 export interface P2Result {
   /** The deployed configuration: serverless.yml's esbuild settings and NODE_OPTIONS. */
   ours: RssResult;
-  /** The same bundle started without the NODE_OPTIONS flags (--enable-source-maps): what the source maps cost. */
+  /** The same bundle started without the NODE_OPTIONS flags: what they change. */
   oursWithoutNodeOptions?: RssResult;
   naive: RssResult;
   build: LambdaBuild;

@@ -1,5 +1,5 @@
 // The process p2 measures. Built by bench/rss.ts into its own bundle the way serverless.yml builds a Lambda
-// (esbuild, everything bundled, the AWS SDK included, linked source map, run with --enable-source-maps), so the
+// (esbuild, everything bundled, the AWS SDK included, linked source map, run with serverless.yml's NODE_OPTIONS), so the
 // process holds what an uploadSlices container holds, not the whole benchmark.
 //
 //   ours:  the real uploadSlices handler (functions/upload-slices.ts) with one batch of one 1 GiB slice: secrets

@@ -9,9 +9,9 @@
 // Credentials come from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and OST_CLOUD_ID). Exit 0 on success, 1 on a
 // failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 when interrupted.
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from '../../lib/errors';
 import { FileSource } from '../../lib/file-source';
+import { preferBaselineWasmCompiler } from '../../lib/memory';
 import type { ByteSource } from '../../lib/ost/source';
 import { OstClient, ostClientOptionsFromEnv, OstLog } from '../../lib/ost/client';
 import { OstError } from '../../lib/ost/errors';
@@ -65,15 +65,6 @@ export function describeFailure(err: unknown): string | undefined {
   if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${(err as NodeJS.ErrnoException).path ?? ''}`;
   if (code === 'EISDIR') return (err as Error).message;
   return undefined;
-}
-
-/**
- * undici parses responses with llhttp compiled to WebAssembly, compiled on the first request. V8's optimising
- * wasm tier costs ~35 MB of RSS for it; the baseline compiler (Liftoff) is plenty for parsing a few small JSON
- * responses, and keeps `put` well under its memory budget. It must run before the first request.
- */
-function preferBaselineWasmCompiler(): void {
-  try { setFlagsFromString('--liftoff-only'); } catch { /* a V8 without the flag: only memory is at stake */ }
 }
 
 export async function run(argv: string[]): Promise<number> {
