@@ -1,14 +1,32 @@
 // Upload whole: the simple upload of a small object, streamed from a ranged GetObject. Output {url, sid}.
+// The simple upload has no idempotency key, so a run that ended without an answer (crash, Lambda timeout) must not
+// be followed by a second send: an attempt marker (lib/records.ts markAttempt) is written before the upload and
+// removed when the upload failed for sure; a re-run that finds it fails with OstUploadUncertainError.
 import type { Context } from 'aws-lambda';
-import type { PreparedState, UploadResult } from '../lib/records';
-import { logger, metrics, MetricUnit, ostClient, s3, step } from '../lib/runtime';
+import { OstUploadUncertainError } from '../lib/ost/errors';
+import { clearAttempt, markAttempt, type PreparedState, type UploadResult } from '../lib/records';
+import { log, logger, metrics, MetricUnit, ostClient, s3, step } from '../lib/runtime';
 import { S3RangeSource } from '../lib/s3-source';
+import { settings } from '../lib/settings';
 
 export const handler = step('uploadWhole', async (state: PreparedState, _context?: Context): Promise<UploadResult> => {
   const ost = await ostClient();
+  const marker = `upload/${state.executionName}/${state.attempt ?? 0}`;
+  if (await markAttempt(s3(), settings(), state.object.bucket, marker, log)) {
+    throw new OstUploadUncertainError(
+      'an earlier run of this simple upload ended without an answer: the file may be at OST already; not sending it again',
+      { call: 'upload' },
+    );
+  }
   const started = Date.now();
-  const { url, sid } = await ost.upload(new S3RangeSource(s3(), state.object));
-  metrics.addMetric('BytesUploaded', MetricUnit.Bytes, state.object.size);
-  logger.info('simple upload done', { bytes: state.object.size, sid, ms: Date.now() - started });
-  return { url, sid };
+  try {
+    const { url, sid } = await ost.upload(new S3RangeSource(s3(), state.object));
+    metrics.addMetric('BytesUploaded', MetricUnit.Bytes, state.object.size);
+    logger.info('simple upload done', { bytes: state.object.size, sid, ms: Date.now() - started });
+    return { url, sid };
+  } catch (err) {
+    // Any answer other than "uncertain" means OST did not take the file: a retry may send it again.
+    if (!(err instanceof OstUploadUncertainError)) await clearAttempt(s3(), settings(), state.object.bucket, marker, log);
+    throw err;
+  }
 });

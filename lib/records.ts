@@ -4,7 +4,7 @@
 // whose message is OstError.describe() (`Name code=.. http=.. message="..." sid=.. call=.. slice=..`), and
 // parseStepError() reads it back. Nothing here ever holds a credential.
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { OstError } from './ost/errors';
@@ -326,6 +326,16 @@ export async function markAttempt(s3: S3Client, s: Pick<Settings, 'resultsBucket
     if (e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed') return true;
     log?.warn('could not write the attempt marker; treating this as a repeated attempt', { marker: key, error: `${e.name}: ${(err as Error).message}` });
     return true;
+  }
+}
+
+/** Removes an attempt marker (the attempt failed for sure); a marker that cannot be removed is logged and kept. */
+export async function clearAttempt(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, bucket: string, name: string, log?: { warn(m: string, f?: Record<string, unknown>): void }): Promise<void> {
+  const key = `${s.resultsPrefix}attempts/${name}`;
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key }));
+  } catch (err) {
+    log?.warn('could not remove the attempt marker; a retry of this step will fail as uncertain', { marker: key, error: `${(err as Error).name}: ${(err as Error).message}` });
   }
 }
 

@@ -46,11 +46,12 @@ function scenarios(): Scenario[] {
     out.push({ name: `crash: ${step} throws before its work, retried`, size, crash: [{ step, when: 'before', error: 'Error' }], expect: 'forwarded', verify: (r) => (r.versions[0]?.execution.retries.length ? [] : ['no retry']) });
     out.push({
       name: `crash: ${step} times out after its work (result lost), retried`, size, crash: [{ step, when: 'after', error: 'Sandbox.Timedout' }],
-      expect: step === 'complete' ? 'failed' : 'forwarded',
-      ...(step === 'complete' ? { error: 'OstCompleteUncertainError' } : {}),
-      // prepare: the lost init answer leaves an upload nobody knows; uploadWhole: OST's simple upload has no id
-      // to make a second send idempotent
-      ...(step === 'prepare' ? { known: 'orphaned' as const } : step === 'uploadWhole' ? { known: 'violated' as const } : {}),
+      expect: step === 'complete' || step === 'uploadWhole' ? 'failed' : 'forwarded',
+      // complete/uploadWhole: the first run may have reached OST (an attempt marker says so); sending again could
+      // forward the file twice, so the re-run fails loudly instead
+      ...(step === 'complete' ? { error: 'OstCompleteUncertainError' } : step === 'uploadWhole' ? { error: 'OstUploadUncertainError' } : {}),
+      // prepare: the lost init answer leaves an upload nobody knows
+      ...(step === 'prepare' ? { known: 'orphaned' as const } : {}),
     });
   }
   out.push({ name: 'crash: cancel throws before its work (after a fatal slice error), retried', size: MULTI, ost: [{ call: 'slice', sliceId: 2, code: 10001 }], crash: [{ step: 'cancel', when: 'before', error: 'Error' }], expect: 'failed', error: 'OstInvalidRequestError', verify: cancelled });

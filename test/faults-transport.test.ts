@@ -44,13 +44,14 @@ function scenarios(): Scenario[] {
     { name: 'slow server past the timeout at cancel (after a fatal slice error)', size: MULTI, ost: [{ call: 'slice', sliceId: 1, code: 10001 }, { call: 'cancel', delayMs: SLOW }], expect: 'failed', error: 'OstInvalidRequestError' },
     { name: 'server takes the middle slice and never answers', size: MULTI, ost: [{ call: 'slice', sliceId: 2, hang: true }], expect: 'forwarded' },
     {
-      name: 'slow server past the timeout at the simple upload (stored, answer lost)', size: SIMPLE, ost: [{ call: 'upload', delayMs: SLOW }], expect: 'forwarded',
-      // the simple upload has no id: the client's retry after a lost answer stores the file a second time
-      known: 'violated',
+      name: 'slow server past the timeout at the simple upload (stored, answer lost): fails, never re-sent', size: SIMPLE, ost: [{ call: 'upload', delayMs: SLOW }],
+      // the simple upload has no id: re-sending after a lost answer would store the file a second time
+      expect: 'failed', error: 'OstUploadUncertainError',
+      verify: (r) => (r.calls.filter((c) => c.call === 'upload').length === 1 ? [] : ['simple upload sent again']),
     },
     { name: 'server takes init and never answers', size: MULTI, ost: [{ call: 'init', hang: true }], expect: 'forwarded' },
     { name: 'server takes complete and never answers', size: MULTI, ost: [{ call: 'complete', hang: true }], expect: 'forwarded' },
-    { name: 'server takes the simple upload and never answers', size: SIMPLE, ost: [{ call: 'upload', hang: true }], expect: 'forwarded' },
+    { name: 'server takes the simple upload and never answers: fails, never re-sent', size: SIMPLE, ost: [{ call: 'upload', hang: true }], expect: 'failed', error: 'OstUploadUncertainError' },
     { name: 'server takes cancel and never answers (after a fatal slice error)', size: MULTI, ost: [{ call: 'slice', sliceId: 3, code: 10001 }, { call: 'cancel', hang: true }], expect: 'failed', error: 'OstInvalidRequestError', verify: cancelled },
   ];
 }

@@ -262,7 +262,8 @@ describe('report', () => {
       upload_id: null, executionName: 'clip-abc', duration_ms: expect.any(Number),
       record: 's3://inbox/ost-forwarder/forwarded/rec/a b.wav/clip-abc.json',
     });
-    const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    // (the attempt marker of the upload step is a PutObject too; the record is the one outside attempts/)
+    const put = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((i) => !String(i.Key).includes('/attempts/'))!;
     expect(put).toMatchObject({ Bucket: BUCKET, Key: 'ost-forwarder/forwarded/rec/a b.wav/clip-abc.json', ContentType: 'application/json' });
     expect(JSON.parse(String(put.Body))).toMatchObject({ status: 'forwarded', url });
     const entry = ebMock.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;

@@ -14,6 +14,7 @@ import {
   OstErrorDetails,
   OstCall,
   OstCompleteUncertainError,
+  OstUploadUncertainError,
   OstHttpError,
   OstProtocolError,
   OstUploadExpiredError,
@@ -171,6 +172,15 @@ function errorCode(err: unknown): string | undefined {
 
 const MAX_RESPONSE_BYTES = 256 * 1024;
 
+/** No answer in time after the request went out. */
+const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Passes the chunks through and calls `done` once the last one was taken (the body was written out). */
+async function* whenDone<T>(chunks: AsyncIterable<T>, done: () => void): AsyncGenerator<T> {
+  yield* chunks;
+  done();
+}
+
 export class OstClient {
   readonly endpoint: string;
   readonly multipartDigest: MultipartDigest;
@@ -216,10 +226,14 @@ export class OstClient {
     });
   }
 
-  /** Simple upload of the whole source: POST /file/upload. */
+  /**
+   * Simple upload of the whole source: POST /file/upload. The call has no idempotency key, so a request whose
+   * whole body was written and whose answer then timed out is OstUploadUncertainError (fatal), never re-sent: the
+   * service may have stored it, and a second send would forward the file twice.
+   */
   async upload(source: ByteSource, opts: PayloadCallOptions = {}): Promise<{ url: string; sid: string }> {
     const fields = this.#cloudId !== undefined ? [['cloud_id', this.#cloudId] as const] : [];
-    const res = await this.#payloadCall('upload', source, { start: 0, end: source.size }, fields, {}, opts);
+    const res = await this.#payloadCall('upload', source, { start: 0, end: source.size }, fields, {}, opts, { uncertainAfterBody: true });
     return { url: this.#stringData(res, 'url', 'upload', {}), sid: res.sid };
   }
 
@@ -306,6 +320,7 @@ export class OstClient {
     fields: ReadonlyArray<readonly [string, string]>,
     details: OstErrorDetails,
     opts: PayloadCallOptions,
+    { uncertainAfterBody = false } = {},
   ) {
     if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.end < range.start || range.end > source.size) {
       throw new RangeError(`invalid byte range [${range.start}, ${range.end}) of a ${source.size}-byte source`);
@@ -321,14 +336,26 @@ export class OstClient {
         : EMPTY_DIGEST;
       const payload = await this.#openSource(source, range, opts.signal, { ...details, call, requestId });
       opts.onBytes?.(0);
+      let bodyWritten = false;
       const prepared: Prepared = {
         contentType: envelope.contentType,
         contentLength: envelope.contentLength,
         digest,
-        body: multipartBody(envelope, payload, opts.onBytes),
+        body: whenDone(multipartBody(envelope, payload, opts.onBytes), () => { bodyWritten = true; }),
       };
       try {
         return await this.#send(call, requestId, prepared, details, opts.signal);
+      } catch (err) {
+        // A timeout after the whole body was written: the service had the file and may have stored it. (A reset
+        // is taken as the request not having been taken, and re-sent: resets come from connections dropped
+        // mid-transfer far more often than after a complete request.)
+        if (uncertainAfterBody && bodyWritten && err instanceof TransportError && ANSWER_TIMEOUT_CODES.has(errorCode(err.cause) ?? '')) {
+          throw new OstUploadUncertainError(
+            `the whole body was sent but no answer came (${err.message}): the file may be at OST already; not sending it again`,
+            { ...details, call, requestId, endpoint: this.endpoint, cause: err },
+          );
+        }
+        throw err;
       } finally {
         payload.destroy();
       }

@@ -105,6 +105,12 @@ export class OstProtocolError extends OstError { override readonly code = 'OST_P
  * (a restart would forward the file a second time).
  */
 export class OstCompleteUncertainError extends OstError { override readonly code = 'OST_COMPLETE_UNCERTAIN'; }
+/**
+ * A simple upload whose whole body was sent but whose answer was lost (timeout, reset), or an UploadWhole step
+ * that runs again after an earlier run ended without an answer: the file may be at OST already, and the simple
+ * upload has no idempotency key. Fatal: sending it again could forward the file twice.
+ */
+export class OstUploadUncertainError extends OstError { override readonly code = 'OST_UPLOAD_UNCERTAIN'; }
 /** Connection reset, refused, timeout: no answer was read. Retried. */
 export class TransportError extends OstError { override readonly code = 'OST_TRANSPORT'; }
 
@@ -123,6 +129,7 @@ export const FATAL_ERROR_NAMES = [
   'OstProtocolError',
   'SourceChangedError',
   'OstCompleteUncertainError',
+  'OstUploadUncertainError',
 ] as const;
 export const RESTART_ERROR_NAMES = ['OstUploadExpiredError'] as const;
 
