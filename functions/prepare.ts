@@ -1,10 +1,12 @@
 // Prepare: HeadObject (pinned to the event's version), plan, and for multipart init + batch descriptors.
 // Input {input: ExecutionInput, execution: $$.Execution}; output PreparedState (lib/records.ts).
+// The upload_id is recorded in an init marker right after init: a re-run of Prepare (its first run crashed or
+// timed out after init) continues that upload rather than initialising another and leaving the first orphaned.
 import type { Context } from 'aws-lambda';
 import { batchSizing, sliceBatches } from '../lib/batches';
 import { planUpload } from '../lib/plan';
-import type { PrepareInput, PreparedState } from '../lib/records';
-import { logger, ostClient, s3, step } from '../lib/runtime';
+import { readInitMarker, writeInitMarker, type PrepareInput, type PreparedState } from '../lib/records';
+import { log, logger, ostClient, s3, step } from '../lib/runtime';
 import { headSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';
 
@@ -33,8 +35,17 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
     logger.warn('one slice exceeds the batch time budget', { sliceSize: plan.sliceSize, budgetBytes: sizing.budgetBytes });
   }
   const batches = sliceBatches(plan.sliceCount, sizing.slicesPerBatch);
-  const ost = await ostClient();
-  const { uploadId, sid } = await ost.init();
+  const marker = `init/${base.executionName}/${attempt}`;
+  const earlier = await readInitMarker(s3(), s, object.bucket, marker, log);
+  let uploadId: string;
+  let sid: string | undefined;
+  if (earlier) {
+    uploadId = earlier.uploadId;
+    logger.warn('continuing the upload an earlier run of Prepare initialised', { uploadId, attempt });
+  } else {
+    ({ uploadId, sid } = await (await ostClient()).init());
+    await writeInitMarker(s3(), s, object.bucket, marker, uploadId, log);
+  }
   logger.info('multipart upload initialised', {
     size: object.size, sliceSize: plan.sliceSize, sliceCount: plan.sliceCount, batches: batches.length,
     slicesPerBatch: sizing.slicesPerBatch, uploadId, sid, attempt,

@@ -4,7 +4,7 @@
 // whose message is OstError.describe() (`Name code=.. http=.. message="..." sid=.. call=.. slice=..`), and
 // parseStepError() reads it back. Nothing here ever holds a credential.
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { OstError } from './ost/errors';
@@ -326,6 +326,36 @@ export async function markAttempt(s3: S3Client, s: Pick<Settings, 'resultsBucket
     if (e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed') return true;
     log?.warn('could not write the attempt marker; treating this as a repeated attempt', { marker: key, error: `${e.name}: ${(err as Error).message}` });
     return true;
+  }
+}
+
+/**
+ * Reads the multipart upload an earlier run of Prepare initialised for this execution and attempt (its answer may
+ * have been lost with that run). Undefined when there is none — or when it cannot be read (then a fresh init is
+ * the old behaviour: at worst one upload is left to OST's idle expiry).
+ */
+export async function readInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, bucket: string, name: string, log?: { warn(m: string, f?: Record<string, unknown>): void }): Promise<{ uploadId: string } | undefined> {
+  const key = `${s.resultsPrefix}attempts/${name}`;
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key }));
+    const marker = JSON.parse(await res.Body!.transformToString()) as { uploadId?: unknown };
+    return typeof marker.uploadId === 'string' && marker.uploadId ? { uploadId: marker.uploadId } : undefined;
+  } catch (err) {
+    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.$metadata?.httpStatusCode !== 404 && e.name !== 'NoSuchKey') {
+      log?.warn('could not read the init marker; initialising a new upload', { marker: key, error: `${e.name}: ${e.message}` });
+    }
+    return undefined;
+  }
+}
+
+/** Records the upload_id right after init, so a re-run of Prepare continues it instead of leaving it orphaned. */
+export async function writeInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, bucket: string, name: string, uploadId: string, log?: { warn(m: string, f?: Record<string, unknown>): void }): Promise<void> {
+  const key = `${s.resultsPrefix}attempts/${name}`;
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key, Body: JSON.stringify({ uploadId, at: new Date().toISOString() }), ContentType: 'application/json' }));
+  } catch (err) {
+    log?.warn('could not write the init marker (a re-run of Prepare would initialise another upload)', { marker: key, error: `${(err as Error).name}: ${(err as Error).message}` });
   }
 }
 

@@ -96,7 +96,9 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   }
   const lambda = statements(existing.template).filter((s) => s.role === 'IamRoleLambdaExecution');
   const find = (action: string) => lambda.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText));
-  expect(find('s3:GetObject')).toEqual(['arn:aws:s3:::team-audio/*']);
+  // the source objects, and the workflow's own attempt markers under the records prefix
+  expect(find('s3:GetObject')).toEqual(['arn:aws:s3:::team-audio/*', 'arn:aws:s3:::team-records/fwd/attempts/*']);
+  expect(find('s3:DeleteObject')).toEqual(['arn:aws:s3:::team-records/fwd/attempts/*']);
   expect(find('s3:GetObjectVersion')).toEqual(['arn:aws:s3:::team-audio/*']);
   expect(find('s3:PutObject')).toEqual(['arn:aws:s3:::team-records/fwd/*']);
   expect(find('states:StartExecution')).toEqual([expect.stringContaining(':stateMachine:ost-forwarder-test"')]);
