@@ -19,7 +19,7 @@ class SummaryReporter {
       const stat = fs.statSync(FAULTS_SUMMARY_FILE);
       if (stat.mtimeMs >= this.startedAt) {
         const s = JSON.parse(fs.readFileSync(FAULTS_SUMMARY_FILE, 'utf8'));
-        lines.push(`faults: ${s.scenarios} scenarios, ${s.held} held, ${s.lost} lost, ${s.corrupt} corrupt, ${s.orphaned} orphaned`);
+        lines.push(`faults: ${s.scenarios} scenarios, ${s.held} held, ${s.lost} lost, ${s.corrupt} corrupt, ${s.orphaned} orphaned, ${s.leaked ?? 0} leaked, ${s.violated ?? 0} other violations`);
       }
     } catch {
       // the fault suite did not run in this invocation
