@@ -70,7 +70,8 @@ export interface RssJob {
 export async function measurePeakRss(script: string, job: RssJob): Promise<RssResult> {
   const { env, execArgv, ...rest } = job;
   const child = fork(script, [JSON.stringify(rest)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // The handler logs at INFO as deployed; its log lines go to /dev/null, not into the bench's table.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execArgv,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
