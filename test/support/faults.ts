@@ -304,7 +304,7 @@ export interface Scenario {
   verify?: (r: ScenarioResult, ctx: ScenarioContext) => string[] | Promise<string[]>;
   /**
    * A known limit: the verdict this scenario is expected to get (counted as such in the tally, documented in
-   * docs/faults.md). Only for what the project cannot prevent.
+   * the README, "Known limits"). Only for what the project cannot prevent.
    */
   known?: Verdict;
   /** Replaces the default put (duplicates, raw events). */
