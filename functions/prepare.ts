@@ -35,8 +35,9 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
     logger.warn('one slice exceeds the batch time budget', { sliceSize: plan.sliceSize, budgetBytes: sizing.budgetBytes });
   }
   const batches = sliceBatches(plan.sliceCount, sizing.slicesPerBatch);
-  const marker = `init/${base.executionName}/${attempt}`;
-  const earlier = await readInitMarker(s3(), s, object.bucket, marker, log);
+  // Markers are keyed by execution: without its name (a direct invocation) there is nothing to continue.
+  const marker = event.execution?.Name ? `init/${event.execution.Name}/${attempt}` : undefined;
+  const earlier = marker ? await readInitMarker(s3(), s, object.bucket, marker, log) : undefined;
   let uploadId: string;
   let sid: string | undefined;
   if (earlier) {
@@ -44,7 +45,7 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
     logger.warn('continuing the upload an earlier run of Prepare initialised', { uploadId, attempt });
   } else {
     ({ uploadId, sid } = await (await ostClient()).init());
-    await writeInitMarker(s3(), s, object.bucket, marker, uploadId, log);
+    if (marker) await writeInitMarker(s3(), s, object.bucket, marker, uploadId, log);
   }
   logger.info('multipart upload initialised', {
     size: object.size, sliceSize: plan.sliceSize, sliceCount: plan.sliceCount, batches: batches.length,

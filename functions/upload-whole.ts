@@ -11,8 +11,9 @@ import { settings } from '../lib/settings';
 
 export const handler = step('uploadWhole', async (state: PreparedState, _context?: Context): Promise<UploadResult> => {
   const ost = await ostClient();
-  const marker = `upload/${state.executionName}/${state.attempt ?? 0}`;
-  if (await markAttempt(s3(), settings(), state.object.bucket, marker, log)) {
+  // Markers are keyed by execution: without its name (a direct invocation) there is no earlier run to detect.
+  const marker = state.executionName && state.executionName !== 'unknown' ? `upload/${state.executionName}/${state.attempt ?? 0}` : undefined;
+  if (marker && await markAttempt(s3(), settings(), state.object.bucket, marker, log)) {
     throw new OstUploadUncertainError(
       'an earlier run of this simple upload ended without an answer: the file may be at OST already; not sending it again',
       { call: 'upload' },
@@ -26,7 +27,7 @@ export const handler = step('uploadWhole', async (state: PreparedState, _context
     return { url, sid };
   } catch (err) {
     // Any answer other than "uncertain" means OST did not take the file: a retry may send it again.
-    if (!(err instanceof OstUploadUncertainError)) await clearAttempt(s3(), settings(), state.object.bucket, marker, log);
+    if (marker && !(err instanceof OstUploadUncertainError)) await clearAttempt(s3(), settings(), state.object.bucket, marker, log);
     throw err;
   }
 });

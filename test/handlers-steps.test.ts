@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -164,6 +164,50 @@ describe('prepare', () => {
     await expect(handlers.prepare({ input: { bucket: BUCKET, key: 'gone' }, execution })).rejects.toMatchObject({ name: 'SourceChangedError' });
     putObject('x', Buffer.alloc(3));
     await expect(handlers.prepare({ input: { bucket: BUCKET, key: 'x', etag: 'other' }, execution })).rejects.toMatchObject({ name: 'SourceChangedError' });
+  });
+});
+
+describe('attempt markers: a step that runs again never forwards twice nor orphans', () => {
+  const inits = () => emu.calls.filter((c) => c.call === 'init').length;
+  const uploads = () => emu.calls.filter((c) => c.call === 'upload').length;
+
+  it('a Prepare run again after its init continues the same upload (init marker)', async () => {
+    putObject('again.bin', Buffer.alloc(5 * SLICE, 1));
+    const marker = 'ost-forwarder/attempts/init/clip-abc/0';
+    const before = inits();
+    const first = await handlers.prepare({ input: { bucket: BUCKET, key: 'again.bin' }, execution });
+    const put = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((i) => i.Key === marker);
+    expect(JSON.parse(String(put?.Body))).toMatchObject({ uploadId: first.uploadId });
+    // the first run's answer was lost; the re-run finds the marker
+    s3Mock.on(GetObjectCommand, { Key: marker }).resolves({ Body: { transformToString: async () => String(put!.Body) } } as never);
+    const second = await handlers.prepare({ input: { bucket: BUCKET, key: 'again.bin' }, execution });
+    expect(second.uploadId).toBe(first.uploadId);
+    expect(inits() - before).toBe(1);
+  });
+
+  it('an UploadWhole run again after a run that ended without an answer fails as uncertain, sending nothing', async () => {
+    putObject('once.txt', Buffer.from('x'.repeat(100)));
+    const state = await handlers.prepare({ input: { bucket: BUCKET, key: 'once.txt' }, execution });
+    s3Mock.on(PutObjectCommand, { Key: 'ost-forwarder/attempts/upload/clip-abc/0' }).rejects(s3Error('PreconditionFailed', 412));
+    const before = uploads();
+    await expect(handlers.uploadWhole(state)).rejects.toMatchObject({ name: 'OstUploadUncertainError' });
+    expect(uploads()).toBe(before);
+  });
+
+  it('an UploadWhole that failed for sure clears its marker, so the state machine may retry it', async () => {
+    putObject('refused.txt', Buffer.from('y'.repeat(100)));
+    const state = await handlers.prepare({ input: { bucket: BUCKET, key: 'refused.txt' }, execution });
+    emu.inject({ call: 'upload', code: 10001 });
+    await expect(handlers.uploadWhole(state)).rejects.toMatchObject({ name: 'OstInvalidRequestError' });
+    expect(s3Mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['ost-forwarder/attempts/upload/clip-abc/0']);
+  });
+
+  it('a direct invocation without an execution name writes no marker (nothing to share between files)', async () => {
+    putObject('direct.txt', Buffer.from('z'.repeat(100)));
+    const state = await handlers.prepare({ input: { bucket: BUCKET, key: 'direct.txt' } } as never);
+    await handlers.uploadWhole(state);
+    await handlers.uploadWhole(state);
+    expect(s3Mock.commandCalls(PutObjectCommand).filter((c) => String(c.args[0].input.Key).includes('/attempts/'))).toHaveLength(0);
   });
 });
 
