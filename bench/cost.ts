@@ -13,7 +13,8 @@
 //   Step Functions (Standard) transitions = states entered: simple 4 (Prepare, ChooseMode, UploadWhole,
 //               ReportSuccess); multipart 5 (Prepare, ChooseMode, UploadBatches, Complete, ReportSuccess) + 1 per
 //               Distributed Map child (UploadSlices) — the count the bench measures in p3
-//   S3          1 HEAD (Prepare) + 1 ranged GET per slice, + 1 PUT (the result record)
+//   S3          1 HEAD (Prepare) + 1 ranged GET per slice, + 1 PUT (the result record), + the attempt markers:
+//               simple 1 PUT (UploadWhole); multipart 1 GET + 1 PUT (Prepare's init marker) + 1 PUT (Complete)
 //   egress      S / GB × price per GB (bytes leave AWS for iFlytek), shown separately
 // The one-slice-per-invocation design: the same, with slicesPerBatch = 1 (one Map child and one Lambda per slice).
 import { readFileSync } from 'node:fs';
@@ -130,8 +131,8 @@ export function costRow(label: string, size: number, design: Design, d: Deployme
     gbs += gb(d.memoryMb.uploadWhole) * (dataSeconds + a.invocationOverheadSeconds);
     invocations += 1;
     transitions = 4;
-    s3Requests += 1;
-    s3Usd += PRICES.s3GetPerRequest;
+    s3Requests += 1 + 1 /* UploadWhole's attempt marker */;
+    s3Usd += PRICES.s3GetPerRequest + PRICES.s3PutPerRequest;
   } else {
     slices = plan.sliceCount;
     const perBatch = design === 'batched (default)'
@@ -142,8 +143,9 @@ export function costRow(label: string, size: number, design: Design, d: Deployme
     gbs += gb(d.memoryMb.complete) * c.complete;
     invocations += batches + 1;
     transitions = 5 + batches;
-    s3Requests += slices;
-    s3Usd += slices * PRICES.s3GetPerRequest;
+    // + Prepare's init marker (a GET, then a PUT) and Complete's attempt marker (a PUT)
+    s3Requests += slices + 3;
+    s3Usd += (slices + 1) * PRICES.s3GetPerRequest + 2 * PRICES.s3PutPerRequest;
   }
   const lambdaUsd = gbs * PRICES.lambdaArmPerGbSecond + invocations * PRICES.lambdaPerRequest;
   const stepFunctionsUsd = transitions * PRICES.stepFunctionsPerTransition;

@@ -55,7 +55,7 @@ describe('cost model', () => {
     const row = costRow('10 MB', 10 * MiB, 'batched (default)', defaults);
     expect(row.slices).toBe(1);
     expect(row.transitions).toBe(4);
-    expect(row.s3Requests).toBe(3);
+    expect(row.s3Requests).toBe(4); // HEAD, GET, the attempt marker, the record
   });
 
   it('has both designs for every size', () => {
