@@ -9,6 +9,7 @@ import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy
 import { OST_PATHS } from '../../lib/ost/errors';
 import { HMAC_DIGEST_REJECTED, HMAC_REJECTED, checkSignature, digestAgrees } from './auth';
 import { FaultQueue, FaultRuleError } from './faults';
+import { clip } from './bounds';
 import { Gateway, THROTTLE_CODES, type GatewayLimits } from './gateway';
 import { MAX_SLICE_BYTES, MESSAGES, invalid, ok, type OstResult, type UploadStore } from './store';
 import type { CallLogEntry, EmulatorCredentials, EmulatorStats, FaultRule, OstCall } from './types';
@@ -18,15 +19,9 @@ const JSON_BODY_LIMIT = 1024 * 1024;
 const NO_ROUTE = { message: 'no Route matched with those values' };
 /** Header the /__emulator/ controls require, carrying the per-start token (a web page cannot know or set it). */
 export const CONTROL_TOKEN_HEADER = 'x-emulator-token';
-/** Longest text kept from a client-chosen value (request_id, upload_id, a message quoting a field). */
-export const MAX_LOGGED_CHARS = 200;
 /** How many distinct request_ids are remembered to flag duplicates (oldest forgotten first). */
 const REMEMBERED_REQUEST_IDS = 100_000;
 
-/** A client-chosen string cut to MAX_LOGGED_CHARS, saying how long it was. */
-export function clip(value: string, max = MAX_LOGGED_CHARS): string {
-  return value.length <= max ? value : `${value.slice(0, max)}…(${value.length} chars)`;
-}
 
 interface Answer { status: number; body: Record<string, unknown> }
 
