@@ -504,6 +504,14 @@ describe('OST emulator', () => {
       expect(emu.calls[emu.calls.length - 1]!.fault).toEqual({ call: 'complete', delayMs: 300 });
     });
 
+    it('a pure delay does not let a bad signature through', async () => {
+      emu.inject({ call: 'init', delayMs: 50 });
+      const before = emu.uploads().length;
+      const r = await ost(emu, 'init', { json: base(emu), creds: { ...emu.credentials, apiSecret: 'wrong' } });
+      expect(r.status).toBe(401);
+      expect(emu.uploads().length).toBe(before);
+    });
+
     it('rejects nonsense rules', () => {
       expect(() => emu.inject({ call: 'nope' } as never)).toThrow(/call/);
       expect(() => emu.inject({ call: 'init' })).toThrow(/needs one of/);

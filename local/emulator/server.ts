@@ -221,7 +221,9 @@ export class OstService {
     if (resetDone) return end('reset');
 
     const strict = this.settings.strict;
-    if (!fault) {
+    // A pure delay lets the call through to the service (it takes effect), so the gateway checks it as any other.
+    const reachesGateway = !fault || isPureDelay(fault);
+    if (reachesGateway) {
       // The gateway: the signature is checked on the headers alone, and a request that fails it is answered at
       // once; its body is read and thrown away, never parsed or stored.
       const authError = checkSignature('POST', req.url ?? path, req.headers, {
@@ -233,9 +235,9 @@ export class OstService {
       if (authError) return this.rejectEarly(req, res, entry, { status: 401, body: { message: authError } }, end);
     }
     // Flow control, for calls that got past the signature check (a faulted call never reaches the gateway, except
-    // a slice rule still waiting for its slice id, which is decided later).
+    // a pure delay, and a slice rule still waiting for its slice id, which is decided later).
     let throttled: keyof typeof THROTTLE_CODES | undefined;
-    if (!fault) {
+    if (reachesGateway) {
       const verdict = this.gateway.admit();
       if (typeof verdict === 'string') throttled = verdict;
       else release = verdict;
@@ -533,6 +535,10 @@ export class OstService {
         return sendJson(res, 404, { message: 'unknown emulator control' });
     }
   }
+}
+
+function isPureDelay(rule: FaultRule): boolean {
+  return rule.code === undefined && rule.status === undefined && !rule.reset && !rule.hang;
 }
 
 /** The JSON body as an object, or why it is not one. */

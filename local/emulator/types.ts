@@ -54,7 +54,8 @@ export interface EmulatorOptions {
  * A fault to inject. Rules are kept in order; each OST call takes the first live rule that matches its call (and
  * slice id, for `call: 'slice'` rules naming one), and a rule is used `times` times (default 1).
  * A rule matched by a call decides that call's fate before anything else (it acts like a failing network or
- * gateway in front of the service): signature and field checks are skipped for it.
+ * gateway in front of the service): signature and field checks and flow control are skipped for it, except for a
+ * rule with only `delayMs`, whose call is checked and served as usual and then waits.
  */
 export interface FaultRule {
   call: OstCall;
