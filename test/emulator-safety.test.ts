@@ -154,7 +154,7 @@ describe('emulator safety', () => {
 
     it.each([
       ['GET', '/__emulator/calls'], ['GET', '/__emulator/uploads'], ['GET', '/__emulator/orphans'], ['GET', '/__emulator/stats'],
-      ['GET', faults], ['DELETE', faults], ['POST', faults],
+      ['GET', faults], ['DELETE', faults], ['POST', faults], ['DELETE', '/__emulator/stats'],
     ] as const)('%s %s needs the token', async (method, path) => {
       for (const headers of [{}, { [CONTROL_TOKEN_HEADER]: 'wrong' }, { [CONTROL_TOKEN_HEADER]: `${emu.controlToken}x` }]) {
         const res = await request(`${emu.endpoint}${path}`, { method, headers, body: method === 'POST' ? '{"call":"init","code":10002}' : undefined });

@@ -114,6 +114,9 @@ describe('emulator flow control', () => {
       expect(await res.body.json()).toEqual(stats);
 
       // Once the admitted calls ended, a throttled slice sent again goes through.
+      const reset = await request(`${emu.endpoint}/__emulator/stats`, { method: 'DELETE', headers: { [CONTROL_TOKEN_HEADER]: emu.controlToken } });
+      expect(await reset.body.json()).toMatchObject({ peakConcurrency: 0, admitted: 0, throttled: { concurrency: 0, rate: 0 }, calls: 21 });
+
       const again = openSlice(emu, uploadId, throttled.length > 0 ? answers.findIndex((a) => a.code === 11202) + 1 : 1, randomBytes(10));
       again.finish();
       expect((await again.answer).code).toBe(0);

@@ -64,6 +64,14 @@ export class Gateway {
     };
   }
 
+  /** Starts the counters afresh (peak = what is in flight now); in-flight calls and the rate window are kept. */
+  reset(): void {
+    this.peak = this.inFlight;
+    this.admittedCount = 0;
+    this.throttledCount.concurrency = 0;
+    this.throttledCount.rate = 0;
+  }
+
   stats(): GatewayStats {
     return {
       inFlight: this.inFlight,

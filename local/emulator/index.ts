@@ -175,6 +175,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
     controlToken,
     calls: service.calls,
     stats: () => service.stats(),
+    resetStats: () => service.gateway.reset(),
     inject: (rule: FaultRule) => { service.faults.add(rule); },
     clearFaults: () => service.faults.clear(),
     faults: () => service.faults.list(),

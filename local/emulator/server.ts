@@ -510,6 +510,7 @@ export class OstService {
     const route = `${req.method} ${path.replace(/\/+$/, '')}`;
     switch (route) {
       case 'GET /__emulator/stats': req.resume(); return sendJson(res, 200, this.stats());
+      case 'DELETE /__emulator/stats': req.resume(); this.gateway.reset(); return sendJson(res, 200, this.stats());
       case 'GET /__emulator/calls': req.resume(); return sendJson(res, 200, this.calls);
       case 'GET /__emulator/uploads': req.resume(); return sendJson(res, 200, this.store.list());
       case 'GET /__emulator/orphans':

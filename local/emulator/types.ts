@@ -170,6 +170,8 @@ export interface OstEmulator {
   readonly calls: CallLogEntry[];
   /** Counters: calls, peak concurrency, throttled calls (also GET /__emulator/stats). */
   stats(): EmulatorStats;
+  /** Restarts peakConcurrency (at the calls in flight now), admitted and throttled counts (also DELETE /__emulator/stats). */
+  resetStats(): void;
   inject(rule: FaultRule): void;
   clearFaults(): void;
   /** Rules still live (with their remaining `times`). */
