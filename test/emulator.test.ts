@@ -196,6 +196,24 @@ describe('OST emulator', () => {
       await res.body.dump();
     });
 
+    it('by default accepts a signature over the host name without the port (as a client of the live service signs it)', async () => {
+      const path = PATHS.init;
+      const body = Buffer.from(JSON.stringify(base(emu)));
+      const date = new Date().toUTCString();
+      const digest = digestOf(body);
+      const signature = (host: string, secret = emu.credentials.apiSecret): string =>
+        createHmac('sha256', secret).update(`host: ${host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`).digest('base64');
+      const auth = (sig: string): string => `api_key="${emu.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${sig}"`;
+      const post = async (sig: string): Promise<number> => {
+        const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', date, digest, authorization: auth(sig) } });
+        await res.body.dump();
+        return res.statusCode;
+      };
+      expect(await post(signature('127.0.0.1'))).toBe(200);
+      expect(await post(signature('127.0.0.1', 'wrong'))).toBe(401);
+      expect(await post(signature('localhost'))).toBe(401);
+    });
+
     it('by default accepts any signed digest on multipart calls', async () => {
       const id = await init(emu);
       const content = randomBytes(1000);
@@ -229,6 +247,20 @@ describe('OST emulator', () => {
       expect(r.body.message).toMatch(/^HMAC signature cannot be verified/);
       expect(r.body.code).toBeUndefined();
       expect(strict.uploads().length).toBe(before);
+    });
+
+    it('takes a signature over the host header as sent only', async () => {
+      const path = PATHS.init;
+      const body = Buffer.from(JSON.stringify(base(strict)));
+      const date = new Date().toUTCString();
+      const digest = digestOf(body);
+      const sig = createHmac('sha256', strict.credentials.apiSecret).update(`host: 127.0.0.1\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`).digest('base64');
+      const res = await request(`${strict.endpoint}${path}`, {
+        method: 'POST', body,
+        headers: { 'content-type': 'application/json', date, digest, authorization: `api_key="${strict.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${sig}"` },
+      });
+      expect(res.statusCode).toBe(401);
+      await res.body.dump();
     });
 
     it('accepts either the empty-string or the real digest on multipart calls, nothing else', async () => {
