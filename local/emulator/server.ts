@@ -180,12 +180,20 @@ export class OstService {
   // OST calls
 
   private async ostCall(req: IncomingMessage, res: ServerResponse, call: OstCall, path: string): Promise<void> {
+    const hold: { release?: () => void } = {};
+    try {
+      await this.serveCall(req, res, call, path, hold);
+    } finally {
+      hold.release?.(); // the call is over, even if it failed unexpectedly: it is no longer in flight
+    }
+  }
+
+  private async serveCall(req: IncomingMessage, res: ServerResponse, call: OstCall, path: string, hold: { release?: () => void }): Promise<void> {
     const entry: CallLogEntry = { seq: ++this.seq, call, path, bytes: 0, outcome: 'pending', startedAt: Date.now() };
     this.logCall(entry);
-    let release: (() => void) | undefined;
     const end = (outcome: CallLogEntry['outcome']): void => {
       if (entry.outcome !== 'pending') return;
-      release?.();
+      hold.release?.();
       entry.outcome = outcome;
       entry.endedAt = Date.now();
       this.onCall(entry);
@@ -240,7 +248,7 @@ export class OstService {
     if (reachesGateway) {
       const verdict = this.gateway.admit();
       if (typeof verdict === 'string') throttled = verdict;
-      else release = verdict;
+      else hold.release = verdict;
     }
     if (throttled) entry.throttled = throttled;
 
