@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { OstClient } from '../lib/ost/client';
 import { CONTROL_TOKEN_HEADER, startEmulator, type OstEmulator } from '../local/emulator';
 
 const digestOf = (b: Buffer): string => `SHA-256=${createHash('sha256').update(b).digest('base64')}`;
@@ -141,6 +142,28 @@ describe('emulator flow control', () => {
       await new Promise((r) => setTimeout(r, 1100));
       expect((await init(emu)).code).toBe(0);
     } finally {
+      await emu.close();
+    }
+  });
+
+  it('a pure delay holds a call in flight: our client, 12 inits at once against maxConcurrency 3, backs off and creates exactly 12 uploads', async () => {
+    const emu = await startEmulator({ maxConcurrency: 3 });
+    const client = new OstClient({
+      endpoint: emu.endpoint, ...emu.credentials,
+      retry: { attempts: 30, baseDelayMs: 1, maxDelayMs: 40, throttledBaseDelayMs: 5 },
+    });
+    try {
+      emu.inject({ call: 'init', delayMs: 100, times: Infinity });
+      const ids = await Promise.all(Array.from({ length: 12 }, () => client.init().then((r) => r.uploadId)));
+      expect(new Set(ids).size).toBe(12);
+      expect(emu.uploads()).toHaveLength(12); // nothing lost, nothing created twice
+      const stats = emu.stats();
+      expect(stats.peakConcurrency).toBeLessThanOrEqual(3);
+      expect(stats.throttled.concurrency).toBeGreaterThan(0);
+      expect(stats.admitted).toBe(12);
+      expect(emu.calls.filter((c) => c.code === 11202)).toHaveLength(stats.throttled.concurrency);
+    } finally {
+      await client.close();
       await emu.close();
     }
   });

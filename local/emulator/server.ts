@@ -22,7 +22,6 @@ export const CONTROL_TOKEN_HEADER = 'x-emulator-token';
 /** How many distinct request_ids are remembered to flag duplicates (oldest forgotten first). */
 const REMEMBERED_REQUEST_IDS = 100_000;
 
-
 interface Answer { status: number; body: Record<string, unknown> }
 
 export interface ServiceSettings {
