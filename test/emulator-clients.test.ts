@@ -36,8 +36,9 @@ function pythonJson(obj: Record<string, string>): Buffer {
 }
 
 /** urllib3.encode_multipart_formdata(fields) for fields given in order; a [filename, bytes] value is a file. */
-function urllib3Multipart(fields: Array<[string, string | number | [string, Buffer]]>): { body: Buffer; contentType: string } {
-  const boundary = randomBytes(16).toString('hex');
+function urllib3Multipart(
+  fields: Array<[string, string | number | [string, Buffer]]>, boundary = randomBytes(16).toString('hex'),
+): { body: Buffer; contentType: string } {
   const parts: Buffer[] = [];
   for (const [name, value] of fields) {
     parts.push(Buffer.from(`--${boundary}\r\n`));
@@ -117,6 +118,21 @@ async function served(url: string): Promise<string> {
 }
 
 describe('the vendor demo wire format', () => {
+  it('builds multipart and JSON bodies exactly as urllib3 2.7.0 and json.dumps do', () => {
+    // Captured from: encode_multipart_formdata({"data": ("speech.wav", b"ABC"), "app_id": "app", "request_id":
+    // "202612010936", "upload_id": "up_1", "slice_id": 2}, boundary="0123456789abcdef0123456789abcdef")
+    const b = '0123456789abcdef0123456789abcdef';
+    const expected = `--${b}\r\nContent-Disposition: form-data; name="data"; filename="speech.wav"\r\nContent-Type: audio/x-wav\r\n\r\nABC\r\n` +
+      `--${b}\r\nContent-Disposition: form-data; name="app_id"\r\n\r\napp\r\n` +
+      `--${b}\r\nContent-Disposition: form-data; name="request_id"\r\n\r\n202612010936\r\n` +
+      `--${b}\r\nContent-Disposition: form-data; name="upload_id"\r\n\r\nup_1\r\n` +
+      `--${b}\r\nContent-Disposition: form-data; name="slice_id"\r\n\r\n2\r\n--${b}--\r\n`;
+    const got = urllib3Multipart([['data', ['speech.wav', Buffer.from('ABC')]], ['app_id', 'app'], ['request_id', '202612010936'], ['upload_id', 'up_1'], ['slice_id', 2]], b);
+    expect(got.body.toString('latin1')).toBe(expected);
+    expect(got.contentType).toBe(`multipart/form-data; boundary=${b}`);
+    expect(pythonJson({ app_id: 'a', request_id: 'r', cloud_id: '0' }).toString()).toBe('{"app_id": "a", "request_id": "r", "cloud_id": "0"}');
+  });
+
   describe('default mode (what the live service accepts)', () => {
     let emu: OstEmulator;
     beforeAll(async () => { emu = await startEmulator(); });
