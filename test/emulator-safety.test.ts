@@ -75,6 +75,32 @@ describe('emulator safety', () => {
     });
   });
 
+  it.each([['unsigned', false], ['signed', true]] as const)(
+    'a client sending Expect: 100-continue is told to go on only when %s', async (_what, sign) => {
+      const path = '/file/upload';
+      const boundary = 'continueboundary';
+      const body = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="app_id"\r\n\r\n${emu.credentials.appId}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="request_id"\r\n\r\ncontinue-${String(sign)}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="data"; filename="c.bin"\r\n\r\n${'z'.repeat(4096)}\r\n--${boundary}--\r\n`);
+      const req = httpRequest(`${emu.endpoint}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length), expect: '100-continue',
+          ...(sign ? signed(emu, path, digestOf(body)) : {}),
+        },
+      });
+      let continued = false;
+      req.on('continue', () => { continued = true; req.end(body); });
+      req.on('error', () => undefined);
+      req.flushHeaders();
+      const res = await new Promise<IncomingMessage>((resolve) => req.on('response', resolve));
+      const text = await new Promise<string>((resolve) => { let t = ''; res.on('data', (c: Buffer) => { t += c.toString(); }); res.on('end', () => resolve(t)); });
+      expect(continued).toBe(sign);
+      expect(res.statusCode).toBe(sign ? 200 : 401);
+      if (sign) expect(JSON.parse(text).code).toBe(0);
+      req.destroy();
+    });
+
   it('an unsigned JSON call is not parsed: its request_id never reaches the log', async () => {
     const r = await postJson(emu, '/file/mpupload/init', { app_id: emu.credentials.appId, request_id: 'unsigned-secret-looking-id' }, false);
     expect(r.status).toBe(401);

@@ -103,6 +103,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
   }, onCall);
 
   const server: Server = createServer(service.listener);
+  server.on('checkContinue', service.checkContinue);
   server.requestTimeout = 0; // a slow multi-GiB slice must not be cut off; close() ends everything anyway
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

@@ -48,10 +48,10 @@ function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   const text = toJson(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
   res.end(text);
 }
 
@@ -89,6 +89,8 @@ export class OstService {
   private readonly requestIds = new Set<string>();
   private droppedCalls = 0;
   private readonly sleepers = new Set<() => void>();
+  /** Requests that sent `Expect: 100-continue`: told to go on only once they passed the gateway. */
+  private readonly expectsContinue = new WeakSet<IncomingMessage>();
   private readonly inflight = new Set<Promise<void>>();
   private seq = 0;
   private sidCounter = 0x10000;
@@ -140,6 +142,12 @@ export class OstService {
     void p.finally(() => this.inflight.delete(p));
   };
 
+  /** The node:http 'checkContinue' listener: the 100 Continue is sent by the call itself, after the gateway. */
+  readonly checkContinue = (req: IncomingMessage, res: ServerResponse): void => {
+    this.expectsContinue.add(req);
+    this.listener(req, res);
+  };
+
   /** Ends pending delays at once; the server then closes the sockets and drain() waits for the handlers. */
   shutdown(): void {
     this.closing = true;
@@ -167,10 +175,11 @@ export class OstService {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path.startsWith('/__emulator/')) return this.control(req, res, path);
-    if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return this.serveFile(req, res, path);
     const call = CALL_BY_PATH.get(path);
     if (call && req.method === 'POST') return this.ostCall(req, res, call, path);
+    if (this.expectsContinue.has(req)) res.writeContinue();
+    if (path.startsWith('/__emulator/')) return this.control(req, res, path);
+    if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return this.serveFile(req, res, path);
     req.resume();
     sendJson(res, 404, NO_ROUTE);
   }
@@ -335,6 +344,7 @@ export class OstService {
       await unlink(d.tmp).catch(() => undefined);
     };
 
+    if (this.expectsContinue.has(req) && !res.destroyed) res.writeContinue();
     const read = await consume(req, meter, sink);
     if (read !== 'ok') {
       await dropData();
@@ -418,7 +428,8 @@ export class OstService {
     req.on('error', () => undefined);
     req.resume();
     this.record(entry, answer);
-    sendJson(res, answer.status, answer.body);
+    // A client waiting for 100 Continue never sends the body: the connection cannot be reused, so it is closed.
+    sendJson(res, answer.status, answer.body, this.expectsContinue.has(req) ? { connection: 'close' } : {});
     end('answered');
   }
 
