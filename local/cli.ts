@@ -11,7 +11,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = { put, emu
 
 const usage = `usage: ost-forward <command> [options]
   put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]
-  emulator [--port N] [--dir DIR]
+  emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]
   local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--json]
   demo [file...]          (what \`npm start\` runs)
   redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]

@@ -77,6 +77,33 @@ describe('ost-forward emulator (CLI)', () => {
     }
   });
 
+  it('takes --strict, --max-concurrency and --max-qps, and prints the token the controls need', async () => {
+    const child = spawn(process.execPath, [outfile, '--port', '0', '--strict', '--max-concurrency', '2', '--max-qps', '50'], { cwd: root });
+    try {
+      const out = await waitFor(child, /Press Ctrl-C/);
+      expect(out).toMatch(/strict mode/);
+      expect(out).toMatch(/flow control: more than 2 in flight get 11202; more than 50 per second get 11203/);
+      const endpoint = /^export OST_ENDPOINT=(\S+)/m.exec(out)![1]!;
+      const token = /x-emulator-token: ([0-9a-f]{32})/.exec(out)![1]!;
+      const refused = await request(`${endpoint}/__emulator/stats`);
+      expect(refused.statusCode).toBe(403);
+      await refused.body.dump();
+      const stats = await request(`${endpoint}/__emulator/stats`, { headers: { 'x-emulator-token': token } });
+      expect(await stats.body.json()).toMatchObject({ strict: true, limits: { maxConcurrency: 2, maxQps: 50 }, calls: 0, peakConcurrency: 0 });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it.each([['--max-concurrency', '0'], ['--max-qps', 'x'], ['--max-concurrency', '1.5']])('rejects %s %s', async (flag, value) => {
+    const child = spawn(process.execPath, [outfile, '--port', '0', flag, value], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${flag} must be a positive integer, got '${value}'`);
+  });
+
   it('rejects a bad --port', async () => {
     const child = spawn(process.execPath, [outfile, '--port', 'x'], { cwd: root });
     let stderr = '';

@@ -1,11 +1,16 @@
-// `ost-forward emulator [--port N] [--dir DIR]`: runs the OST emulator in the foreground with fixed demo
-// credentials, prints ready-to-paste OST_* exports, logs one line per call to stderr, stops on SIGINT/SIGTERM.
+// `ost-forward emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]`: runs the OST
+// emulator in the foreground with fixed demo credentials, prints ready-to-paste OST_* exports and the control
+// token, logs one line per call to stderr, stops on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { DEFAULT_EMULATOR_PORT, EMULATOR_DEMO_CREDENTIALS, startEmulator } from '../emulator';
+import { CONTROL_TOKEN_HEADER, DEFAULT_EMULATOR_PORT, EMULATOR_DEMO_CREDENTIALS, startEmulator } from '../emulator';
 
-const usage = `usage: ost-forward emulator [--port N] [--dir DIR]
-  --port N    port on 127.0.0.1 (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)
-  --dir DIR   keep slices and served files in DIR (default: a temporary directory removed on exit)
+const usage = `usage: ost-forward emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]
+  --port N              port on 127.0.0.1 (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)
+  --dir DIR             keep slices and served files in DIR (default: a temporary directory removed on exit)
+  --strict              require the digest header to be SHA-256=<base64> of the body (the empty string's is
+                        also accepted on multipart calls); by default it is only signed, like the live service
+  --max-concurrency N   gateway flow control: calls beyond N in flight get code 11202 (no effect)
+  --max-qps N           gateway flow control: calls beyond N per second get code 11203 (no effect)
 Accepts app_id "${EMULATOR_DEMO_CREDENTIALS.appId}", api_key "${EMULATOR_DEMO_CREDENTIALS.apiKey}", api_secret "${EMULATOR_DEMO_CREDENTIALS.apiSecret}".`;
 
 function shellQuote(value: string): string {
@@ -13,11 +18,14 @@ function shellQuote(value: string): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { port?: string; dir?: string; help?: boolean };
+  let values: { port?: string; dir?: string; strict?: boolean; 'max-concurrency'?: string; 'max-qps'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { port: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' }, dir: { type: 'string' }, strict: { type: 'boolean' },
+        'max-concurrency': { type: 'string' }, 'max-qps': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: false,
       strict: true,
     }));
@@ -34,12 +42,24 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`ost-forward emulator: --port must be an integer 0..65535, got '${values.port}'\n`);
     return 2;
   }
+  const limits: { maxConcurrency?: number; maxQps?: number } = {};
+  for (const [flag, key] of [['max-concurrency', 'maxConcurrency'], ['max-qps', 'maxQps']] as const) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) {
+      process.stderr.write(`ost-forward emulator: --${flag} must be a positive integer, got '${raw}'\n`);
+      return 2;
+    }
+    limits[key] = Number(raw);
+  }
 
   let emulator;
   try {
     emulator = await startEmulator({
       port,
       dir: values.dir,
+      strict: values.strict === true,
+      ...limits,
       ...EMULATOR_DEMO_CREDENTIALS,
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
@@ -56,7 +76,9 @@ export async function run(argv: string[]): Promise<number> {
     `# In another terminal (local demo credentials; the emulator accepts nothing else):\n` +
     `export OST_ENDPOINT=${shellQuote(emulator.endpoint)} OST_APP_ID=${shellQuote(appId)} ` +
     `OST_API_KEY=${shellQuote(apiKey)} OST_API_SECRET=${shellQuote(apiSecret)}\n` +
-    `# Controls: GET ${emulator.endpoint}/__emulator/calls | /__emulator/uploads; POST/DELETE ${emulator.endpoint}/__emulator/faults\n` +
+    `# Controls need the header "${CONTROL_TOKEN_HEADER}: ${emulator.controlToken}" (this run only), e.g.\n` +
+    `#   curl -H '${CONTROL_TOKEN_HEADER}: ${emulator.controlToken}' ${emulator.endpoint}/__emulator/stats\n` +
+    `# GET /__emulator/calls | /__emulator/uploads | /__emulator/orphans | /__emulator/stats; POST/DELETE /__emulator/faults\n` +
     `Press Ctrl-C to stop.\n`,
   );
 

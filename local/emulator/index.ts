@@ -1,6 +1,7 @@
-// The OST emulator: a loopback HTTP server that behaves like iFlytek's upload-ost-api as docs/ARCHITECTURE.md
-// and /work/shared/reference/ost-api.md describe it (signing, fields, slice rules, 10001/10005, expiry), plus
-// fault injection and a call log for tests. Start it with startEmulator(); `ost-forward emulator` wraps it.
+// The OST emulator: a loopback HTTP server that behaves like iFlytek's upload-ost-api as docs/ost-api.md describes
+// it (signing, fields, slice rules, 10001/10005, expiry, gateway flow control), each behaviour resting on the
+// evidence tabled there, plus fault injection and a call log for tests. Start it with startEmulator();
+// `ost-forward emulator` wraps it.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { mkdtempSync, realpathSync } from 'node:fs';
@@ -13,9 +14,11 @@ import { UploadStore } from './store';
 import type { CallLogEntry, EmulatorCredentials, EmulatorOptions, FaultRule, OstEmulator } from './types';
 
 export type {
-  CallLogEntry, CallOutcome, EmulatorCredentials, EmulatorOptions, FaultRule, OstCall, OstEmulator, UploadInfo, UploadState,
+  CallLogEntry, CallOutcome, EmulatorCredentials, EmulatorOptions, EmulatorStats, FaultRule, OstCall, OstEmulator, UploadInfo,
+  UploadState,
 } from './types';
-export { formatCall } from './server';
+export { CONTROL_TOKEN_HEADER, formatCall } from './server';
+export { THROTTLE_CODES } from './gateway';
 export { FaultRuleError } from './faults';
 
 const MiB = 1024 * 1024;
@@ -23,6 +26,7 @@ export const DEFAULT_MIN_SLICE_SIZE = 5 * MiB;
 export const DEFAULT_MAX_SLICES = 10_000;
 export const DEFAULT_UPLOAD_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
+export const DEFAULT_MAX_CALL_LOG = 10_000;
 /** Port of `ost-forward emulator` when --port is not given. */
 export const DEFAULT_EMULATOR_PORT = 8088;
 /** Fixed credentials of `ost-forward emulator`, so a second terminal can use them. Local demo values only. */
@@ -63,7 +67,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
     maxSkewSeconds: positive('maxSkewSeconds', opts.maxSkewSeconds, DEFAULT_MAX_SKEW_SECONDS, false),
     minSliceSize: positive('minSliceSize', opts.minSliceSize, DEFAULT_MIN_SLICE_SIZE),
     maxSlices: positive('maxSlices', opts.maxSlices, DEFAULT_MAX_SLICES),
+    strict: opts.strict === true,
+    maxConcurrency: opts.maxConcurrency === undefined ? undefined : positive('maxConcurrency', opts.maxConcurrency, 0),
+    maxQps: opts.maxQps === undefined ? undefined : positive('maxQps', opts.maxQps, 0),
+    maxCallLog: positive('maxCallLog', opts.maxCallLog, DEFAULT_MAX_CALL_LOG),
   });
+  if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new TypeError(`startEmulator: strict must be a boolean, got ${String(opts.strict)}`);
+  if (opts.controlToken !== undefined && (typeof opts.controlToken !== 'string' || !/^[\x21-\x7e]{16,256}$/.test(opts.controlToken))) {
+    throw new RangeError('startEmulator: controlToken must be 16..256 printable ASCII characters without spaces');
+  }
+  const controlToken = opts.controlToken ?? randomBytes(16).toString('hex');
   const generated = randomCredentials();
   const credentials: EmulatorCredentials = Object.freeze({
     appId: opts.appId ?? generated.appId,
@@ -80,9 +93,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
     opts.onCall?.(entry);
     if (opts.log) log(`ost-emulator: ${formatCall(entry)}`);
   };
-  const service = new OstService(store, { credentials, maxSkewSeconds: settings.maxSkewSeconds, maxSlices: settings.maxSlices }, onCall);
+  const limits = {
+    ...(settings.maxConcurrency !== undefined ? { maxConcurrency: settings.maxConcurrency } : {}),
+    ...(settings.maxQps !== undefined ? { maxQps: settings.maxQps } : {}),
+  };
+  const service = new OstService(store, {
+    credentials, maxSkewSeconds: settings.maxSkewSeconds, maxSlices: settings.maxSlices, strict: settings.strict, limits,
+    controlToken, maxCallLog: settings.maxCallLog,
+  }, onCall);
 
   const server: Server = createServer(service.listener);
+  server.on('checkContinue', service.checkContinue);
   server.requestTimeout = 0; // a slow multi-GiB slice must not be cut off; close() ends everything anyway
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -111,7 +132,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
     `OST emulator listening on ${endpoint}`,
     `  app_id ${credentials.appId}; files in ${dir}${ownsDir ? ' (removed on exit)' : ''}`,
     `  slices 1..${settings.maxSlices}, at least ${settings.minSliceSize} bytes but the last; idle uploads expire after ${settings.uploadTtlMs} ms; date skew up to ${settings.maxSkewSeconds} s`,
+    settings.strict
+      ? '  strict mode: the digest header must be SHA-256=<base64> of the body (or of the empty string, on multipart calls)'
+      : '  digest header: signed as sent, not compared with the body (like the live service; --strict checks it)',
   ];
+  if (settings.maxConcurrency !== undefined || settings.maxQps !== undefined) {
+    const parts = [];
+    if (settings.maxConcurrency !== undefined) parts.push(`more than ${settings.maxConcurrency} in flight get 11202`);
+    if (settings.maxQps !== undefined) parts.push(`more than ${settings.maxQps} per second get 11203`);
+    lines.push(`  flow control: ${parts.join('; ')}`);
+  }
   if (settings.minSliceSize < DEFAULT_MIN_SLICE_SIZE) {
     const notice = `tiny-slice mode: the minimum slice size is lowered to ${settings.minSliceSize} bytes (the real service requires ${DEFAULT_MIN_SLICE_SIZE})`;
     lines.push(`  ${notice}`);
@@ -143,7 +173,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
     dir,
     banner,
     settings,
+    controlToken,
     calls: service.calls,
+    stats: () => service.stats(),
+    resetStats: () => service.gateway.reset(),
     inject: (rule: FaultRule) => { service.faults.add(rule); },
     clearFaults: () => service.faults.clear(),
     faults: () => service.faults.list(),

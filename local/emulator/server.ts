@@ -1,20 +1,26 @@
 // The HTTP side of the emulator: routing, body streaming, the gateway checks, fault injection, the OST calls,
 // the served files and the /__emulator/ controls.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { Transform, Writable } from 'node:stream';
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import { OST_PATHS } from '../../lib/ost/errors';
-import { EMPTY_BODY_DIGEST, HMAC_DIGEST_REJECTED, HMAC_REJECTED, checkSignature } from './auth';
+import { HMAC_DIGEST_REJECTED, HMAC_REJECTED, checkSignature, digestAgrees } from './auth';
 import { FaultQueue, FaultRuleError } from './faults';
+import { clip } from './bounds';
+import { Gateway, THROTTLE_CODES, type GatewayLimits } from './gateway';
 import { MAX_SLICE_BYTES, MESSAGES, invalid, ok, type OstResult, type UploadStore } from './store';
-import type { CallLogEntry, EmulatorCredentials, FaultRule, OstCall } from './types';
+import type { CallLogEntry, EmulatorCredentials, EmulatorStats, FaultRule, OstCall } from './types';
 
 const CALL_BY_PATH = new Map<string, OstCall>(Object.entries(OST_PATHS).map(([call, path]) => [path, call as OstCall]));
 const JSON_BODY_LIMIT = 1024 * 1024;
 const NO_ROUTE = { message: 'no Route matched with those values' };
+/** Header the /__emulator/ controls require, carrying the per-start token (a web page cannot know or set it). */
+export const CONTROL_TOKEN_HEADER = 'x-emulator-token';
+/** How many distinct request_ids are remembered to flag duplicates (oldest forgotten first). */
+const REMEMBERED_REQUEST_IDS = 100_000;
 
 interface Answer { status: number; body: Record<string, unknown> }
 
@@ -22,6 +28,14 @@ export interface ServiceSettings {
   credentials: EmulatorCredentials;
   maxSkewSeconds: number;
   maxSlices: number;
+  /** Strict digest checks (see auth.ts); default false, like the live service. */
+  strict: boolean;
+  /** Flow control; no limits by default. */
+  limits: GatewayLimits;
+  /** The value the controls need in CONTROL_TOKEN_HEADER. */
+  controlToken: string;
+  /** Most entries kept in the call log; older ones are dropped (counted in stats). */
+  maxCallLog: number;
 }
 
 /** JSON that keeps `times: Infinity` readable. */
@@ -34,10 +48,10 @@ function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   const text = toJson(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
   res.end(text);
 }
 
@@ -59,6 +73,7 @@ export function formatCall(e: CallLogEntry): string {
   if (e.dataBytes !== undefined) parts.push(`data=${e.dataBytes}`);
   if (e.endedAt !== undefined) parts.push(`${e.endedAt - e.startedAt}ms`);
   if (e.duplicateRequestId) parts.push('duplicate-request-id');
+  if (e.throttled) parts.push(`throttled=${e.throttled}`);
   if (e.fault) parts.push(`fault=${toJson(e.fault)}`);
   return parts.join(' ');
 }
@@ -69,8 +84,13 @@ interface DataPart { tmp: string; filename: string; size: number; stream: WriteS
 export class OstService {
   readonly calls: CallLogEntry[] = [];
   readonly faults = new FaultQueue();
+  readonly gateway: Gateway;
+  /** sha256 of each request_id seen, for duplicate flags; bounded. */
   private readonly requestIds = new Set<string>();
+  private droppedCalls = 0;
   private readonly sleepers = new Set<() => void>();
+  /** Requests that sent `Expect: 100-continue`: told to go on only once they passed the gateway. */
+  private readonly expectsContinue = new WeakSet<IncomingMessage>();
   private readonly inflight = new Set<Promise<void>>();
   private seq = 0;
   private sidCounter = 0x10000;
@@ -80,7 +100,38 @@ export class OstService {
     private readonly store: UploadStore,
     private readonly settings: ServiceSettings,
     private readonly onCall: (entry: CallLogEntry) => void,
-  ) {}
+  ) {
+    this.gateway = new Gateway(settings.limits);
+  }
+
+  stats(): EmulatorStats {
+    return {
+      calls: this.seq,
+      callsKept: this.calls.length,
+      callsDropped: this.droppedCalls,
+      ...this.gateway.stats(),
+      limits: { ...this.settings.limits },
+      strict: this.settings.strict,
+    };
+  }
+
+  private logCall(entry: CallLogEntry): void {
+    this.calls.push(entry);
+    const excess = this.calls.length - this.settings.maxCallLog;
+    if (excess > 0) {
+      this.calls.splice(0, excess);
+      this.droppedCalls += excess;
+    }
+  }
+
+  /** Flags a request_id seen before; remembers a bounded number of them. */
+  private seenRequestId(requestId: string): boolean {
+    const key = createHash('sha256').update(requestId).digest('base64');
+    if (this.requestIds.has(key)) return true;
+    this.requestIds.add(key);
+    if (this.requestIds.size > REMEMBERED_REQUEST_IDS) this.requestIds.delete(this.requestIds.values().next().value!);
+    return false;
+  }
 
   /** The node:http request listener. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -89,6 +140,12 @@ export class OstService {
     });
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
+  };
+
+  /** The node:http 'checkContinue' listener: the 100 Continue is sent by the call itself, after the gateway. */
+  readonly checkContinue = (req: IncomingMessage, res: ServerResponse): void => {
+    this.expectsContinue.add(req);
+    this.listener(req, res);
   };
 
   /** Ends pending delays at once; the server then closes the sockets and drain() waits for the handlers. */
@@ -118,10 +175,11 @@ export class OstService {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path.startsWith('/__emulator/')) return this.control(req, res, path);
-    if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return this.serveFile(req, res, path);
     const call = CALL_BY_PATH.get(path);
     if (call && req.method === 'POST') return this.ostCall(req, res, call, path);
+    if (this.expectsContinue.has(req)) res.writeContinue();
+    if (path.startsWith('/__emulator/')) return this.control(req, res, path);
+    if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return this.serveFile(req, res, path);
     req.resume();
     sendJson(res, 404, NO_ROUTE);
   }
@@ -130,10 +188,20 @@ export class OstService {
   // OST calls
 
   private async ostCall(req: IncomingMessage, res: ServerResponse, call: OstCall, path: string): Promise<void> {
+    const hold: { release?: () => void } = {};
+    try {
+      await this.serveCall(req, res, call, path, hold);
+    } finally {
+      hold.release?.(); // the call is over, even if it failed unexpectedly: it is no longer in flight
+    }
+  }
+
+  private async serveCall(req: IncomingMessage, res: ServerResponse, call: OstCall, path: string, hold: { release?: () => void }): Promise<void> {
     const entry: CallLogEntry = { seq: ++this.seq, call, path, bytes: 0, outcome: 'pending', startedAt: Date.now() };
-    this.calls.push(entry);
+    this.logCall(entry);
     const end = (outcome: CallLogEntry['outcome']): void => {
       if (entry.outcome !== 'pending') return;
+      hold.release?.();
       entry.outcome = outcome;
       entry.endedAt = Date.now();
       this.onCall(entry);
@@ -168,16 +236,34 @@ export class OstService {
     if (!waitingForSliceId) applyFault(this.faults.take(call));
     if (resetDone) return end('reset');
 
-    const authError = checkSignature('POST', req.url ?? path, req.headers, {
-      apiKey: this.settings.credentials.apiKey,
-      apiSecret: this.settings.credentials.apiSecret,
-      maxSkewSeconds: this.settings.maxSkewSeconds,
-    });
+    const strict = this.settings.strict;
+    // A pure delay lets the call through to the service (it takes effect), so the gateway checks it as any other.
+    const reachesGateway = !fault || isPureDelay(fault);
+    if (reachesGateway) {
+      // The gateway: the signature is checked on the headers alone, and a request that fails it is answered at
+      // once; its body is read and thrown away, never parsed or stored.
+      const authError = checkSignature('POST', req.url ?? path, req.headers, {
+        apiKey: this.settings.credentials.apiKey,
+        apiSecret: this.settings.credentials.apiSecret,
+        maxSkewSeconds: this.settings.maxSkewSeconds,
+        strict,
+      });
+      if (authError) return this.rejectEarly(req, res, entry, { status: 401, body: { message: authError } }, end);
+    }
+    // Flow control, for calls that got past the signature check (a faulted call never reaches the gateway, except
+    // a pure delay, and a slice rule still waiting for its slice id, which is decided later).
+    let throttled: keyof typeof THROTTLE_CODES | undefined;
+    if (reachesGateway) {
+      const verdict = this.gateway.admit();
+      if (typeof verdict === 'string') throttled = verdict;
+      else hold.release = verdict;
+    }
+    if (throttled) entry.throttled = throttled;
 
-    const bodyHash = createHash('sha256');
+    const bodyHash = strict ? createHash('sha256') : undefined;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        bodyHash.update(chunk);
+        bodyHash?.update(chunk);
         entry.bytes += chunk.length;
         maybeReset();
         cb(null, chunk);
@@ -209,16 +295,17 @@ export class OstService {
           if (name === 'data') { dataAsField = true; return; }
           if (name in fields) return;
           fields[name] = value;
-          if (name === 'request_id') entry.requestId = value;
-          if (name === 'upload_id') entry.uploadId = value;
+          if (name === 'request_id') entry.requestId = clip(value);
+          if (name === 'upload_id') entry.uploadId = clip(value);
           if (name === 'slice_id') {
-            const id = /^\d+$/.test(value) ? Number(value) : undefined;
+            const id = /^\d{1,15}$/.test(value) ? Number(value) : undefined;
             if (id !== undefined) entry.sliceId = id;
             decideSliceFault(id);
           }
         });
         bb.on('file', (name: string, stream: NodeJS.ReadableStream, filename: string) => {
-          if (name !== 'data' || data || resetDone) { stream.resume(); return; }
+          // A throttled call's data is read and thrown away: it must not take effect.
+          if (name !== 'data' || data || resetDone || throttled) { stream.resume(); return; }
           const tmp = this.store.tmpPath();
           const out = createWriteStream(tmp, { highWaterMark: 1024 * 1024 });
           const part: DataPart = { tmp, filename, size: 0, stream: out, done: Promise.resolve() };
@@ -257,6 +344,7 @@ export class OstService {
       await unlink(d.tmp).catch(() => undefined);
     };
 
+    if (this.expectsContinue.has(req) && !res.destroyed) res.writeContinue();
     const read = await consume(req, meter, sink);
     if (read !== 'ok') {
       await dropData();
@@ -275,11 +363,11 @@ export class OstService {
     }
     decideSliceFault(entry.sliceId);
     if (resetDone) { await dropData(); return end('reset'); }
-    // Parsed before the fault and signature checks so that the log names the request and upload of every call.
+    // Parsed before the fault checks so that the log names the request and upload of every call.
     const parsedJson = multipart ? undefined : parseJson(json, jsonTooLarge);
     if (parsedJson && typeof parsedJson !== 'string') {
-      if (typeof parsedJson.request_id === 'string' && parsedJson.request_id !== '') entry.requestId = parsedJson.request_id;
-      if (typeof parsedJson.upload_id === 'string' && parsedJson.upload_id !== '') entry.uploadId = parsedJson.upload_id;
+      if (typeof parsedJson.request_id === 'string' && parsedJson.request_id !== '') entry.requestId = clip(parsedJson.request_id);
+      if (typeof parsedJson.upload_id === 'string' && parsedJson.upload_id !== '') entry.uploadId = clip(parsedJson.upload_id);
     }
     if (fault?.hang) {
       await dropData();
@@ -290,10 +378,11 @@ export class OstService {
     if (fault && (fault.code !== undefined || fault.status !== undefined)) {
       await dropData();
       answer = this.faultAnswer(fault);
-    } else if (authError) {
+    } else if (throttled) {
       await dropData();
-      answer = { status: 401, body: { message: authError } };
-    } else if (!digestAgrees(String(req.headers.digest), bodyHash.digest(), multipart)) {
+      const code = THROTTLE_CODES[throttled];
+      answer = { status: 200, body: { code, message: MESSAGES[code], sid: this.sid() } };
+    } else if (strict && bodyHash && !digestAgrees(String(req.headers.digest), bodyHash.digest(), multipart)) {
       await dropData();
       answer = { status: 401, body: { message: HMAC_DIGEST_REJECTED } };
     } else {
@@ -316,12 +405,39 @@ export class OstService {
       if (!(await this.sleep(fault.delayMs))) return end('aborted');
     }
     if (res.destroyed || req.socket.destroyed) return end('aborted');
-    entry.httpStatus = answer.status;
-    if (typeof answer.body.code === 'number') entry.code = answer.body.code;
-    if (typeof answer.body.message === 'string') entry.message = answer.body.message;
-    if (typeof answer.body.sid === 'string') entry.sid = answer.body.sid;
+    this.record(entry, answer);
     sendJson(res, answer.status, answer.body);
     end('answered');
+  }
+
+  private record(entry: CallLogEntry, answer: Answer): void {
+    entry.httpStatus = answer.status;
+    if (typeof answer.body.code === 'number') entry.code = answer.body.code;
+    if (typeof answer.body.message === 'string') entry.message = clip(answer.body.message);
+    if (typeof answer.body.sid === 'string') entry.sid = answer.body.sid;
+  }
+
+  /**
+   * Answers before reading the body (a gateway rejection), then reads the rest of the body and throws it away so
+   * the client can finish sending and read the answer; nothing of it is parsed or stored.
+   */
+  private rejectEarly(
+    req: IncomingMessage, res: ServerResponse, entry: CallLogEntry, answer: Answer, end: (o: CallLogEntry['outcome']) => void,
+  ): void {
+    req.on('data', (chunk: Buffer) => { entry.bytes += chunk.length; });
+    req.on('error', () => undefined);
+    req.resume();
+    this.record(entry, answer);
+    // A client waiting for 100 Continue never sends the body: the connection cannot be reused, so it is closed.
+    sendJson(res, answer.status, answer.body, this.expectsContinue.has(req) ? { connection: 'close' } : {});
+    end('answered');
+  }
+
+  private tokenMatches(given: string | string[] | undefined): boolean {
+    if (typeof given !== 'string') return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(this.settings.controlToken);
+    return a.length === b.length && timingSafeEqual(a, b);
   }
 
   private faultAnswer(rule: FaultRule): Answer {
@@ -338,9 +454,8 @@ export class OstService {
   private commonFields(body: Record<string, unknown>, entry: CallLogEntry): OstResult | undefined {
     const { app_id: appId, request_id: requestId, cloud_id: cloudId } = body;
     if (typeof requestId === 'string' && requestId !== '') {
-      entry.requestId = requestId;
-      if (this.requestIds.has(requestId)) entry.duplicateRequestId = true;
-      this.requestIds.add(requestId);
+      entry.requestId = clip(requestId);
+      if (this.seenRequestId(requestId)) entry.duplicateRequestId = true;
     }
     if (typeof appId !== 'string' || appId === '') return invalid('app_id is required');
     if (appId !== this.settings.credentials.appId) return invalid('app_id does not match the credentials');
@@ -371,7 +486,7 @@ export class OstService {
       if (!fields.upload_id) return invalid('upload_id is required');
       const raw = fields.slice_id;
       if (raw === undefined || raw === '') return invalid('slice_id is required');
-      if (!/^\d+$/.test(raw)) return invalid(`slice_id must be an integer, got ${JSON.stringify(raw)}`);
+      if (!/^\d+$/.test(raw)) return invalid(`slice_id must be an integer, got ${JSON.stringify(clip(raw, 40))}`);
       sliceId = Number(raw);
       if (sliceId < 1 || sliceId > this.settings.maxSlices) return invalid(`slice_id must be between 1 and ${this.settings.maxSlices}, got ${sliceId}`);
     }
@@ -399,11 +514,21 @@ export class OstService {
     input.pipe(res);
   }
 
-  /** Loopback-only controls for out-of-process users; they need no signature. */
+  /**
+   * Controls for out-of-process users: loopback callers only, and only with the per-start token in the
+   * x-emulator-token header. A web page can neither know the token nor send a custom header cross-site without a
+   * CORS preflight, which is never granted, so a page the user visits cannot install faults or read the log.
+   */
   private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (!isLoopback(req.socket.remoteAddress)) { req.resume(); return sendJson(res, 403, { message: 'emulator controls are loopback only' }); }
+    if (!this.tokenMatches(req.headers[CONTROL_TOKEN_HEADER])) {
+      req.resume();
+      return sendJson(res, 403, { message: `emulator controls need the ${CONTROL_TOKEN_HEADER} header with the token printed at start` });
+    }
     const route = `${req.method} ${path.replace(/\/+$/, '')}`;
     switch (route) {
+      case 'GET /__emulator/stats': req.resume(); return sendJson(res, 200, this.stats());
+      case 'DELETE /__emulator/stats': req.resume(); this.gateway.reset(); return sendJson(res, 200, this.stats());
       case 'GET /__emulator/calls': req.resume(); return sendJson(res, 200, this.calls);
       case 'GET /__emulator/uploads': req.resume(); return sendJson(res, 200, this.store.list());
       case 'GET /__emulator/orphans':
@@ -431,6 +556,10 @@ export class OstService {
   }
 }
 
+function isPureDelay(rule: FaultRule): boolean {
+  return rule.code === undefined && rule.status === undefined && !rule.reset && !rule.hang;
+}
+
 /** The JSON body as an object, or why it is not one. */
 function parseJson(raw: Buffer | undefined, tooLarge: boolean): Record<string, unknown> | string {
   if (tooLarge) return 'body too large';
@@ -442,12 +571,6 @@ function parseJson(raw: Buffer | undefined, tooLarge: boolean): Record<string, u
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) return 'body must be a JSON object';
   return body as Record<string, unknown>;
-}
-
-/** The multipart digest may be the real body's or the empty string's (see docs); JSON digests must be real. */
-function digestAgrees(header: string, body: Buffer, multipart: boolean): boolean {
-  const real = `SHA-256=${body.toString('base64')}`;
-  return header === real || (multipart && header === EMPTY_BODY_DIGEST);
 }
 
 /**

@@ -4,6 +4,7 @@ import { createReadStream, mkdirSync, renameSync } from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
+import { clip } from './bounds';
 import type { UploadInfo, UploadState } from './types';
 
 export const MAX_SLICE_BYTES = 5 * 1024 * 1024 * 1024;
@@ -31,7 +32,7 @@ export const MESSAGES: Record<number, string> = {
 
 export const ok = (data?: Record<string, unknown>): OstResult => (data ? { code: 0, message: 'success', data } : { code: 0, message: 'success' });
 export const invalid = (why: string): OstResult => ({ code: 10001, message: `${MESSAGES[10001]}: ${why}` });
-export const gone = (uploadId: string): OstResult => ({ code: 10005, message: `${MESSAGES[10005]}: ${uploadId}` });
+export const gone = (uploadId: string): OstResult => ({ code: 10005, message: `${MESSAGES[10005]}: ${clip(uploadId)}` });
 
 interface UploadRecord {
   uploadId: string;

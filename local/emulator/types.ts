@@ -30,6 +30,20 @@ export interface EmulatorOptions {
   minSliceSize?: number;
   /** Most slices per upload (slice_id range 1..maxSlices). Default 10,000. */
   maxSlices?: number;
+  /**
+   * Strict digest checks, for client authors: the digest header must be `SHA-256=<base64>` of the body (or of the
+   * empty string, on multipart calls only). Default false: like the live service, the HMAC covers the digest header
+   * as sent and nothing else is asked of it (the vendor's demo sends `SHA256=SHA-256=<empty digest>` everywhere).
+   */
+  strict?: boolean;
+  /** Gateway flow control: a call beyond this many in flight gets code 11202 (HTTP 200, no effect). Default: none. */
+  maxConcurrency?: number;
+  /** Gateway flow control: a call beyond this many per sliding second gets code 11203 (HTTP 200, no effect). Default: none. */
+  maxQps?: number;
+  /** Token the /__emulator/ HTTP controls require in the `x-emulator-token` header. Default: random per start. */
+  controlToken?: string;
+  /** Most call log entries kept (older ones are dropped and counted in stats()). Default 10,000. */
+  maxCallLog?: number;
   /** Called with notices (tiny-slice mode) and with one line per finished OST call (no secrets). */
   log?: (line: string) => void;
   /** Called with every OST call once it has ended (answered, reset, hung or aborted). */
@@ -40,7 +54,8 @@ export interface EmulatorOptions {
  * A fault to inject. Rules are kept in order; each OST call takes the first live rule that matches its call (and
  * slice id, for `call: 'slice'` rules naming one), and a rule is used `times` times (default 1).
  * A rule matched by a call decides that call's fate before anything else (it acts like a failing network or
- * gateway in front of the service): signature and field checks are skipped for it.
+ * gateway in front of the service): signature and field checks and flow control are skipped for it, except for a
+ * rule with only `delayMs`, whose call is checked and served as usual and then waits.
  */
 export interface FaultRule {
   call: OstCall;
@@ -84,12 +99,34 @@ export interface CallLogEntry {
   dataBytes?: number;
   /** True when an earlier call already used the same request_id. */
   duplicateRequestId?: boolean;
+  /** Set when the gateway's flow control refused the call (11202 concurrency, 11203 rate). */
+  throttled?: 'concurrency' | 'rate';
   /** The fault rule applied to this call, if any. */
   fault?: FaultRule;
   outcome: CallOutcome;
   /** Epoch milliseconds. */
   startedAt: number;
   endedAt?: number;
+}
+
+/** Counters since start; also served as GET /__emulator/stats. */
+export interface EmulatorStats {
+  /** OST calls received (every one, including those no longer kept in the call log). */
+  calls: number;
+  /** Entries in the call log now. */
+  callsKept: number;
+  /** Entries dropped from the call log to keep it bounded. */
+  callsDropped: number;
+  /** Admitted calls in flight now. */
+  inFlight: number;
+  /** Most admitted calls in flight at once since start. */
+  peakConcurrency: number;
+  /** Calls admitted by the gateway. */
+  admitted: number;
+  /** Calls refused by flow control: 11202 (concurrency) and 11203 (rate). */
+  throttled: { concurrency: number; rate: number };
+  limits: { maxConcurrency?: number; maxQps?: number };
+  strict: boolean;
 }
 
 export type UploadState = 'open' | 'completed' | 'cancelled' | 'expired';
@@ -122,9 +159,19 @@ export interface OstEmulator {
   readonly dir: string;
   /** Human-readable startup text: endpoint, limits, tiny-slice notice. No secrets. */
   readonly banner: string;
-  readonly settings: Readonly<{ uploadTtlMs: number; maxSkewSeconds: number; minSliceSize: number; maxSlices: number }>;
-  /** Every OST call, in order of arrival; entries are updated in place until they end. */
+  readonly settings: Readonly<{
+    uploadTtlMs: number; maxSkewSeconds: number; minSliceSize: number; maxSlices: number; strict: boolean;
+    maxConcurrency?: number; maxQps?: number; maxCallLog: number;
+  }>;
+  /** Value for the `x-emulator-token` header of the HTTP controls. Not an OST credential. */
+  readonly controlToken: string;
+  /** OST calls in order of arrival (the last `maxCallLog`); entries are updated in place until they end. Each
+   *  client-chosen text in an entry is cut to 200 characters. */
   readonly calls: CallLogEntry[];
+  /** Counters: calls, peak concurrency, throttled calls (also GET /__emulator/stats). */
+  stats(): EmulatorStats;
+  /** Restarts peakConcurrency (at the calls in flight now), admitted and throttled counts (also DELETE /__emulator/stats). */
+  resetStats(): void;
   inject(rule: FaultRule): void;
   clearFaults(): void;
   /** Rules still live (with their remaining `times`). */
