@@ -1,19 +1,21 @@
 // npm run bench: measures the forwarder against the plain limit and the vendor demo's pattern on this machine,
-// prints a table, writes bench/results.json and bench/throughput.svg. See docs/bench.md for what each number
+// prints a table, writes bench/results.json, bench/throughput.svg, docs/benchmarks.md and docs/costs.md. See docs/bench.md for what each number
 // means and how it is measured. Ratios are measured within one run (absolute times drift on shared machines).
 //
 //   node dist/bench.js            everything (about 3 minutes on 2 cores)
-//   node dist/bench.js --cost     only the cost model table
+//   node dist/bench.js --cost     only the cost model table (writes docs/costs.md)
+//   node dist/bench.js --render   re-writes docs/benchmarks.md from bench/results.json (the last full run)
 //   BENCH_PHASES=p1,p2,naive,sweep,p3   a subset (development)
 //   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
 import './env';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { throughputSvg, type LimitPoint, type SweepPoint } from './chart';
 import { costTable, deploymentSettings, formatAssumptions, formatCostTable, markdownTable, type CostRow } from './cost';
 import { randomFile, removeTree } from './files';
+import { writeBenchPage, writeCostPage } from './pages';
 import { cpuMs, cpuMsSince, elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
 import { naiveForward } from './naive';
 import { runP3, type P3Result } from './p3';
@@ -151,6 +153,12 @@ async function main(): Promise<void> {
   if (process.argv.includes('--cost')) {
     const d = deploymentSettings(ROOT);
     process.stdout.write(`${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n`);
+    process.stdout.write(`\nWritten: ${await writeCostPage(ROOT, d)}\n`);
+    return;
+  }
+  if (process.argv.includes('--render')) {
+    const last = JSON.parse(await readFile(join(BENCH, 'results.json'), 'utf8')) as Results;
+    process.stdout.write(`Written: ${await writeBenchPage(ROOT, render(last), last.generatedAt, Boolean(last.sweep))}\n`);
     return;
   }
   const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3').split(',').map((s) => s.trim()));
@@ -172,7 +180,11 @@ async function main(): Promise<void> {
   }
   results.durationSeconds = Math.round(elapsedSeconds());
   await writeFile(join(BENCH, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(render(results));
+  const rendered = render(results);
+  process.stdout.write(rendered);
+  // A subset (BENCH_PHASES) is development: only a full run rewrites the results page.
+  if (!process.env.BENCH_PHASES) await writeBenchPage(ROOT, rendered, results.generatedAt, Boolean(results.sweep));
+  await writeCostPage(ROOT, deploymentSettings(ROOT));
 }
 
 async function runPhases(phases: Set<string>, serversRoot: string, results: Results): Promise<void> {
@@ -381,7 +393,7 @@ function render(r: Results): string {
     out.push(formatCostTable(r.cost.rows));
     out.push(formatAssumptions(r.cost.settings));
   }
-  out.push('', 'Written: bench/results.json' + (r.sweep ? ', bench/throughput.svg' : ''), '');
+  out.push('', 'Written: bench/results.json' + (r.sweep ? ', bench/throughput.svg' : '') + ', docs/benchmarks.md, docs/costs.md', '');
   return out.join('\n');
 }
 

@@ -18,7 +18,7 @@
 //   egress      S / GB × price per GB (bytes leave AWS for iFlytek), shown separately
 // The one-slice-per-invocation design: the same, with slicesPerBatch = 1 (one Map child and one Lambda per slice).
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { batchSizing } from '../lib/batches';
 import { GiB, MiB, planUpload } from '../lib/plan';
@@ -88,7 +88,7 @@ export function deploymentSettings(root: string): DeploymentSettings {
     simpleThreshold: num(params.simpleThreshold ?? 30 * MiB, 'params.simpleThreshold'),
     sliceConcurrency: num(params.sliceConcurrency ?? 4, 'params.sliceConcurrency'),
     conservativeMBps: num(params.conservativeMBps ?? 10, 'params.conservativeMBps'),
-    source: path,
+    source: relative(root, path) || path,
   };
 }
 

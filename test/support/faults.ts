@@ -304,7 +304,7 @@ export interface Scenario {
   verify?: (r: ScenarioResult, ctx: ScenarioContext) => string[] | Promise<string[]>;
   /**
    * A known limit: the verdict this scenario is expected to get (counted as such in the tally, documented in
-   * the README, "Known limits"). Only for what the project cannot prevent.
+   * docs/failures.md, "Known limits"). Only for what the project cannot prevent.
    */
   known?: Verdict;
   /** Replaces the default put (duplicates, raw events). */
@@ -519,7 +519,9 @@ export class FaultSuite {
     const dir = dirname(FAULTS_SUMMARY_FILE);
     mkdirSync(dir, { recursive: true });
     const mine = tally(this.results);
-    writeFileSync(join(dir, `faults-part-${this.part}.json`), JSON.stringify({ run: runId(), ...mine, scenarios: mine.scenarios }));
+    // The rows feed docs/faults.md, which the summary reporter writes after a run of the whole fault suite.
+    const rows = this.results.map((r) => ({ scenario: r.scenario, summary: r.summary, verdict: r.verdict, problems: r.problems.map((p) => p.slice(0, 300)).slice(0, 5), ms: r.ms }));
+    writeFileSync(join(dir, `faults-part-${this.part}.json`), JSON.stringify({ run: runId(), part: this.part, ...mine, scenarios: mine.scenarios, rows }));
     const total = { scenarios: 0, held: 0, lost: 0, corrupt: 0, orphaned: 0, leaked: 0, violated: 0 };
     for (const f of readdirSync(dir).filter((n) => n.startsWith('faults-part-'))) {
       try {

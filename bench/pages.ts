@@ -1,0 +1,85 @@
+// The docs pages the bench writes itself: docs/benchmarks.md (the last run's results) and docs/costs.md (the cost
+// model). Nothing in them is edited by hand; the method lives in docs/bench.md.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { costTable, formatAssumptions, formatCostTable, type CostRow, type DeploymentSettings } from './cost';
+
+const GENERATED = (by: string) => `<!-- Written by \`${by}\`; do not edit by hand: run it again. -->`;
+
+/** docs/benchmarks.md: the rendered results of one run, with the date and machine they come from. */
+export async function writeBenchPage(root: string, rendered: string, generatedAt: string, hasChart: boolean): Promise<string> {
+  const file = join(root, 'docs', 'benchmarks.md');
+  const text = [
+    '# Benchmark results',
+    GENERATED('npm run bench'),
+    '',
+    `The last full run of \`npm run bench\` (${generatedAt}). What each number means and how it is measured:`,
+    '[bench.md](bench.md). Read the ratios: both sides of each are measured in the same run; absolute MiB/s on a',
+    'shared machine drift between runs. The cost model is in [costs.md](costs.md).',
+    '',
+    '```',
+    rendered.trim(),
+    '```',
+    ...(hasChart ? ['', '![Throughput by slice size and slices in flight](../bench/throughput.svg)'] : []),
+    '',
+  ].join('\n');
+  await writeFile(file, text);
+  return file;
+}
+
+const usd = (v: number) => `$${v.toFixed(v < 0.01 ? 6 : v < 1 ? 4 : 2)}`;
+
+/** What the table says, computed from its rows (so it cannot go stale). */
+function findings(rows: CostRow[]): string[] {
+  const by = (label: string, design: string) => rows.find((r) => r.label === label && r.design.startsWith(design))!;
+  const largest = rows[rows.length - 2]!.label;
+  const big = by(largest, 'batched');
+  const bigOne = by(largest, 'one slice');
+  const small = by(rows[0]!.label, 'batched');
+  const gb = by('1 GB', 'batched');
+  return [
+    `- **Egress dominates.** At 1 GB the AWS side costs ${usd(gb.awsUsdPerGb)} per GB, ${(100 * gb.awsUsd / gb.egressUsd).toFixed(1)} % of the egress (${usd(gb.egressUsd)}).`,
+    `- **Small files pay mostly Step Functions.** A ${small.label} file makes ${small.transitions} transitions (${usd(small.stepFunctionsUsd)} of ${usd(small.awsUsd)}).`,
+    `- **Batching keeps Step Functions negligible.** At ${largest} the batched design makes ${big.transitions} transitions (${usd(big.stepFunctionsUsd)}); one slice per invocation would make ${bigOne.transitions} (${usd(bigOne.stepFunctionsUsd)}) and ${bigOne.invocations} Lambda invocations: ${(bigOne.awsUsd / big.awsUsd).toFixed(1)}× the AWS cost (${usd(bigOne.awsUsd)} against ${usd(big.awsUsd)}).`,
+  ];
+}
+
+export const COST_FORMULA = [
+  'slices        n = planUpload(S).sliceCount                      (lib/plan.ts; 1 for a simple upload)',
+  'batches       b = ceil(n / slicesPerBatch)                      (lib/batches.ts)',
+  'Lambda GB-s   = memory × (S / throughput + b × overhead)        uploadSlices (or uploadWhole, b = 1)',
+  '              + trigger and control steps at their memory × their assumed seconds',
+  'Lambda $      = GB-s × price + invocations × price             (invocations = 3 + b + 1; simple: 4)',
+  'SFN $         = transitions × price, transitions = 5 + b       (simple: 4)',
+  'S3 $          = (1 HEAD + n GET) × price + 1 PUT (the record) + attempt markers (simple 1 PUT; multipart 1 GET + 2 PUT)',
+  'egress $      = S / GB × $0.09                                  shown separately: the bytes leave AWS for iFlytek',
+].join('\n');
+
+/** docs/costs.md: the cost model per file size, from the deployment read out of serverless.yml. */
+export async function writeCostPage(root: string, d: DeploymentSettings): Promise<string> {
+  const rows = costTable(d);
+  const file = join(root, 'docs', 'costs.md');
+  const text = [
+    '# Costs',
+    GENERATED('npm run bench (or node dist/bench.js --cost)'),
+    '',
+    'Cost per file of S bytes, from `bench/cost.ts` and the deployment read out of `serverless.yml`. Sizes are binary',
+    '(1 GB = 2^30 bytes, as AWS bills data transfer). "One slice per invocation" is the same formula with one slice per',
+    'batch: one Map child and one Lambda invocation per slice, shown to say what batching buys.',
+    '',
+    '```',
+    COST_FORMULA,
+    '```',
+    '',
+    formatCostTable(rows),
+    '',
+    'What the table says:',
+    ...findings(rows),
+    '',
+    'Assumptions:',
+    ...formatAssumptions(d).split('\n').map((l) => `- ${l}`),
+    '',
+  ].join('\n');
+  await writeFile(file, text);
+  return file;
+}

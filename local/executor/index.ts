@@ -1,0 +1,6 @@
+// The local Step Functions executor: definition loading (definition.ts), Lambda-like invocation (lambda.ts),
+// history estimates (history.ts) and the run loop (run.ts).
+export * from './definition';
+export * from './history';
+export * from './lambda';
+export * from './run';
