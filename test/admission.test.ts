@@ -4,6 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
 import { SlotSemaphore } from '../lib/admission/semaphore';
+import { releaseOnStatusChange } from '../lib/admission/status-event';
 import {
   AdmissionConfigError,
   AdmissionInputError,
@@ -128,5 +129,27 @@ describe('slot semaphore on dynalite', () => {
     expect(() => semaphore(2, 0)).toThrow(AdmissionInputError);
     const s = semaphore(2);
     return expect(s.acquire('x'.repeat(81))).rejects.toThrow(AdmissionInputError);
+  });
+});
+
+describe('release on an execution status change event', () => {
+  const arn = 'arn:aws:states:us-east-1:000000000000:stateMachine:ost-forwarder';
+  const event = (status: string, name: string, machine = arn) => ({
+    source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change',
+    detail: { executionArn: `arn:aws:states:us-east-1:000000000000:execution:ost-forwarder:${name}`, stateMachineArn: machine, name, status },
+  });
+
+  it('an aborted or timed-out execution gives its slot back; a running one keeps it; another machine is ignored', async () => {
+    const s = semaphore(4);
+    await s.acquire(exec(1));
+    await s.acquire(exec(2));
+    await s.acquire(exec(3));
+    expect(await releaseOnStatusChange(event('RUNNING', exec(1)), s, arn)).toBeUndefined();
+    expect(await releaseOnStatusChange(event('ABORTED', exec(1)), s, arn)).toMatchObject({ execution: exec(1), status: 'ABORTED', released: true });
+    expect(await releaseOnStatusChange(event('ABORTED', exec(1)), s, arn)).toMatchObject({ released: false }); // re-delivered event
+    expect(await releaseOnStatusChange(event('TIMED_OUT', exec(2), arn + '-other'), s, arn)).toBeUndefined();
+    const { detail } = event('TIMED_OUT', exec(2));
+    expect(await releaseOnStatusChange({ ...event('TIMED_OUT', exec(2)), detail: { ...detail, name: undefined } }, s, arn)).toMatchObject({ released: true });
+    expect((await s.state()).holders.map((h) => h.name)).toEqual([exec(3)]);
   });
 });

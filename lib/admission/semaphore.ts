@@ -27,6 +27,15 @@ export const MAX_SLOTS = 1000;
 export const MAX_HOLDER_LENGTH = 80;
 /** A lease is at least a second and at most a year plus a day (a STANDARD execution runs for a year at most). */
 export const MAX_LEASE_SECONDS = 366 * 24 * 3600;
+/**
+ * The release, as one UpdateItem: the workflow's own release step (a direct DynamoDB integration, no Lambda) must
+ * send exactly this, with `#h` = the execution name and the key { pk: <semaphore name> }; a
+ * ConditionalCheckFailedException there means "already released" and is not an error.
+ */
+export const RELEASE_UPDATE = Object.freeze({
+  UpdateExpression: 'REMOVE holders.#h',
+  ConditionExpression: 'attribute_exists(holders.#h)',
+});
 /** Conditional writes one acquire makes at most when it keeps racing other changes of the item. */
 const MAX_ATTEMPTS = 5;
 
@@ -159,8 +168,7 @@ export class SlotSemaphore {
       const res = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(),
-        UpdateExpression: 'REMOVE holders.#h',
-        ConditionExpression: 'attribute_exists(holders.#h)',
+        ...RELEASE_UPDATE,
         ExpressionAttributeNames: { '#h': holder },
         ReturnValues: 'ALL_NEW',
       }));
