@@ -17,6 +17,7 @@ import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
 import { SlotSemaphore } from '../lib/admission/semaphore';
 import { handleIntakeBatch } from '../lib/intake';
 import { sqsIntakeQueue } from '../lib/intake-adapters';
+import { moveMessages } from '../lib/queue-move';
 import { objectCreatedRecord, s3Event } from '../local/s3';
 import type { ExecutionInput } from '../lib/records';
 
@@ -195,5 +196,23 @@ describe('the intake against local SQS and the semaphore on dynalite', () => {
     expect(requeued).toBeGreaterThan(0); // the long wait went through fresh copies
     const copies = await receive(queueUrl);
     expect(copies).toEqual([]);
+  });
+});
+
+describe('moving the dead-letter queue back into the intake', () => {
+  it('moves every message with its attributes, deletes only what the target accepted, and leaves a dry run untouched', async () => {
+    const { queueUrl, dlqUrl } = sqs.createQueueWithDlq(`move${++n}`, 3);
+    await sqs.client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: `m${i}`, MessageAttributes: { k: { DataType: 'String', StringValue: `v${i}` } } })) }));
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'm10' }));
+    const dry = await moveMessages({ sqs: sqs.client, fromUrl: dlqUrl, toUrl: queueUrl, dryRun: true, visibilitySeconds: 60 });
+    expect(dry).toMatchObject({ received: 11, moved: 0, kept: 11 });
+    expect(sqs.stats(queueUrl).sent).toBe(0);
+    clock += 61_000; // a dry run's receives hide the messages for their visibility timeout, nothing more
+    const r = await moveMessages({ sqs: sqs.client, fromUrl: dlqUrl, toUrl: queueUrl });
+    expect(r).toEqual({ received: 11, moved: 11, kept: 0, undeleted: 0 });
+    const back = [...await receive(queueUrl), ...await receive(queueUrl)];
+    expect(back.map((m) => m.Body).sort()).toEqual(Array.from({ length: 11 }, (_, i) => `m${i}`).sort());
+    expect(back.find((m) => m.Body === 'm3')!.MessageAttributes).toEqual({ k: { DataType: 'String', StringValue: 'v3' } });
+    expect(sqs.stats(dlqUrl)).toMatchObject({ visible: 0, inFlight: 0 });
   });
 });
