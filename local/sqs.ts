@@ -340,14 +340,15 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     const names = [...((input.AttributeNames as string[] | undefined) ?? []), ...((input.MessageSystemAttributeNames as string[] | undefined) ?? [])];
     const wantAttributes = names.length > 0;
     const wantMessageAttributes = input.MessageAttributeNames as string[] | undefined;
-    const deadline = now() + ms(wait);
+    // The long poll waits in real time, even when message times follow an injected clock.
+    const deadline = Date.now() + ms(wait);
     for (;;) {
       const got = take(q, max, visibility);
-      if (got.length > 0 || now() >= deadline || closing) return { Messages: got.map((m) => shape(m, wantAttributes, wantMessageAttributes)) };
+      if (got.length > 0 || Date.now() >= deadline || closing) return { Messages: got.map((m) => shape(m, wantAttributes, wantMessageAttributes)) };
       // Long poll: wake on a send (or a message made visible), else re-check soon (delays and visibility expire).
       await new Promise<void>((resolve) => {
         const done = (): void => { clearTimeout(timer); waiters.delete(done); resolve(); };
-        const timer = setTimeout(done, Math.max(5, Math.min(50, deadline - now())));
+        const timer = setTimeout(done, Math.max(5, Math.min(50, deadline - Date.now())));
         waiters.add(done);
       });
     }
