@@ -340,8 +340,9 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     const names = [...((input.AttributeNames as string[] | undefined) ?? []), ...((input.MessageSystemAttributeNames as string[] | undefined) ?? [])];
     const wantAttributes = names.length > 0;
     const wantMessageAttributes = input.MessageAttributeNames as string[] | undefined;
-    // The long poll waits in real time, even when message times follow an injected clock.
-    const deadline = Date.now() + ms(wait);
+    // The long poll waits in real time, even when message times follow an injected clock. It returns as soon as a
+    // message is there, so a scaled-down wait is kept at ≥ 250 ms: idle pollers then do not spin.
+    const deadline = Date.now() + Math.max(ms(wait), Math.min(wait * 1000, 250));
     for (;;) {
       const got = take(q, max, visibility);
       if (got.length > 0 || Date.now() >= deadline || closing) return { Messages: got.map((m) => shape(m, wantAttributes, wantMessageAttributes)) };

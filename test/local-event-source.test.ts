@@ -77,7 +77,8 @@ describe('a small fleet through the intake (local SQS, event source mapping, sem
   afterAll(async () => { await dynamo?.close(); });
 
   it('120 files, 8 slots: every file started once, at most 8 in flight, nothing in the DLQ', async () => {
-    const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('fleet', 4, { VisibilityTimeout: '60' });
+    // 900 s is 9 s at this time scale: well over a batch's time, as 6 × the function timeout is on AWS
+    const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('fleet', 4, { VisibilityTimeout: '900' });
     const slots = new SlotSemaphore({ client: dynamo.client, tableName: dynamo.tableName, name: 'fleet', maxSlots: 8, leaseSeconds: 3600 });
     const keys = Array.from({ length: 120 }, (_, i) => `backfill/${String(i).padStart(3, '0')}.wav`);
     const started = new Map<string, number>();
