@@ -1,0 +1,81 @@
+// Errors of the admission control (the slot semaphore). Every class has a stable `code`, and its `name` is what a
+// Lambda reports as errorType, so a state machine's Retry/Catch can list these names (see the name lists below).
+// Messages name the table and the operation, never credentials, and are bounded in length.
+
+export type AdmissionOperation = 'acquire' | 'release' | 'renew' | 'reclaim' | 'read' | 'create';
+
+export interface AdmissionErrorDetails {
+  table?: string;
+  operation?: AdmissionOperation;
+  /** The AWS error name underneath (e.g. ProvisionedThroughputExceededException, ECONNREFUSED), when there was one. */
+  awsError?: string;
+  cause?: unknown;
+}
+
+const MAX_MESSAGE = 300;
+
+export class AdmissionError extends Error {
+  readonly code: string = 'ADMISSION_ERROR';
+  readonly table?: string;
+  readonly operation?: AdmissionOperation;
+  readonly awsError?: string;
+
+  constructor(message: string, details: AdmissionErrorDetails = {}) {
+    super(message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE - 1) + '…' : message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.name = new.target.name;
+    this.table = details.table;
+    this.operation = details.operation;
+    this.awsError = details.awsError;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, table: this.table, operation: this.operation, awsError: this.awsError };
+  }
+}
+
+/**
+ * The semaphore table could not be reached or answered with a transient fault (throttled, 5xx, connection refused
+ * or reset, timeout). Retryable: the caller keeps the message (or the state retries) and tries again later.
+ */
+export class AdmissionUnavailableError extends AdmissionError { override readonly code = 'ADMISSION_UNAVAILABLE'; }
+/** The table is missing, access is denied or a request was rejected as invalid: a deployment fault. Not retried. */
+export class AdmissionConfigError extends AdmissionError { override readonly code = 'ADMISSION_MISCONFIGURED'; }
+/** A bad argument from the caller (holder name, slot count, lease length). A bug; not retried. */
+export class AdmissionInputError extends AdmissionError { override readonly code = 'ADMISSION_BAD_INPUT'; }
+
+/** Names a state machine may list in Retry (retryable) or Catch (fatal). */
+export const ADMISSION_RETRYABLE_ERROR_NAMES = ['AdmissionUnavailableError'] as const;
+export const ADMISSION_FATAL_ERROR_NAMES = ['AdmissionConfigError', 'AdmissionInputError'] as const;
+
+/** The one place that decides whether an admission failure is retried. */
+export function isAdmissionRetryable(e: unknown): boolean {
+  return e instanceof AdmissionUnavailableError;
+}
+
+// DynamoDB error names that mean "try again later". Anything with a 5xx status or no HTTP answer at all
+// (connection refused/reset, timeout) is transient too; every other answered error is a deployment fault.
+const TRANSIENT_AWS_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TransactionConflictException',
+  'LimitExceededException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+/** Maps an SDK (or network) error to the admission error class. ConditionalCheckFailed is handled by the caller. */
+export function admissionErrorFrom(err: unknown, details: Omit<AdmissionErrorDetails, 'cause' | 'awsError'>): AdmissionError {
+  if (err instanceof AdmissionError) return err;
+  const e = (err ?? {}) as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const awsError = e.code && e.name === 'Error' ? e.code : (e.name ?? e.code ?? 'Error');
+  const status = e.$metadata?.httpStatusCode;
+  const what = `semaphore table ${details.table ?? '?'}: ${details.operation ?? 'request'} failed: ${awsError}: ${String(e.message ?? err).split('\n')[0]}`;
+  const transient = TRANSIENT_AWS_ERRORS.has(awsError) || status === undefined || status >= 500;
+  const d = { ...details, awsError, cause: err };
+  return transient ? new AdmissionUnavailableError(what, d) : new AdmissionConfigError(what, d);
+}
