@@ -4,6 +4,7 @@
 //
 //   node dist/bench.js            everything (about 3 minutes on 2 cores)
 //   node dist/bench.js --cost     only the cost model table
+//   node dist/bench.js --cold-start   only the cold-start table (each handler's bundle size and load time)
 //   BENCH_PHASES=p1,p2,naive,sweep,p3   a subset (development)
 //   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
 import './env';
@@ -12,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { throughputSvg, type LimitPoint, type SweepPoint } from './chart';
+import { coldStart, formatColdStart, type ColdStartResult } from './cold-start';
 import { costTable, deploymentSettings, formatAssumptions, formatCostTable, markdownTable, type CostRow } from './cost';
 import { randomFile, removeTree } from './files';
 import { cpuMs, cpuMsSince, elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
@@ -145,6 +147,7 @@ interface Results {
   sweep?: { fileMiB: number; rounds: number; points: Array<SweepPoint & { assemblyMs: number; ms: number }>; limits: LimitPoint[] };
   p3?: P3Result;
   cost?: { settings: ReturnType<typeof deploymentSettings>; rows: CostRow[] };
+  coldStart?: ColdStartResult;
 }
 
 async function main(): Promise<void> {
@@ -153,7 +156,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n`);
     return;
   }
-  const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3').split(',').map((s) => s.trim()));
+  if (process.argv.includes('--cold-start')) {
+    process.stdout.write(`${formatColdStart(await coldStart(ROOT)).join('\n')}\n`);
+    return;
+  }
+  const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3,cold').split(',').map((s) => s.trim()));
   const serversRoot = process.env.BENCH_SERVERS_DIR ?? (existsSync('/dev/shm') ? `/dev/shm/ost-forwarder-bench-${process.pid}` : join(TMP, 'servers'));
   const results: Results = {
     generatedAt: new Date().toISOString(),
@@ -317,6 +324,12 @@ async function runPhases(phases: Set<string>, serversRoot: string, results: Resu
     results.p3_transitions_per_slice = round(p3.transitionsPerSlice, 4);
     results.goals.p3_max_state_bytes = { goal: `< ${GOALS.p3State}`, met: p3.maxStateBytes < GOALS.p3State };
   }
+  if (phases.has('cold')) {
+    progress('cold start: each handler bundled as deployed, loaded in fresh processes');
+    results.coldStart = await coldStart(ROOT);
+    const worst = results.coldStart.rows.reduce((a, b) => Math.max(a, b.bundleBytes), 0);
+    results.goals.cold_start_bundle = { goal: '<= 1 MB of JS per handler', met: worst <= 1_000_000 };
+  }
 
   const d = deploymentSettings(ROOT);
   results.cost = { settings: d, rows: costTable(d) };
@@ -376,6 +389,7 @@ function render(r: Results): string {
     out.push(markdownTable(head, body));
   }
   if (r.p3) out.push('', `p3 ran with the emulator in tiny-slice mode: ${r.p3.emulatorNotice}`);
+  if (r.coldStart) out.push('', ...formatColdStart(r.coldStart));
   if (r.cost) {
     out.push('', `Cost model (bench/cost.ts; per file, AWS side vs internet egress)`);
     out.push(formatCostTable(r.cost.rows));

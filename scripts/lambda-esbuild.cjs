@@ -14,6 +14,8 @@ const options = {
   // Bundle the AWS SDK too: the versions tested here are the versions deployed.
   exclude: [],
   packager: 'npm',
+  // Only the undici Pool (scripts/undici-pool.cjs): a quarter of every OST-calling bundle otherwise.
+  alias: { undici: './scripts/undici-pool.cjs' },
 };
 
 module.exports = () => ({ ...options });
