@@ -1,7 +1,7 @@
 // What the Lambda bundles take from undici: the Pool and its request() (lib/ost/client.ts uses nothing else).
 // undici's index loads every dispatcher, the mock agents, fetch, WebSocket and the cache stores (~525 kB minified);
-// this is the same Pool code without them (relative paths: the `undici` alias would also remap undici/lib/...).
-// the tests use undici itself.
+// this is the same Pool code without them. The CLI and the tests use undici itself. Relative paths: the `undici`
+// alias would also remap undici/lib/... .
 'use strict';
 
 const Dispatcher = require('../node_modules/undici/lib/dispatcher/dispatcher');
