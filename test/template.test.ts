@@ -147,7 +147,22 @@ describe('buckets and notifications', () => {
     const nested = await packagingError(['ostAppId=app123', 'bucketName=audio', 'resultsBucket=audio', 'keyPrefixFilter=ost-']);
     expect(nested).toContain('param resultsBucket');
     expect(await packagingError(['ostAppId=app123', 'existingBucket=true'])).toContain('param bucketName');
-  }, 120_000);
+    expect(await packagingError(['ostAppId=app123', 'keySuffixFilter=.wav,x.wav'])).toContain('param keySuffixFilter: ".wav" and "x.wav" overlap');
+  }, 180_000);
+
+  it('makes one notification configuration per prefix × suffix of comma-separated filters', async () => {
+    // the resolver serverless.yml calls, with the params a `--param` would give
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const notification = require('../scripts/s3-notification.js') as (a: { resolveVariable: (q: string) => Promise<unknown> }) => Promise<Json>;
+    const params: Record<string, string> = { bucketName: 'audio', existingBucket: 'true', keyPrefixFilter: 'a/, b/', keySuffixFilter: '.wav,.mp3' };
+    const resolveVariable = async (q: string) => { const [, name, fallback] = /^param:(\w+), '(.*)'$/.exec(q)!; return params[name!] ?? fallback; };
+    const n = await notification({ resolveVariable });
+    expect(n.events.map((e: Json) => e.s3.rules)).toEqual([
+      [{ prefix: 'a/' }, { suffix: '.wav' }], [{ prefix: 'a/' }, { suffix: '.mp3' }], [{ prefix: 'b/' }, { suffix: '.wav' }], [{ prefix: 'b/' }, { suffix: '.mp3' }],
+    ]);
+    expect(n.lambdaConfigurations).toHaveLength(4);
+    expect(n.lambdaConfigurations[3].Filter).toEqual({ S3Key: { Rules: [{ Name: 'prefix', Value: 'b/' }, { Name: 'suffix', Value: '.mp3' }] } });
+  });
 
   it('keeps user data: buckets retained, versions and markers expired by lifecycle rules', () => {
     for (const id of ['SourceBucket', 'RecordsBucket']) {
