@@ -33,13 +33,14 @@ describe('the packaged template', () => {
       const bad: unknown[] = [];
       for (const s of statements(t)) {
         const actions = [s.Action].flat() as string[];
-        const resources = [s.Resource].flat().map((r) => (typeof r === 'string' ? r : JSON.stringify(r)));
+        // an ARN built with Fn::Sub is checked as its text (arn:${AWS::Partition}:…)
+        const resources = [s.Resource].flat().map((r) => (typeof r === 'string' ? r : typeof r?.['Fn::Sub'] === 'string' ? r['Fn::Sub'] : JSON.stringify(r)));
         for (const a of actions) if (a === '*' || /^[a-z0-9-]+:\*$/.test(a)) bad.push({ role: s.role, action: a });
         for (const svc of ['s3', 'states', 'events', 'ssm']) {
           if (!actions.some((a) => a.startsWith(`${svc}:`))) continue;
           for (const r of resources) {
             // '*', a whole service (arn:aws:s3:::*), or a whole account/region (…:${AWS::AccountId}:*)
-            if (r === '*' || /^"?arn:aws:[a-z0-9-]+:::\*"?$/.test(r) || /\$\{AWS::AccountId\}:\*"?\]?\}?$/.test(r) || /:\*"?$/.test(r) && !/:(execution|mapRun):/.test(r)) bad.push({ role: s.role, svc, resource: r });
+            if (r === '*' || /^"?arn:[^:"]+:[a-z0-9-]+:::\*"?$/.test(r) || /\$\{AWS::AccountId\}:\*"?\]?\}?$/.test(r) || /:\*"?$/.test(r) && !/:(execution|mapRun):/.test(r)) bad.push({ role: s.role, svc, resource: r });
           }
         }
       }
