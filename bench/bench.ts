@@ -368,7 +368,7 @@ function render(r: Results): string {
     }
     if (r.p2.oursLambdaBootstrap) {
       const b = r.p2.oursLambdaBootstrap;
-      rows.push(['  as the Lambda bootstrap starts it', String(r.p2_peak_rss_mb_lambda_bootstrap), '', `its own heap flags for 1024 MB win over NODE_OPTIONS; ${b.rssAtStartMb} MiB before the upload; peaks: V8 heap ${b.sampledPeaksMb.heapTotal}, array buffers ${b.sampledPeaksMb.arrayBuffers}`]);
+      rows.push(['  bootstrap flags, no exec wrapper', String(r.p2_peak_rss_mb_lambda_bootstrap), '', `the Lambda bootstrap's heap flags for 1024 MB win over NODE_OPTIONS unless scripts/lambda-exec-wrapper.sh replaces them; ${b.rssAtStartMb} MiB before the upload; peaks: V8 heap ${b.sampledPeaksMb.heapTotal}, array buffers ${b.sampledPeaksMb.arrayBuffers}`]);
     }
     rows.push(['  naive peak / ours', `${r.p2_naive_over_ours}x`, '', `naive ${r.p2_naive_peak_rss_mb} MiB: slice in memory + FormData/Blob (${(r.p2.naive.ms / 1000).toFixed(1)} s vs ours ${(o.ms / 1000).toFixed(1)} s)`]);
   }

@@ -2,6 +2,10 @@
 // role per function, S3 filter rules and no self-triggering, unique bucket names, SSE-KMS grants, state machine
 // logging/tracing/timeout, alarms that reach a person, the dashboard, lifecycle and retention of user data.
 // Packaged offline (dummy credentials) through test/support/package.ts, which shares packagings between test files.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CHINA_PARAMS, CHINA_REGION, CREATED_PARAMS, EXISTING_PARAMS, packaged, packagingError, type Packaged } from './support/package';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -235,5 +239,53 @@ describe('operations', () => {
       expect(names).toContain(n);
     }
     expect(vars).toMatchObject({ StateMachine: { Ref: 'OstForwarderStateMachine' }, Queue: { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'QueueName'] } });
+  });
+});
+
+/** Names and unix modes of a zip's entries, from its central directory. */
+function zipEntries(path: string): Array<{ name: string; mode: number; size: number }> {
+  const b = readFileSync(path);
+  const eocd = b.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = b.readUInt16LE(eocd + 10);
+  let at = b.readUInt32LE(eocd + 16);
+  const out: Array<{ name: string; mode: number; size: number }> = [];
+  for (let i = 0; i < count; i++) {
+    const nameLength = b.readUInt16LE(at + 28), extra = b.readUInt16LE(at + 30), comment = b.readUInt16LE(at + 32);
+    out.push({ name: b.toString('utf8', at + 46, at + 46 + nameLength), mode: b.readUInt32LE(at + 38) >>> 16, size: b.readUInt32LE(at + 24) });
+    at += 46 + nameLength + extra + comment;
+  }
+  return out;
+}
+
+describe('the semi-space flag on Lambda (exec wrapper)', () => {
+  const WRAPPER = join(__dirname, '..', 'scripts', 'lambda-exec-wrapper.sh');
+
+  it('sets AWS_LAMBDA_EXEC_WRAPPER and ships the wrapper, executable, in every function zip, beside a JS bundle under 1.25 MB', () => {
+    for (const f of FUNCTIONS) {
+      expect(R(created)[`${f}LambdaFunction`].Properties.Environment.Variables).toMatchObject({
+        AWS_LAMBDA_EXEC_WRAPPER: '/var/task/scripts/lambda-exec-wrapper.sh', LAMBDA_MAX_SEMI_SPACE_MB: '1',
+      });
+    }
+    const zips = readdirSync(created.dir).filter((n) => n.endsWith('.zip') && !n.startsWith('custom-resources'));
+    expect(zips).toHaveLength(7);
+    for (const z of zips) {
+      const entries = zipEntries(join(created.dir, z));
+      const wrapper = entries.find((e) => e.name === 'scripts/lambda-exec-wrapper.sh');
+      expect({ z, wrapper: !!wrapper, executable: !!wrapper && (wrapper.mode & 0o111) === 0o111 }).toEqual({ z, wrapper: true, executable: true });
+      const js = entries.filter((e) => e.name.endsWith('.js'));
+      expect(js).toHaveLength(1);
+      expect(js[0]!.size).toBeLessThan(1_250_000);
+    }
+  });
+
+  it('replaces the bootstrap\'s --max-semi-space-size and passes the rest of the command line unchanged', async () => {
+    const print = 'process.stdout.write(JSON.stringify(process.execArgv))';
+    const run = async (env: Record<string, string>) => JSON.parse((await promisify(execFile)(WRAPPER,
+      [process.execPath, '--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=51', '--max-old-space-size=922', '-e', print],
+      { env: { PATH: process.env.PATH ?? '', ...env } })).stdout) as string[];
+    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '1' })).toEqual(['--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=1', '--max-old-space-size=922', '-e', print]);
+    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '8' })).toContain('--max-semi-space-size=8');
+    // a value that is not a number of MiB falls back to 1
+    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '1; rm -rf /' })).toContain('--max-semi-space-size=1');
   });
 });
