@@ -32,6 +32,8 @@ export interface LambdaBuild {
   sourcesContent: boolean;
   minify: boolean;
   alias: Record<string, string>;
+  /** Every esbuild option of the Lambda bundles (scripts/lambda-esbuild.cjs), for buildChild. */
+  esbuild: Record<string, unknown>;
   nodeOptions: string[];
 }
 
@@ -40,24 +42,27 @@ export function lambdaBuild(root: string): LambdaBuild {
     provider?: { environment?: Record<string, unknown> };
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const e = (require(join(root, 'scripts', 'lambda-esbuild.cjs')) as { options: Partial<LambdaBuild> }).options;
+  const e = (require(join(root, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> & Partial<LambdaBuild> }).options;
+  const { exclude: _exclude, packager: _packager, ...esbuild } = e;
   return {
     sourcemap: e.sourcemap ?? false,
     sourcesContent: e.sourcesContent ?? true,
     minify: e.minify ?? false,
     alias: e.alias ?? {},
+    esbuild,
     // BENCH_P2_NODE_OPTIONS tries another setting without editing serverless.yml (e.g. a V8 flag).
     nodeOptions: String(process.env.BENCH_P2_NODE_OPTIONS ?? sls.provider?.environment?.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
   };
 }
 
-/** Bundles bench/rss-child.ts with the Lambda bundles' esbuild settings (everything bundled, cjs). */
+/** Bundles bench/rss-child.ts with the Lambda bundles' esbuild options (everything bundled, cjs). */
 export async function buildChild(root: string, outDir: string, b: LambdaBuild, name = 'rss-child.js'): Promise<string> {
   const outfile = join(outDir, name);
   await build({
+    ...b.esbuild,
     entryPoints: [join(root, 'bench', 'rss-child.ts')],
     absWorkingDir: root,
-    outfile, bundle: true, platform: 'node', target: 'node22', format: 'cjs', logLevel: 'warning',
+    outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning',
     sourcemap: b.sourcemap, sourcesContent: b.sourcesContent, minify: b.minify, alias: b.alias,
   });
   return outfile;
