@@ -4,6 +4,8 @@
 //
 //   node dist/bench.js            everything (about 3 minutes on 2 cores)
 //   node dist/bench.js --cost     only the cost model table (writes docs/costs.md)
+//   node dist/bench.js --cold-start   only the cold-start table (each handler's bundle size and load time;
+//                                 writes docs/cold-starts.md)
 //   node dist/bench.js --render   re-writes docs/benchmarks.md from bench/results.json (the last full run)
 //   BENCH_PHASES=p1,p2,naive,sweep,p3   a subset (development)
 //   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
@@ -13,9 +15,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { throughputSvg, type LimitPoint, type SweepPoint } from './chart';
+import { coldStart, formatColdStart, type ColdStartResult } from './cold-start';
 import { costTable, deploymentSettings, formatAssumptions, formatCostTable, markdownTable, type CostRow } from './cost';
 import { randomFile, removeTree } from './files';
-import { writeBenchPage, writeCostPage } from './pages';
+import { writeBenchPage, writeColdStartPage, writeCostPage } from './pages';
 import { cpuMs, cpuMsSince, elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
 import { naiveForward } from './naive';
 import { runP3, type P3Result } from './p3';
@@ -134,6 +137,7 @@ interface Results {
   p1_throughput_ratio_incl_assembly?: number;
   p2_peak_rss_mb?: number;
   p2_peak_rss_mb_without_node_options?: number;
+  p2_peak_rss_mb_lambda_bootstrap?: number;
   p2_naive_peak_rss_mb?: number;
   p2_naive_over_ours?: number;
   p3_max_state_bytes?: number;
@@ -147,6 +151,7 @@ interface Results {
   sweep?: { fileMiB: number; rounds: number; points: Array<SweepPoint & { assemblyMs: number; ms: number }>; limits: LimitPoint[] };
   p3?: P3Result;
   cost?: { settings: ReturnType<typeof deploymentSettings>; rows: CostRow[] };
+  coldStart?: ColdStartResult;
 }
 
 async function main(): Promise<void> {
@@ -161,7 +166,12 @@ async function main(): Promise<void> {
     process.stdout.write(`Written: ${await writeBenchPage(ROOT, render(last), last.generatedAt, Boolean(last.sweep))}\n`);
     return;
   }
-  const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3').split(',').map((s) => s.trim()));
+  if (process.argv.includes('--cold-start')) {
+    const table = formatColdStart(await coldStart(ROOT)).join('\n');
+    process.stdout.write(`${table}\n\nWritten: ${await writeColdStartPage(ROOT, table)}\n`);
+    return;
+  }
+  const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3,cold').split(',').map((s) => s.trim()));
   const serversRoot = process.env.BENCH_SERVERS_DIR ?? (existsSync('/dev/shm') ? `/dev/shm/ost-forwarder-bench-${process.pid}` : join(TMP, 'servers'));
   const results: Results = {
     generatedAt: new Date().toISOString(),
@@ -263,9 +273,10 @@ async function runPhases(phases: Set<string>, serversRoot: string, results: Resu
 
       if (phases.has('p2')) {
         const p2 = await runP2(ROOT, TMP, servers, 'object-1g.bin', progress);
-        results.p2 = { ...p2, ours: roundAll(p2.ours), naive: roundAll(p2.naive), ...(p2.oursWithoutNodeOptions ? { oursWithoutNodeOptions: roundAll(p2.oursWithoutNodeOptions) } : {}) };
+        results.p2 = { ...p2, ours: roundAll(p2.ours), naive: roundAll(p2.naive), ...(p2.oursLambdaBootstrap ? { oursLambdaBootstrap: roundAll(p2.oursLambdaBootstrap) } : {}), ...(p2.oursWithoutNodeOptions ? { oursWithoutNodeOptions: roundAll(p2.oursWithoutNodeOptions) } : {}) };
         results.p2_peak_rss_mb = round(p2.ours.peakRssMb, 1);
         if (p2.oursWithoutNodeOptions) results.p2_peak_rss_mb_without_node_options = round(p2.oursWithoutNodeOptions.peakRssMb, 1);
+        if (p2.oursLambdaBootstrap) results.p2_peak_rss_mb_lambda_bootstrap = round(p2.oursLambdaBootstrap.peakRssMb, 1);
         results.p2_naive_peak_rss_mb = round(p2.naive.peakRssMb, 1);
         results.p2_naive_over_ours = round(p2.naive.peakRssMb / p2.ours.peakRssMb, 1);
         results.goals.p2_peak_rss_mb = { goal: `<= ${GOALS.p2}`, met: p2.ours.peakRssMb <= GOALS.p2 };
@@ -329,6 +340,12 @@ async function runPhases(phases: Set<string>, serversRoot: string, results: Resu
     results.p3_transitions_per_slice = round(p3.transitionsPerSlice, 4);
     results.goals.p3_max_state_bytes = { goal: `< ${GOALS.p3State}`, met: p3.maxStateBytes < GOALS.p3State };
   }
+  if (phases.has('cold')) {
+    progress('cold start: each handler bundled as deployed, loaded in fresh processes');
+    results.coldStart = await coldStart(ROOT);
+    const worst = results.coldStart.rows.reduce((a, b) => Math.max(a, b.bundleBytes), 0);
+    results.goals.cold_start_bundle = { goal: '<= 1 MB of JS per handler', met: worst <= 1_000_000 };
+  }
 
   const d = deploymentSettings(ROOT);
   results.cost = { settings: d, rows: costTable(d) };
@@ -363,6 +380,10 @@ function render(r: Results): string {
       const w = r.p2.oursWithoutNodeOptions;
       rows.push([`  without ${flags}`, String(r.p2_peak_rss_mb_without_node_options), '', `${w.rssAtStartMb} MiB before the upload; peaks: V8 heap ${w.sampledPeaksMb.heapTotal}, array buffers ${w.sampledPeaksMb.arrayBuffers}`]);
     }
+    if (r.p2.oursLambdaBootstrap) {
+      const b = r.p2.oursLambdaBootstrap;
+      rows.push(['  bootstrap flags, no exec wrapper', String(r.p2_peak_rss_mb_lambda_bootstrap), '', `the Lambda bootstrap's heap flags for 1024 MB win over NODE_OPTIONS unless scripts/lambda-exec-wrapper.sh replaces them; ${b.rssAtStartMb} MiB before the upload; peaks: V8 heap ${b.sampledPeaksMb.heapTotal}, array buffers ${b.sampledPeaksMb.arrayBuffers}`]);
+    }
     rows.push(['  naive peak / ours', `${r.p2_naive_over_ours}x`, '', `naive ${r.p2_naive_peak_rss_mb} MiB: slice in memory + FormData/Blob (${(r.p2.naive.ms / 1000).toFixed(1)} s vs ours ${(o.ms / 1000).toFixed(1)} s)`]);
   }
   if (r.p3_max_state_bytes !== undefined && r.p3) {
@@ -388,6 +409,7 @@ function render(r: Results): string {
     out.push(markdownTable(head, body));
   }
   if (r.p3) out.push('', `p3 ran with the emulator in tiny-slice mode: ${r.p3.emulatorNotice}`);
+  if (r.coldStart) out.push('', ...formatColdStart(r.coldStart));
   if (r.cost) {
     out.push('', `Cost model (bench/cost.ts; per file, AWS side vs internet egress)`);
     out.push(formatCostTable(r.cost.rows));

@@ -6,6 +6,7 @@ import { OstClient } from '../lib/ost/client';
 import { headSource } from '../lib/s3-source';
 import { startAwsServer } from '../local/aws-server';
 import { localS3Client } from '../local/s3';
+import { bootstrapHeapFlags } from './cold-start';
 import { buildChild, lambdaBuild, measurePeakRss, type LambdaBuild, type RssResult } from './rss';
 import type { Servers } from './servers';
 
@@ -17,6 +18,11 @@ export interface P2Result {
   ours: RssResult;
   /** The same bundle started without the NODE_OPTIONS flags: what they change. */
   oursWithoutNodeOptions?: RssResult;
+  /**
+   * The same bundle started as the Lambda nodejs22.x bootstrap starts it for a 1024 MB function: its own
+   * --max-semi-space-size / --max-old-space-size on the command line, which win over NODE_OPTIONS.
+   */
+  oursLambdaBootstrap?: RssResult;
   naive: RssResult;
   build: LambdaBuild;
 }
@@ -24,6 +30,8 @@ export interface P2Result {
 export async function runP2(root: string, tmp: string, servers: Servers, key: string, onStep: (what: string) => void): Promise<P2Result> {
   const lambda = lambdaBuild(root);
   const script = await buildChild(root, tmp, lambda);
+  // the naive pattern uses undici's fetch, which the Lambda bundles' undici alias (Pool only) leaves out
+  const naiveScript = await buildChild(root, tmp, { ...lambda, alias: {} }, 'rss-child-naive.js');
   const aws = await startAwsServer({
     stepFunctions: { startExecution: () => { throw new Error('not used'); }, describeExecution: () => { throw new Error('not used'); } },
     parameters: { [KEY_PARAM]: servers.ost.apiKey, [SECRET_PARAM]: servers.ost.apiSecret },
@@ -54,7 +62,7 @@ export async function runP2(root: string, tmp: string, servers: Servers, key: st
       const { uploadId } = await ost.init();
       try {
         const batch = { object, plan: { mode: 'multipart' as const, size: object.size, sliceSize: object.size, sliceCount: 1 }, uploadId, batch: [1, 1] as [number, number], executionName: 'bench-p2' };
-        return await measurePeakRss(script, { role, batch, s3Endpoint: servers.s3.endpoint, ost: servers.ost, env, execArgv });
+        return await measurePeakRss(role === 'p2-naive' ? naiveScript : script, { role, batch, s3Endpoint: servers.s3.endpoint, ost: servers.ost, env, execArgv });
       } finally {
         await ost.cancel(uploadId).catch(() => undefined);
       }
@@ -66,9 +74,11 @@ export async function runP2(root: string, tmp: string, servers: Servers, key: st
       onStep('p2: the same, without NODE_OPTIONS');
       oursWithoutNodeOptions = await one('p2-ours', []);
     }
+    onStep(`p2: the same, started with the Lambda bootstrap's flags (${bootstrapHeapFlags(1024).join(' ')}) after NODE_OPTIONS`);
+    const oursLambdaBootstrap = await one('p2-ours', [...lambda.nodeOptions, ...bootstrapHeapFlags(1024)]);
     onStep('p2: the same slice read into memory and sent as FormData + Blob (naive)');
     const naive = await one('p2-naive', lambda.nodeOptions);
-    return { ours, oursWithoutNodeOptions, naive, build: lambda };
+    return { ours, oursWithoutNodeOptions, oursLambdaBootstrap, naive, build: lambda };
   } finally {
     await ost.close();
     s3.destroy();

@@ -27,6 +27,25 @@ export async function writeBenchPage(root: string, rendered: string, generatedAt
   return file;
 }
 
+/** docs/cold-starts.md: each Lambda bundle's size and module load time, from `node dist/bench.js --cold-start`. */
+export async function writeColdStartPage(root: string, table: string): Promise<string> {
+  const file = join(root, 'docs', 'cold-starts.md');
+  const text = [
+    '# Cold starts',
+    GENERATED('node dist/bench.js --cold-start (also a phase of npm run bench)'),
+    '',
+    `Each handler's bundle as serverless-esbuild builds it for Lambda, and the time a fresh Node process takes to load`,
+    `it (median of fresh processes), measured ${new Date().toISOString().slice(0, 10)} on ${process.version}. How the bundles are built: [deploy.md](deploy.md).`,
+    '',
+    '```',
+    table.trim(),
+    '```',
+    '',
+  ].join('\n');
+  await writeFile(file, text);
+  return file;
+}
+
 const usd = (v: number) => `$${v.toFixed(v < 0.01 ? 6 : v < 1 ? 4 : 2)}`;
 
 /** What the table says, computed from its rows (so it cannot go stale). */

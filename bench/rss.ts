@@ -26,32 +26,44 @@ export function procMemory(pid: number): { hwmMb: number; rssMb: number } {
   return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-/** How serverless.yml builds and starts a function: its esbuild options and the NODE_OPTIONS it sets. */
-export interface LambdaBuild { sourcemap: boolean | 'linked' | 'inline' | 'external' | 'both'; sourcesContent: boolean; minify: boolean; nodeOptions: string[] }
+/** How serverless.yml builds and starts a function: its esbuild options (scripts/lambda-esbuild.cjs) and NODE_OPTIONS. */
+export interface LambdaBuild {
+  sourcemap: boolean | 'linked' | 'inline' | 'external' | 'both';
+  sourcesContent: boolean;
+  minify: boolean;
+  alias: Record<string, string>;
+  /** Every esbuild option of the Lambda bundles (scripts/lambda-esbuild.cjs), for buildChild. */
+  esbuild: Record<string, unknown>;
+  nodeOptions: string[];
+}
 
 export function lambdaBuild(root: string): LambdaBuild {
   const sls = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' } /* CloudFormation tags (!Sub, !If…) do not matter here */) as {
-    custom?: { esbuild?: { sourcemap?: LambdaBuild['sourcemap']; sourcesContent?: boolean; minify?: boolean } };
     provider?: { environment?: Record<string, unknown> };
   };
-  const e = sls.custom?.esbuild ?? {};
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const e = (require(join(root, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> & Partial<LambdaBuild> }).options;
+  const { exclude: _exclude, packager: _packager, ...esbuild } = e;
   return {
     sourcemap: e.sourcemap ?? false,
     sourcesContent: e.sourcesContent ?? true,
     minify: e.minify ?? false,
+    alias: e.alias ?? {},
+    esbuild,
     // BENCH_P2_NODE_OPTIONS tries another setting without editing serverless.yml (e.g. a V8 flag).
     nodeOptions: String(process.env.BENCH_P2_NODE_OPTIONS ?? sls.provider?.environment?.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
   };
 }
 
-/** Bundles bench/rss-child.ts with serverless.yml's esbuild settings (everything bundled, cjs). */
-export async function buildChild(root: string, outDir: string, b: LambdaBuild): Promise<string> {
-  const outfile = join(outDir, 'rss-child.js');
+/** Bundles bench/rss-child.ts with the Lambda bundles' esbuild options (everything bundled, cjs). */
+export async function buildChild(root: string, outDir: string, b: LambdaBuild, name = 'rss-child.js'): Promise<string> {
+  const outfile = join(outDir, name);
   await build({
+    ...b.esbuild,
     entryPoints: [join(root, 'bench', 'rss-child.ts')],
-    // node20: the Node this bench runs on (the Lambda runtime is nodejs22.x).
-    outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
-    sourcemap: b.sourcemap, sourcesContent: b.sourcesContent, minify: b.minify,
+    absWorkingDir: root,
+    outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning',
+    sourcemap: b.sourcemap, sourcesContent: b.sourcesContent, minify: b.minify, alias: b.alias,
   });
   return outfile;
 }

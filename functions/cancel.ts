@@ -5,7 +5,8 @@
 // restart decision and the failure record see the real OST error (the local runner propagates it directly).
 import type { Context } from 'aws-lambda';
 import type { CancelInput, CancelResult } from '../lib/records';
-import { logger, ostClient, sfn, step } from '../lib/runtime';
+import { logger, sfn, step } from '../lib/runtime';
+import { ostClient } from '../lib/runtime-ost';
 import { resolveMapRunError, stepErrorMessage } from '../lib/records';
 
 export const handler = step('cancel', async (input: CancelInput, _context?: Context): Promise<CancelResult> => {

@@ -4,7 +4,8 @@
 // OstCompleteUncertainError (fail, never restart: a restart would forward the file twice).
 import type { Context } from 'aws-lambda';
 import { markAttempt, type PreparedState, type UploadResult } from '../lib/records';
-import { log, logger, ostClient, s3, step } from '../lib/runtime';
+import { log, logger, s3, step } from '../lib/runtime';
+import { ostClient } from '../lib/runtime-ost';
 import { settings } from '../lib/settings';
 
 export const handler = step('complete', async (state: PreparedState, _context?: Context): Promise<UploadResult> => {

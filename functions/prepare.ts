@@ -6,7 +6,8 @@ import type { Context } from 'aws-lambda';
 import { batchSizing, sliceBatches } from '../lib/batches';
 import { planUpload } from '../lib/plan';
 import { readInitMarker, writeInitMarker, type PrepareInput, type PreparedState } from '../lib/records';
-import { log, logger, ostClient, s3, step } from '../lib/runtime';
+import { log, logger, s3, step } from '../lib/runtime';
+import { ostClient } from '../lib/runtime-ost';
 import { headSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';
 

@@ -5,7 +5,8 @@
 import type { Context } from 'aws-lambda';
 import { sendSlices } from '../lib/ost/send';
 import type { BatchInput } from '../lib/records';
-import { logger, metrics, MetricUnit, ostClient, s3, step } from '../lib/runtime';
+import { logger, metrics, MetricUnit, s3, step } from '../lib/runtime';
+import { ostClient } from '../lib/runtime-ost';
 import { S3RangeSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';
 

@@ -5,7 +5,8 @@
 import type { Context } from 'aws-lambda';
 import { OstUploadUncertainError } from '../lib/ost/errors';
 import { clearAttempt, markAttempt, type PreparedState, type UploadResult } from '../lib/records';
-import { log, logger, metrics, MetricUnit, ostClient, s3, step } from '../lib/runtime';
+import { log, logger, metrics, MetricUnit, s3, step } from '../lib/runtime';
+import { ostClient } from '../lib/runtime-ost';
 import { S3RangeSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';
 

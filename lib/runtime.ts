@@ -1,23 +1,21 @@
-// What a container creates once: AWS SDK clients, the OST client, the logger and metrics. Everything is created
+// What a container creates once: AWS SDK clients, the logger and metrics (the OST client: lib/runtime-ost.ts, so
+// that a handler which never calls OST neither bundles nor loads undici and the SSM client). Everything is created
 // lazily on first use, so a local runner can set the environment first, and resetRuntime() forgets it all.
+// Each SDK client is imported here but only bundled into the handlers that call its factory (esbuild drops the
+// unused ones: the SDK packages are side-effect free).
 // Endpoints: the SDK reads AWS_ENDPOINT_URL_SFN / _EVENTBRIDGE / _SSM by itself (verified with the installed
 // v3 clients); S3 uses S3_ENDPOINT / S3_FORCE_PATH_STYLE when set.
 import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { preferBaselineWasmCompiler } from './memory';
-import { OstClient, type OstLog } from './ost/client';
-import { loadSecrets, redact, secretsProvider, type OstSecrets } from './secrets';
-import { loadOstTuning, required, resetSettings, settings } from './settings';
+import type { OstLog } from './ost/client';
+import { redact, type OstSecrets } from './secrets';
+import { resetSettings, settings } from './settings';
 import { stepErrorMessage } from './records';
-
-// Before the OST client's first request: keeps undici's parser from costing ~35 MB of RSS (lib/memory.ts).
-preferBaselineWasmCompiler();
 
 export const SERVICE_NAME = 'ost-forwarder';
 export const METRICS_NAMESPACE = 'OstForwarder';
@@ -31,12 +29,21 @@ interface Clients {
   sfn?: SFNClient;
   events?: EventBridgeClient;
   ssm?: SSMClient;
-  secrets?: SSMProvider;
-  ost?: { client: OstClient; secrets: OstSecrets };
 }
 
 let clients: Clients = {};
 let lastSecrets: OstSecrets | undefined;
+const resetHooks = new Set<() => Promise<void> | void>();
+
+/** What resetRuntime() must also forget (lib/runtime-ost.ts registers its OST client here). */
+export function onResetRuntime(hook: () => Promise<void> | void): void {
+  resetHooks.add(hook);
+}
+
+/** The secrets last loaded: toStepError redacts them from every error message. */
+export function rememberSecrets(secrets: OstSecrets | undefined): void {
+  lastSecrets = secrets;
+}
 
 export function s3(): S3Client {
   const s = settings();
@@ -66,44 +73,14 @@ export const log: OstLog & { error(message: string, fields?: Record<string, unkn
   warn: (message, fields) => logger.warn(message, fields ?? {}),
   error: (message, fields) => logger.error(message, fields ?? {}),
 };
-const ostLog: OstLog = log;
-
-/**
- * The OST client of this container. Secrets are re-read through the SSM cache (maxAge) on each call; when they
- * changed (rotation), a new client replaces the old one.
- */
-export async function ostClient(): Promise<OstClient> {
-  const s = settings();
-  clients.secrets ??= secretsProvider(ssm());
-  const secrets = await loadSecrets(clients.secrets, s);
-  lastSecrets = secrets;
-  const current = clients.ost;
-  if (current && current.secrets.apiKey === secrets.apiKey && current.secrets.apiSecret === secrets.apiSecret) return current.client;
-  const client = new OstClient({
-    endpoint: s.ostEndpoint,
-    appId: required(s, 'ostAppId', 'OST_APP_ID'),
-    apiKey: secrets.apiKey,
-    apiSecret: secrets.apiSecret,
-    ...(s.ostCloudId !== undefined ? { cloudId: s.ostCloudId } : {}),
-    multipartDigest: s.multipartDigest,
-    ...loadOstTuning(process.env),
-    connections: Math.max(2, s.sliceConcurrency),
-    log: ostLog,
-  });
-  clients.ost = { client, secrets };
-  if (current) void current.client.close().catch(() => undefined);
-  return client;
-}
-
 /** Forgets clients, secrets and settings (the local stack, tests). Open OST connections are closed. */
 export async function resetRuntime(): Promise<void> {
   const old = clients;
   clients = {};
   lastSecrets = undefined;
   resetSettings();
-  old.secrets?.clearCache();
+  for (const hook of resetHooks) await hook();
   for (const c of [old.s3, old.sfn, old.events, old.ssm]) c?.destroy();
-  if (old.ost) await old.ost.client.close().catch(() => undefined);
 }
 
 /** Persistent log keys from a step's input: bucket, key, execution. */

@@ -3,7 +3,7 @@
 // Secrets are not settings: OST_API_KEY_PARAM / OST_API_SECRET_PARAM only name the SSM parameters (lib/secrets.ts).
 import { ConfigError } from './errors';
 import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
-import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/client';
+import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/endpoint';
 
 export const DEFAULT_RESULTS_PREFIX = 'ost-forwarder/';
 

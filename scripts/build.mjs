@@ -1,4 +1,4 @@
-// Bundles the CLI and the benchmark into dist/ (CommonJS, Node 20). Lambda bundles are made by serverless-esbuild.
+// Bundles the CLI and the benchmark into dist/ (CommonJS, Node 22: engines). Lambda bundles are made by serverless-esbuild.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -9,7 +9,7 @@ await build({
   outdir: 'dist',
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'cjs',
   sourcemap: 'linked',
   // s3rver and aws-local-stepfunctions are kept external: they load files relative to their own package.

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packaged, PACKAGING_API_KEY, PACKAGING_SECRET } from './support/package';
+import { CREATED_PARAMS, EXISTING_PARAMS, packaged, PACKAGING_API_KEY, PACKAGING_SECRET } from './support/package';
 
 const ROOT = join(__dirname, '..');
 const SECRET = PACKAGING_SECRET;
@@ -24,8 +24,8 @@ beforeAll(async () => {
   const a = mkdtempSync(join(tmpdir(), 'ost-pkg-'));
   const b = mkdtempSync(join(tmpdir(), 'ost-pkg-'));
   dirs.push(a, b);
-  created = await packageService(a, ['ostAppId=app123']);
-  existing = await packageService(b, ['ostAppId=app123', 'existingBucket=true', 'bucketName=team-audio', 'resultsBucket=team-records', 'resultsPrefix=fwd/', 'eventBusName=audio-bus']);
+  created = await packageService(a, CREATED_PARAMS);
+  existing = await packageService(b, EXISTING_PARAMS);
 }, 240_000);
 
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -33,8 +33,11 @@ afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true 
 const resources = (t: Json): Record<string, Json> => t.Resources;
 const ofType = (t: Json, type: string) => Object.entries(resources(t)).filter(([, r]) => r.Type === type);
 
+/** A statement under `Fn::If` (a condition of the params) counts as its granting branch. */
+const unwrapIf = (s: Json): Json => (s['Fn::If'] ? [s['Fn::If'][1], s['Fn::If'][2]].find((b: Json) => !b.Ref) : s);
+
 function statements(t: Json): Array<{ role: string; Action: string[]; Resource: Json[]; Condition?: Json }> {
-  return ofType(t, 'AWS::IAM::Role').flatMap(([role, r]) => (r.Properties.Policies ?? []).flatMap((p: Json) => p.PolicyDocument.Statement.map((s: Json) => ({
+  return ofType(t, 'AWS::IAM::Role').flatMap(([role, r]) => (r.Properties.Policies ?? []).flatMap((p: Json) => p.PolicyDocument.Statement.map(unwrapIf).map((s: Json) => ({
     role,
     Action: [s.Action].flat(),
     Resource: [s.Resource].flat(),
@@ -66,15 +69,20 @@ it('runs every function on nodejs22.x / arm64', () => {
 });
 
 it('wires the S3 notification to the trigger (created bucket, versioned) and via the custom resource (existing bucket)', () => {
-  const [[, bucket]] = ofType(created.template, 'AWS::S3::Bucket').filter(([id]) => id !== 'ServerlessDeploymentBucket') as [[string, Json]];
-  expect(bucket.Properties.BucketName).toBe('ost-forwarder-test-inbox');
+  const bucket = resources(created.template).SourceBucket;
+  expect(bucket.Type).toBe('AWS::S3::Bucket');
+  expect(bucket.Properties.BucketName).toEqual({ 'Fn::Sub': 'ost-forwarder-test-inbox-${AWS::AccountId}-${AWS::Region}' });
   expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   expect(bucket.Properties.NotificationConfiguration.LambdaConfigurations).toEqual([
     { Event: 's3:ObjectCreated:*', Function: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] } },
   ]);
-  expect(ofType(existing.template, 'AWS::S3::Bucket').map(([id]) => id)).toEqual(['ServerlessDeploymentBucket']);
+  expect([bucket.DependsOn].flat()).toEqual(['TriggerS3Permission']);
+  expect(resources(created.template).TriggerS3Permission.Properties).toMatchObject({ Principal: 's3.amazonaws.com', SourceAccount: { Ref: 'AWS::AccountId' } });
+  // existing bucket: no bucket of ours is created for the source
+  expect(resources(existing.template).SourceBucket.Condition).toBe('CreateSourceBucket');
+  expect(existing.template.Conditions.CreateSourceBucket).toEqual({ 'Fn::Equals': ['true', 'false'] });
   const [[, custom]] = ofType(existing.template, 'Custom::S3') as [[string, Json]];
-  expect(custom.Properties).toMatchObject({ BucketName: 'team-audio', BucketConfigs: [{ Event: 's3:ObjectCreated:*', Rules: [] }] });
+  expect(custom.Properties).toMatchObject({ BucketName: 'team-audio', BucketConfigs: [{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'incoming/' }, { Suffix: '.wav' }] }] });
   const customRole = statements(existing.template).filter((s) => s.role === 'IamRoleCustomResourcesLambdaExecution');
   const notif = customRole.find((s) => s.Action.includes('s3:PutBucketNotification'))!;
   expect(JSON.stringify(notif.Resource)).toContain('team-audio');
@@ -88,19 +96,21 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
         for (const r of s.Resource) {
           const text = resourceText(r);
           expect({ role: s.role, action: s.Action, resource: text }).not.toEqual(expect.objectContaining({ resource: '*' }));
-          expect(text).not.toMatch(new RegExp(`arn:aws:${service}:::\\*|:${service}:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\*`));
+          expect(text).not.toMatch(new RegExp(`arn:[^:]+:${service}:::\\*|:${service}:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\*`));
         }
       }
       expect(s.Action).not.toContain('*');
     }
   }
-  const lambda = statements(existing.template).filter((s) => s.role === 'IamRoleLambdaExecution');
-  const find = (action: string) => lambda.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText));
+  const functionRoles = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report'].map((f) => `${f}Role`);
+  const all = statements(existing.template).filter((s) => functionRoles.includes(s.role));
+  const find = (action: string) => [...new Set(all.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText)))].sort();
   // the source objects, and the workflow's own attempt markers under the records prefix
-  expect(find('s3:GetObject')).toEqual(['arn:aws:s3:::team-audio/*', 'arn:aws:s3:::team-records/fwd/attempts/*']);
-  expect(find('s3:DeleteObject')).toEqual(['arn:aws:s3:::team-records/fwd/attempts/*']);
-  expect(find('s3:GetObjectVersion')).toEqual(['arn:aws:s3:::team-audio/*']);
-  expect(find('s3:PutObject')).toEqual(['arn:aws:s3:::team-records/fwd/*']);
+  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
+  expect(find('s3:DeleteObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
+  expect(find('s3:GetObjectVersion')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}']);
+  expect(find('s3:PutObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
+  expect(find('s3:ListBucket')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}']);
   expect(find('states:StartExecution')).toEqual([expect.stringContaining(':stateMachine:ost-forwarder-test"')]);
   expect(find('events:PutEvents')).toEqual([expect.stringContaining(':event-bus/audio-bus"')]);
   expect(find('ssm:GetParameter').sort()).toEqual([
@@ -108,9 +118,9 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
     expect.stringContaining(':parameter/ost-forwarder/test/api-secret"'),
   ]);
   expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
-  // The created-bucket stack writes records to the source bucket by default.
-  const created3 = statements(created.template).filter((s) => s.role === 'IamRoleLambdaExecution' && s.Action.includes('s3:PutObject'));
-  expect(created3.flatMap((s) => s.Resource)).toEqual(['arn:aws:s3:::ost-forwarder-test-inbox/ost-forwarder/*']);
+  // The created-bucket stack writes records to a records bucket of its own, never into the source bucket.
+  const created3 = statements(created.template).filter((s) => s.role === 'ReportRole' && s.Action.includes('s3:PutObject'));
+  expect(created3.flatMap((s) => s.Resource)).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}/ost-forwarder/*' }]);
 });
 
 /** Edges over Ref, Fn::GetAtt, Fn::Sub (${X} / ${X.Attr}) and DependsOn, between template resources. */
@@ -189,7 +199,7 @@ it('keeps the secret out of the template, the state and every function environme
   }
   const trigger = resources(created.template).TriggerLambdaFunction.Properties.Environment.Variables;
   expect(trigger).toMatchObject({ OST_API_KEY_PARAM: '/ost-forwarder/test/api-key', OST_API_SECRET_PARAM: '/ost-forwarder/test/api-secret', OST_APP_ID: 'app123' });
-  expect(trigger.STATE_MACHINE_ARN).toEqual({ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:ost-forwarder-test' });
+  expect(trigger.STATE_MACHINE_ARN).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:ost-forwarder-test' });
 });
 
 it('has the DLQ on-failure destination, its alarm, and the failed-executions alarm', () => {
@@ -202,5 +212,5 @@ it('has the DLQ on-failure destination, its alarm, and the failed-executions ala
   expect(r.FailedExecutionsAlarm.Properties).toMatchObject({
     Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'OstForwarderStateMachine' } }],
   });
-  for (const [, lg] of ofType(created.template, 'AWS::Logs::LogGroup')) expect(lg.Properties.RetentionInDays).toBe(30);
+  for (const [, lg] of ofType(created.template, 'AWS::Logs::LogGroup')) expect(Number(lg.Properties.RetentionInDays)).toBe(30);
 });

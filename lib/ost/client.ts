@@ -3,7 +3,6 @@
 // for every attempt; nothing is buffered but the small JSON bodies and responses.
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { ConfigError } from '../errors';
@@ -26,7 +25,10 @@ import { retryPolicy, RetryPolicy, withRetry } from './retry';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
 import type { ByteSource } from './source';
 
-export const DEFAULT_ENDPOINT = 'https://upload-ost-api.xfyun.cn';
+import { DEFAULT_ENDPOINT, parseEndpoint } from './endpoint';
+
+// The endpoint rules live in endpoint.ts (no undici: lib/settings.ts reads them in every handler).
+export { DEFAULT_ENDPOINT, isLoopbackHost, parseEndpoint } from './endpoint';
 
 /**
  * What the `digest` header of a streamed multipart call (upload, slice) covers.
@@ -95,33 +97,6 @@ export interface PayloadCallOptions extends CallOptions {
 }
 
 export interface ByteRange { start: number; end: number }
-
-const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
-
-/** True for 127.0.0.0/8, ::1 and localhost, where plain http is allowed. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  if (LOOPBACK_NAMES.has(h) || h.endsWith('.localhost')) return true;
-  return isIP(h) === 4 && h.startsWith('127.');
-}
-
-/** Parses and checks the endpoint; bad values raise ConfigError naming OST_ENDPOINT. */
-export function parseEndpoint(endpoint: string): URL {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new ConfigError('OST_ENDPOINT', `not a valid URL: ${JSON.stringify(endpoint)}`);
-  }
-  if (url.username || url.password) throw new ConfigError('OST_ENDPOINT', 'must not contain credentials');
-  if (url.search || url.hash) throw new ConfigError('OST_ENDPOINT', 'must not contain a query or fragment');
-  if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:') {
-    if (isLoopbackHost(url.hostname)) return url;
-    throw new ConfigError('OST_ENDPOINT', `must use https (http is allowed only for loopback hosts), got ${url.origin}`);
-  }
-  throw new ConfigError('OST_ENDPOINT', `unsupported protocol ${url.protocol}`);
-}
 
 /** Client options from the environment: OST_ENDPOINT, OST_APP_ID, OST_API_KEY, OST_API_SECRET, OST_CLOUD_ID. */
 export function ostClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OstClientOptions {

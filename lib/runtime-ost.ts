@@ -1,0 +1,49 @@
+// The OST client of a container (the handlers that call OST import this; the trigger and Report do not, so their
+// bundles carry neither undici nor the SSM client). Created lazily; resetRuntime() (lib/runtime.ts) forgets it.
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { preferBaselineWasmCompiler } from './memory';
+import { OstClient } from './ost/client';
+import { log, onResetRuntime, rememberSecrets, ssm } from './runtime';
+import { loadSecrets, secretsProvider, type OstSecrets } from './secrets';
+import { loadOstTuning, required, settings } from './settings';
+
+// Before the OST client's first request: keeps undici's parser from costing ~35 MB of RSS (lib/memory.ts).
+preferBaselineWasmCompiler();
+
+let provider: SSMProvider | undefined;
+let current: { client: OstClient; secrets: OstSecrets } | undefined;
+
+onResetRuntime(async () => {
+  const old = current;
+  provider?.clearCache();
+  provider = undefined;
+  current = undefined;
+  if (old) await old.client.close().catch(() => undefined);
+});
+
+/**
+ * The OST client of this container. Secrets are re-read through the SSM cache (maxAge) on each call; when they
+ * changed (rotation), a new client replaces the old one.
+ */
+export async function ostClient(): Promise<OstClient> {
+  const s = settings();
+  provider ??= secretsProvider(ssm());
+  const secrets = await loadSecrets(provider, s);
+  rememberSecrets(secrets);
+  const previous = current;
+  if (previous && previous.secrets.apiKey === secrets.apiKey && previous.secrets.apiSecret === secrets.apiSecret) return previous.client;
+  const client = new OstClient({
+    endpoint: s.ostEndpoint,
+    appId: required(s, 'ostAppId', 'OST_APP_ID'),
+    apiKey: secrets.apiKey,
+    apiSecret: secrets.apiSecret,
+    ...(s.ostCloudId !== undefined ? { cloudId: s.ostCloudId } : {}),
+    multipartDigest: s.multipartDigest,
+    ...loadOstTuning(process.env),
+    connections: Math.max(2, s.sliceConcurrency),
+    log,
+  });
+  current = { client, secrets };
+  if (previous) void previous.client.close().catch(() => undefined);
+  return client;
+}

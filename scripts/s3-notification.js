@@ -1,0 +1,64 @@
+// The S3 notification of serverless.yml, computed from the params (serverless `${file(...)}` JS resolver):
+// keyPrefixFilter / keySuffixFilter (comma-separated lists, as the trigger reads them) become S3 filter rules, one
+// notification configuration per prefix × suffix (S3 takes one prefix and one suffix per configuration; an unset
+// filter is left out: S3 rejects an empty rule), for the bucket the stack creates (`lambdaConfigurations`) and for
+// an existing bucket (`events`, the framework's custom resource). Packaging fails with one line when the values
+// overlap (S3 would refuse them as ambiguous) or when an object the project writes could invoke the trigger.
+'use strict';
+
+const list = (v) => [...new Set(v.split(',').map((x) => x.trim()).filter((x) => x !== ''))];
+
+async function params(resolveVariable) {
+  const get = async (name, fallback) => {
+    const v = await resolveVariable(`param:${name}, '${fallback}'`);
+    return typeof v === 'string' ? v : String(v ?? fallback);
+  };
+  const existing = (await get('existingBucket', 'false')).trim().toLowerCase();
+  if (existing !== 'true' && existing !== 'false') throw new Error(`param existingBucket must be true or false, got "${existing}"`);
+  return {
+    existing: existing === 'true',
+    bucket: await get('bucketName', ''),
+    resultsBucket: await get('resultsBucket', ''),
+    resultsPrefix: await get('resultsPrefix', ''),
+    prefixes: list(await get('keyPrefixFilter', '')),
+    suffixes: list(await get('keySuffixFilter', '')),
+  };
+}
+
+function check(p) {
+  if (p.existing && (p.bucket === '' || p.bucket.includes('${'))) {
+    throw new Error('param bucketName: existingBucket=true needs the name of the existing bucket (--param "bucketName=...")');
+  }
+  // S3 refuses two configurations for one event whose prefixes overlap and whose suffixes overlap; within the
+  // prefix × suffix product that happens as soon as two prefixes (or two suffixes) overlap.
+  const clash = (xs, startsOrEnds) => xs.flatMap((a, i) => xs.slice(i + 1).filter((b) => a[startsOrEnds](b) || b[startsOrEnds](a)).map((b) => `"${a}" and "${b}"`));
+  for (const [name, found] of [['keyPrefixFilter', clash(p.prefixes, 'startsWith')], ['keySuffixFilter', clash(p.suffixes, 'endsWith')]]) {
+    if (found.length) throw new Error(`param ${name}: ${found[0]} overlap, which S3 refuses in one notification configuration`);
+  }
+  // Records and attempt markers are written under resultsPrefix of the results bucket. When that is the source
+  // bucket, every notification prefix must exclude them, or every record invokes the trigger.
+  if (p.resultsBucket === p.bucket && (p.prefixes.length === 0 || p.prefixes.some((x) => p.resultsPrefix.startsWith(x) || x.startsWith(p.resultsPrefix)))) {
+    throw new Error(
+      `param resultsBucket: records go to the source bucket under "${p.resultsPrefix}", which the notification ` +
+      `(keyPrefixFilter "${p.prefixes.join(',')}") would send to the trigger; use a separate resultsBucket or a keyPrefixFilter such as inbox/`,
+    );
+  }
+}
+
+/** One rule set per prefix × suffix; [[]] (one unfiltered configuration) when neither is set. */
+function ruleSets(p) {
+  const prefixes = p.prefixes.length ? p.prefixes : [undefined];
+  const suffixes = p.suffixes.length ? p.suffixes : [undefined];
+  return prefixes.flatMap((prefix) => suffixes.map((suffix) => [...(prefix ? [{ prefix }] : []), ...(suffix ? [{ suffix }] : [])]));
+}
+
+module.exports = async ({ resolveVariable }) => {
+  const p = await params(resolveVariable);
+  check(p);
+  const sets = ruleSets(p);
+  const filter = (r) => (r.length ? { Filter: { S3Key: { Rules: r.map((x) => { const [k, v] = Object.entries(x)[0]; return { Name: k, Value: v }; }) } } } : {});
+  return {
+    lambdaConfigurations: sets.map((r) => ({ Event: 's3:ObjectCreated:*', Function: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] }, ...filter(r) })),
+    events: p.existing ? sets.map((r) => ({ s3: { bucket: p.bucket, event: 's3:ObjectCreated:*', existing: true, ...(r.length ? { rules: r } : {}) } })) : [],
+  };
+};

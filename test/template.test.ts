@@ -1,0 +1,291 @@
+// The packaged template against what a first real deploy needs (issue 12): the aws-cn partition, one least-privilege
+// role per function, S3 filter rules and no self-triggering, unique bucket names, SSE-KMS grants, state machine
+// logging/tracing/timeout, alarms that reach a person, the dashboard, lifecycle and retention of user data.
+// Packaged offline (dummy credentials) through test/support/package.ts, which shares packagings between test files.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CHINA_PARAMS, CHINA_REGION, CREATED_PARAMS, EXISTING_PARAMS, packaged, packagingError, type Packaged } from './support/package';
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let created: Packaged;
+let existing: Packaged;
+let china: Packaged;
+
+beforeAll(async () => {
+  created = await packaged(CREATED_PARAMS);
+  existing = await packaged(EXISTING_PARAMS);
+  china = await packaged(CHINA_PARAMS, { region: CHINA_REGION });
+}, 400_000);
+
+const R = (p: Packaged): Record<string, Json> => p.template.Resources;
+const FUNCTIONS = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report'];
+
+/** Evaluates a template condition (the params are literals by then; AWS::Partition as given). */
+function condition(p: Packaged, name: string, partition = 'aws'): boolean {
+  const ev = (c: Json): Json => {
+    if (typeof c === 'string') return c;
+    if (c.Ref === 'AWS::Partition') return partition;
+    if (c.Condition) return ev(p.template.Conditions[c.Condition]);
+    if (c['Fn::Equals']) return ev(c['Fn::Equals'][0]) === ev(c['Fn::Equals'][1]);
+    if (c['Fn::Not']) return !ev(c['Fn::Not'][0]);
+    if (c['Fn::And']) return c['Fn::And'].every(ev);
+    throw new Error(`condition ${JSON.stringify(c)}`);
+  };
+  return ev(p.template.Conditions[name]);
+}
+
+/** The statements a role grants once its Fn::If conditions are evaluated. */
+function grants(p: Packaged, role: string): Array<{ Sid?: string; Action: string[]; Resource: string[]; Condition?: Json }> {
+  return R(p)[role].Properties.Policies.flatMap((pol: Json) => pol.PolicyDocument.Statement)
+    .map((s: Json) => {
+      if (!s['Fn::If']) return s;
+      const [cond, yes, no] = s['Fn::If'];
+      return condition(p, cond) ? yes : no;
+    })
+    .filter((s: Json) => !s.Ref)
+    .map((s: Json) => ({ ...s, Action: [s.Action].flat(), Resource: [s.Resource].flat().map((r: Json) => (typeof r === 'string' ? r : JSON.stringify(r))) }));
+}
+const actionsOf = (p: Packaged, role: string) => [...new Set(grants(p, role).flatMap((s) => s.Action))].sort();
+
+describe('partition', () => {
+  it('has no arn:aws: literal in any packaging, and builds every ARN with ${AWS::Partition}', () => {
+    for (const p of [created, existing, china]) {
+      expect(p.text.match(/"arn:aws:[^"]*"/g) ?? []).toEqual([]);
+      expect(p.text.match(/arn:aws:/g) ?? []).toEqual([]);
+    }
+    expect(china.text).toContain('arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:ost-forwarder-test');
+    // the KMS keys given as params are used as given (aws-cn ARNs)
+    expect(china.text).toContain('arn:aws-cn:kms:cn-north-1:111122223333:key/src-key');
+  });
+
+  it('links the dashboard on the console of the partition', () => {
+    const url = china.template.Outputs.DashboardUrl.Value['Fn::If'];
+    expect(url[0]).toBe('InChina');
+    expect(url[1]['Fn::Sub']).toContain('console.amazonaws.cn');
+    expect(condition(china, 'InChina', 'aws-cn')).toBe(true);
+    expect(condition(china, 'InChina', 'aws')).toBe(false);
+  });
+});
+
+describe('least privilege per function', () => {
+  it('gives every function a role of its own and drops the shared role', () => {
+    const roles = FUNCTIONS.map((f) => R(created)[`${f}LambdaFunction`].Properties.Role);
+    expect(roles).toEqual(FUNCTIONS.map((f) => ({ 'Fn::GetAtt': [`${f}Role`, 'Arn'] })));
+    expect(R(created).IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('lets the trigger start executions and reach its queue, nothing else', () => {
+    expect(actionsOf(created, 'TriggerRole')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'states:StartExecution']);
+    expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('logs:PutLogEvents'))!.Resource).toEqual([
+      '{"Fn::Sub":"arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/ost-forwarder-test-trigger:*"}',
+    ]);
+  });
+
+  it('reads the OST secrets only in the functions that call OST', () => {
+    for (const f of FUNCTIONS) {
+      const a = actionsOf(created, `${f}Role`);
+      const callsOst = ['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel'].includes(f);
+      expect({ f, ssm: a.includes('ssm:GetParameters') }).toEqual({ f, ssm: callsOst });
+      expect({ f, kms: a.includes('kms:Decrypt') }).toEqual({ f, kms: callsOst });
+    }
+    expect(actionsOf(created, 'ReportRole')).toEqual(['events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject']);
+  });
+
+  it('grants s3:ListBucket on the source to the functions that read it (a missing key is a 404, not a 403)', () => {
+    for (const f of ['Prepare', 'UploadWhole', 'UploadSlices']) {
+      const list = grants(existing, `${f}Role`).filter((s) => s.Action.includes('s3:ListBucket')).flatMap((s) => s.Resource);
+      expect(list).toContain('{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio"}');
+    }
+    // markers are read (absent = 404) by the functions that write them
+    for (const f of ['Prepare', 'UploadWhole', 'Complete']) {
+      expect(grants(existing, `${f}Role`).filter((s) => s.Action.includes('s3:ListBucket')).flatMap((s) => s.Resource)).toContain('{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}');
+    }
+  });
+
+  it('lets the state machine redrive its failed batch executions', () => {
+    const sm = R(created).OstForwarderStateMachineRole.Properties.Policies[0].PolicyDocument.Statement as Json[];
+    const redrive = sm.find((s) => [s.Action].flat().includes('states:RedriveExecution'));
+    expect(JSON.stringify(redrive.Resource)).toContain(':execution:ost-forwarder-test/*');
+    const children = sm.filter((s) => [s.Action].flat().includes('states:StopExecution')).flatMap((s) => s.Resource);
+    expect(JSON.stringify(children)).toContain(':execution:ost-forwarder-test/*');
+  });
+});
+
+describe('buckets and notifications', () => {
+  it('names the default buckets per account and region', () => {
+    expect(R(created).SourceBucket.Properties.BucketName).toEqual({ 'Fn::Sub': 'ost-forwarder-test-inbox-${AWS::AccountId}-${AWS::Region}' });
+    expect(R(created).RecordsBucket.Properties.BucketName).toEqual({ 'Fn::Sub': 'ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}' });
+    expect(condition(created, 'CreateRecordsBucket')).toBe(true);
+    expect(created.template.Outputs.SourceBucket.Value).toEqual({ 'Fn::Sub': 'ost-forwarder-test-inbox-${AWS::AccountId}-${AWS::Region}' });
+  });
+
+  it('turns keyPrefixFilter / keySuffixFilter into S3 filter rules (existing bucket and created bucket)', () => {
+    const [custom] = Object.values(R(existing)).filter((r: Json) => r.Type === 'Custom::S3') as Json[];
+    expect(custom.Properties.BucketConfigs).toEqual([{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'incoming/' }, { Suffix: '.wav' }] }]);
+    expect(R(china).SourceBucket.Properties.NotificationConfiguration.LambdaConfigurations).toEqual([{
+      Event: 's3:ObjectCreated:*',
+      Function: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] },
+      Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'inbox/' }] } },
+    }]);
+    // the trigger applies the same filters
+    expect(R(existing).TriggerLambdaFunction.Properties.Environment.Variables).toMatchObject({ KEY_PREFIX_FILTER: 'incoming/', KEY_SUFFIX_FILTER: '.wav' });
+  });
+
+  it('writes nothing into the source bucket that could invoke the trigger', () => {
+    // default: a records bucket of the stack's own
+    const env = R(created).ReportLambdaFunction.Properties.Environment.Variables;
+    expect(env.RESULTS_BUCKET).toEqual({ 'Fn::Sub': 'ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}' });
+    expect(R(created).SourceBucket.Properties.NotificationConfiguration.LambdaConfigurations[0].Filter).toBeUndefined();
+    // records in the source bucket: only with a notification prefix that the records prefix is outside of
+    expect(condition(china, 'CreateRecordsBucket')).toBe(false);
+    expect(R(china).ReportLambdaFunction.Properties.Environment.Variables.RESULTS_BUCKET).toEqual({ 'Fn::Sub': 'audio-cn' });
+  });
+
+  it('refuses records in the source bucket without a prefix filter that keeps them out, and an existing bucket without a name', async () => {
+    const out = await packagingError(['ostAppId=app123', 'bucketName=audio', 'resultsBucket=audio']);
+    expect(out).toContain('param resultsBucket');
+    expect(out).toContain('keyPrefixFilter');
+    const nested = await packagingError(['ostAppId=app123', 'bucketName=audio', 'resultsBucket=audio', 'keyPrefixFilter=ost-']);
+    expect(nested).toContain('param resultsBucket');
+    expect(await packagingError(['ostAppId=app123', 'existingBucket=true'])).toContain('param bucketName');
+    expect(await packagingError(['ostAppId=app123', 'keySuffixFilter=.wav,x.wav'])).toContain('param keySuffixFilter: ".wav" and "x.wav" overlap');
+  }, 180_000);
+
+  it('makes one notification configuration per prefix × suffix of comma-separated filters', async () => {
+    // the resolver serverless.yml calls, with the params a `--param` would give
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const notification = require('../scripts/s3-notification.js') as (a: { resolveVariable: (q: string) => Promise<unknown> }) => Promise<Json>;
+    const params: Record<string, string> = { bucketName: 'audio', existingBucket: 'true', keyPrefixFilter: 'a/, b/', keySuffixFilter: '.wav,.mp3' };
+    const resolveVariable = async (q: string) => { const [, name, fallback] = /^param:(\w+), '(.*)'$/.exec(q)!; return params[name!] ?? fallback; };
+    const n = await notification({ resolveVariable });
+    expect(n.events.map((e: Json) => e.s3.rules)).toEqual([
+      [{ prefix: 'a/' }, { suffix: '.wav' }], [{ prefix: 'a/' }, { suffix: '.mp3' }], [{ prefix: 'b/' }, { suffix: '.wav' }], [{ prefix: 'b/' }, { suffix: '.mp3' }],
+    ]);
+    expect(n.lambdaConfigurations).toHaveLength(4);
+    expect(n.lambdaConfigurations[3].Filter).toEqual({ S3Key: { Rules: [{ Name: 'prefix', Value: 'b/' }, { Name: 'suffix', Value: '.mp3' }] } });
+  });
+
+  it('keeps user data: buckets retained, versions and markers expired by lifecycle rules', () => {
+    for (const id of ['SourceBucket', 'RecordsBucket']) {
+      expect(R(created)[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(R(created)[id].Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicAcls: true, RestrictPublicBuckets: true });
+    }
+    // (params reach the template as strings; CloudFormation reads "30" as the integer 30)
+    const [inbox] = R(created).SourceBucket.Properties.LifecycleConfiguration.Rules;
+    expect(inbox).toMatchObject({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } });
+    expect(Number(inbox.NoncurrentVersionExpiration.NoncurrentDays)).toBe(30);
+    const [markers] = R(created).RecordsBucket.Properties.LifecycleConfiguration.Rules;
+    expect(markers).toMatchObject({ Status: 'Enabled', Prefix: 'ost-forwarder/attempts/' });
+    expect(Number(markers.ExpirationInDays)).toBe(14);
+  });
+});
+
+describe('SSE-KMS', () => {
+  it('grants the source key (Decrypt) to the readers and the results key (GenerateDataKey) to the writers, through S3 only', () => {
+    const keyGrants = (p: Packaged, f: string) => grants(p, `${f}Role`).filter((s) => s.Sid === 'SourceKey' || s.Sid === 'ResultsKey');
+    for (const f of ['UploadWhole', 'UploadSlices']) {
+      expect(keyGrants(china, f).find((s) => s.Sid === 'SourceKey')).toEqual(expect.objectContaining({
+        Action: ['kms:Decrypt'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/src-key'],
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.${AWS::URLSuffix}' } } },
+      }));
+    }
+    for (const f of ['Prepare', 'UploadWhole', 'Complete', 'Report']) {
+      expect(keyGrants(china, f).find((s) => s.Sid === 'ResultsKey')).toEqual(expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'],
+      }));
+    }
+    for (const f of ['Trigger', 'Cancel']) expect(keyGrants(china, f)).toEqual([]);
+    // no key params: no key grant at all
+    for (const f of FUNCTIONS) expect(keyGrants(created, f)).toEqual([]);
+    // the created bucket is encrypted with the given key
+    expect(JSON.stringify(R(china).SourceBucket.Properties.BucketEncryption)).toContain('key/src-key');
+    expect(condition(china, 'HasSourceKey')).toBe(true);
+    expect(condition(created, 'HasSourceKey')).toBe(false);
+  });
+});
+
+describe('operations', () => {
+  it('logs the state machine at ERROR without execution data, traces it, and bounds an execution', () => {
+    const sm = R(created).OstForwarderStateMachine.Properties;
+    expect(sm.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    expect(sm.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn).toEqual({ 'Fn::GetAtt': ['StateMachineLogGroup', 'Arn'] });
+    expect(R(created).StateMachineLogGroup.Properties.LogGroupName).toBe('/aws/vendedlogs/states/ost-forwarder-test');
+    expect(Number(R(created).StateMachineLogGroup.Properties.RetentionInDays)).toBe(30);
+    expect(sm.TracingConfiguration).toEqual({ Enabled: true });
+    const [body] = sm.DefinitionString['Fn::Sub'];
+    expect(JSON.parse(body.replace(/\$\{[0-9a-f]{32}\}/g, 'x')).TimeoutSeconds).toBe(86400);
+  });
+
+  it('alarms on failed, timed-out, aborted and throttled executions and dead letters, sent to a topic it creates', () => {
+    const metrics = Object.values(R(created)).filter((r: Json) => r.Type === 'AWS::CloudWatch::Alarm').map((r: Json) => r.Properties.MetricName).sort();
+    expect(metrics).toEqual(['ApproximateNumberOfMessagesVisible', 'ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const r of Object.values(R(created)).filter((x: Json) => x.Type === 'AWS::CloudWatch::Alarm') as Json[]) {
+      expect(r.Properties.AlarmActions).toEqual([{ 'Fn::If': ['HasAlarmTopic', '', { Ref: 'AlarmTopic' }] }]);
+    }
+    expect(condition(created, 'CreateAlarmTopic')).toBe(true);
+    expect(condition(created, 'HasAlarmEmail')).toBe(false);
+    expect(condition(china, 'HasAlarmEmail')).toBe(true);
+    expect(R(china).AlarmTopic.Properties.Subscription['Fn::If'][1]).toEqual([{ Protocol: 'email', Endpoint: 'ops@example.com' }]);
+  });
+
+  it('has a dashboard of files, bytes, executions, duration, throttles and queue depth', () => {
+    const [text, vars] = R(created).Dashboard.Properties.DashboardBody['Fn::Sub'];
+    const body = JSON.parse(text.replace(/\$\{[^}]+\}/g, 'x'));
+    const names = body.widgets.flatMap((w: Json) => w.properties.metrics.map((m: Json[]) => m[1]));
+    for (const n of ['FilesForwarded', 'FilesFailed', 'BytesForwarded', 'ExecutionsFailed', 'ExecutionTime', 'Throttles', 'ApproximateNumberOfMessagesVisible']) {
+      expect(names).toContain(n);
+    }
+    expect(vars).toMatchObject({ StateMachine: { Ref: 'OstForwarderStateMachine' }, Queue: { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'QueueName'] } });
+  });
+});
+
+/** Names and unix modes of a zip's entries, from its central directory. */
+function zipEntries(path: string): Array<{ name: string; mode: number; size: number }> {
+  const b = readFileSync(path);
+  const eocd = b.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = b.readUInt16LE(eocd + 10);
+  let at = b.readUInt32LE(eocd + 16);
+  const out: Array<{ name: string; mode: number; size: number }> = [];
+  for (let i = 0; i < count; i++) {
+    const nameLength = b.readUInt16LE(at + 28), extra = b.readUInt16LE(at + 30), comment = b.readUInt16LE(at + 32);
+    out.push({ name: b.toString('utf8', at + 46, at + 46 + nameLength), mode: b.readUInt32LE(at + 38) >>> 16, size: b.readUInt32LE(at + 24) });
+    at += 46 + nameLength + extra + comment;
+  }
+  return out;
+}
+
+describe('the semi-space flag on Lambda (exec wrapper)', () => {
+  const WRAPPER = join(__dirname, '..', 'scripts', 'lambda-exec-wrapper.sh');
+
+  it('sets AWS_LAMBDA_EXEC_WRAPPER and ships the wrapper, executable, in every function zip, beside a JS bundle of at most 1 MB', () => {
+    for (const f of FUNCTIONS) {
+      expect(R(created)[`${f}LambdaFunction`].Properties.Environment.Variables).toMatchObject({
+        AWS_LAMBDA_EXEC_WRAPPER: '/var/task/scripts/lambda-exec-wrapper.sh', LAMBDA_MAX_SEMI_SPACE_MB: '1',
+      });
+    }
+    const zips = readdirSync(created.dir).filter((n) => n.endsWith('.zip') && !n.startsWith('custom-resources'));
+    expect(zips).toHaveLength(7);
+    for (const z of zips) {
+      const entries = zipEntries(join(created.dir, z));
+      const wrapper = entries.find((e) => e.name === 'scripts/lambda-exec-wrapper.sh');
+      expect({ z, wrapper: !!wrapper, executable: !!wrapper && (wrapper.mode & 0o111) === 0o111 }).toEqual({ z, wrapper: true, executable: true });
+      const js = entries.filter((e) => e.name.endsWith('.js'));
+      expect(js).toHaveLength(1);
+      expect(js[0]!.size).toBeLessThanOrEqual(1_000_000);
+    }
+  });
+
+  it('replaces the bootstrap\'s --max-semi-space-size and passes the rest of the command line unchanged', async () => {
+    const print = 'process.stdout.write(JSON.stringify(process.execArgv))';
+    const run = async (env: Record<string, string>) => JSON.parse((await promisify(execFile)(WRAPPER,
+      [process.execPath, '--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=51', '--max-old-space-size=922', '-e', print],
+      { env: { PATH: process.env.PATH ?? '', ...env } })).stdout) as string[];
+    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '1' })).toEqual(['--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=1', '--max-old-space-size=922', '-e', print]);
+    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '8' })).toContain('--max-semi-space-size=8');
+    // a value that is not a number of MiB falls back to 1
+    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '1; rm -rf /' })).toContain('--max-semi-space-size=1');
+  });
+});
