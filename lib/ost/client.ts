@@ -3,7 +3,8 @@
 // for every attempt; nothing is buffered but the small JSON bodies and responses.
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { ConfigError } from '../errors';
@@ -17,13 +18,16 @@ import {
   OstUploadUncertainError,
   OstHttpError,
   OstProtocolError,
+  OstTlsError,
   OstUploadExpiredError,
   SourceReadError,
   TransportError,
 } from './errors';
 import { multipartBody, multipartEnvelope, MultipartEnvelope } from './multipart';
 import { retryPolicy, RetryPolicy, withRetry } from './retry';
+import { redactValues } from './redaction';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
+import { bounded, hasControlCharacters, quote } from './text';
 import type { ByteSource } from './source';
 
 export const DEFAULT_ENDPOINT = 'https://upload-ost-api.xfyun.cn';
@@ -96,14 +100,45 @@ export interface PayloadCallOptions extends CallOptions {
 
 export interface ByteRange { start: number; end: number }
 
-const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
+const LOOPBACK_NAMES = new Set(['localhost']);
 
-/** True for 127.0.0.0/8, ::1 and localhost, where plain http is allowed. */
+/** True for a literal loopback address: 127.0.0.0/8 or ::1 (with or without brackets). */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (isIP(a) === 4) return a.startsWith('127.');
+  if (isIP(a) === 6) return a === '::1' || a === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(a);
+  return false;
+}
+
+/**
+ * True for the hosts where plain http is allowed: a literal loopback address, or `localhost` / `*.localhost`, a
+ * name the client then connects to only if it resolves to loopback addresses alone (loopbackOnlyLookup): a name
+ * alone proves nothing, since a resolver may answer anything for it.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase();
-  if (LOOPBACK_NAMES.has(h) || h.endsWith('.localhost')) return true;
-  return isIP(h) === 4 && h.startsWith('127.');
+  return isLoopbackAddress(h) || LOOPBACK_NAMES.has(h) || h.endsWith('.localhost');
 }
+
+/** A name resolved to an address that is not loopback, for an http endpoint. Not retried. */
+export class LoopbackResolutionError extends Error {
+  readonly code = 'ERR_OST_NOT_LOOPBACK';
+  constructor(hostname: string, address: string) {
+    super(`OST_ENDPOINT: ${hostname} resolved to ${address}, not a loopback address (plain http is allowed only to loopback)`);
+    this.name = 'LoopbackResolutionError';
+  }
+}
+
+/** A dns.lookup that fails unless every address of the name is a loopback address (checked at connect time). */
+export const loopbackOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err) return (callback as (e: Error) => void)(err);
+    const bad = addresses.find((a) => !isLoopbackAddress(a.address));
+    if (bad || addresses.length === 0) return (callback as (e: Error) => void)(new LoopbackResolutionError(hostname, bad?.address ?? 'nothing'));
+    if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    return callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
 
 /** Parses and checks the endpoint; bad values raise ConfigError naming OST_ENDPOINT. */
 export function parseEndpoint(endpoint: string): URL {
@@ -111,7 +146,7 @@ export function parseEndpoint(endpoint: string): URL {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError('OST_ENDPOINT', `not a valid URL: ${JSON.stringify(endpoint)}`);
+    throw new ConfigError('OST_ENDPOINT', `not a valid URL: ${quote(bounded(endpoint, 200))}`);
   }
   if (url.username || url.password) throw new ConfigError('OST_ENDPOINT', 'must not contain credentials');
   if (url.search || url.hash) throw new ConfigError('OST_ENDPOINT', 'must not contain a query or fragment');
@@ -130,7 +165,7 @@ export function ostClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): O
   const required = (name: string): string => {
     const v = env[name];
     if (v === undefined || v.trim() === '') throw new ConfigError(name, 'is required (set it in the environment)');
-    return v.trim();
+    return credentialValue(name, v.trim());
   };
   const options: OstClientOptions = {
     endpoint,
@@ -139,8 +174,14 @@ export function ostClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): O
     apiSecret: required('OST_API_SECRET'),
   };
   const cloudId = env.OST_CLOUD_ID?.trim();
-  if (cloudId) options.cloudId = cloudId;
+  if (cloudId) options.cloudId = credentialValue('OST_CLOUD_ID', cloudId);
   return options;
+}
+
+/** A credential or id goes into a header or a form field: a control character (a stray newline) is refused. */
+export function credentialValue(name: string, value: string): string {
+  if (hasControlCharacters(value)) throw new ConfigError(name, 'contains a control character (a line break or similar); check how it was stored');
+  return value;
 }
 
 interface OstResponseBody { code?: unknown; message?: unknown; sid?: unknown; data?: unknown }
@@ -172,6 +213,32 @@ function errorCode(err: unknown): string | undefined {
 
 const MAX_RESPONSE_BYTES = 256 * 1024;
 
+/** TLS handshake and certificate failures (OpenSSL's ERR_SSL_*, Node's certificate codes). */
+const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
+
+/** A sid, upload_id: an id, never longer than this. */
+const MAX_SID_CHARS = 128;
+const MAX_TOKEN_CHARS = 256;
+/** The longest URL accepted from OST. */
+const MAX_URL_CHARS = 4_096;
+
+/** Why an id from OST (upload_id) cannot be used as is, or undefined: one line, bounded, no control character. */
+function tokenProblem(value: string): string | undefined {
+  if (value.length > MAX_TOKEN_CHARS) return `is longer than ${MAX_TOKEN_CHARS} characters`;
+  if (hasControlCharacters(value) || /\s/.test(value)) return 'holds a control character or white space';
+  return undefined;
+}
+
+/** Why a URL from OST cannot be reported, or undefined: a single-line absolute http(s) URL, bounded. */
+function urlProblem(value: string): string | undefined {
+  if (value.length > MAX_URL_CHARS) return `is longer than ${MAX_URL_CHARS} characters`;
+  if (hasControlCharacters(value) || /\s/.test(value)) return 'is not a single-line URL';
+  let url: URL;
+  try { url = new URL(value); } catch { return 'is not a URL'; }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `is not an http(s) URL`;
+  return undefined;
+}
+
 /** No answer in time after the request went out. */
 const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
@@ -201,7 +268,9 @@ export class OstClient {
     this.#basePath = this.#url.pathname.replace(/\/+$/, '');
     for (const [name, value] of [['OST_APP_ID', options.appId], ['OST_API_KEY', options.apiKey], ['OST_API_SECRET', options.apiSecret]] as const) {
       if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(name, 'is required');
+      credentialValue(name, value);
     }
+    if (options.cloudId !== undefined) credentialValue('OST_CLOUD_ID', options.cloudId);
     this.#appId = options.appId;
     this.#apiKey = options.apiKey;
     this.#apiSecret = options.apiSecret;
@@ -219,6 +288,8 @@ export class OstClient {
       headersTimeout: t.headersMs,
       bodyTimeout: t.bodyMs,
       connect: {
+        // plain http is allowed only to loopback: a name must resolve to loopback addresses alone, when connecting
+        ...(this.#url.protocol === 'http:' && !isLoopbackAddress(this.#url.hostname) ? { lookup: loopbackOnlyLookup } : {}),
         timeout: t.connectMs,
         autoSelectFamily: true,
         autoSelectFamilyAttemptTimeout: t.happyEyeballsAttemptMs,
@@ -293,9 +364,11 @@ export class OstClient {
 
   #stringData(res: { data: unknown; sid: string }, key: string, call: OstCall, details: OstErrorDetails): string {
     const value = res.data && typeof res.data === 'object' ? (res.data as Record<string, unknown>)[key] : undefined;
-    if (typeof value !== 'string' || value === '') {
-      throw new OstProtocolError(`response has no data.${key}`, { ...details, call, sid: res.sid, endpoint: this.endpoint });
-    }
+    const fail = (problem: string) =>
+      new OstProtocolError(`response data.${key} ${problem}`, { ...details, call, sid: res.sid, endpoint: this.endpoint });
+    if (typeof value !== 'string' || value === '') throw fail(value === undefined ? 'is missing' : 'is not a non-empty string');
+    const problem = key === 'url' ? urlProblem(value) : tokenProblem(value);
+    if (problem) throw fail(`${problem}: ${quote(bounded(value, 120))}`);
     return value;
   }
 
@@ -434,13 +507,24 @@ export class OstClient {
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
       if (err instanceof OstError) throw withDetails(err, details);
+      if (err instanceof LoopbackResolutionError) throw new ConfigError('OST_ENDPOINT', err.message.replace(/^OST_ENDPOINT: /, ''));
       const code = errorCode(err);
+      if (code && TLS_CODES.test(code)) {
+        throw new OstTlsError(`TLS with ${this.#url.host} failed: ${describeCause(err)}`, { ...details, cause: err });
+      }
       if (code && TRANSPORT_CODES.has(code)) {
         throw new TransportError(`${call} to ${this.#url.host} failed: ${describeCause(err)}`, { ...details, cause: err });
       }
       throw err;
     }
-    const sid = typeof parsed?.sid === 'string' ? parsed.sid : undefined;
+    // An answer may echo the request (a gateway quoting the authorization header): no secret leaves the client.
+    if (parsed) {
+      const secrets = [this.#apiSecret, this.#apiKey, authorization];
+      for (const k of ['message', 'sid'] as const) {
+        if (typeof parsed[k] === 'string') parsed[k] = redactValues(parsed[k] as string, secrets);
+      }
+    }
+    const sid = typeof parsed?.sid === 'string' ? bounded(parsed.sid, MAX_SID_CHARS) : undefined;
     const error = errorFromResponse(status, parsed, details);
     this.#log?.debug('ost call', {
       call, requestId, uploadId: extra.uploadId, sliceId: extra.sliceId, status, ostCode: parsed?.code, sid,
