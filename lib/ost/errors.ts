@@ -65,7 +65,9 @@ export class OstError extends Error {
     const parts = [`${this.name}`];
     if (this.ostCode !== undefined) parts.push(`code=${this.ostCode}`);
     if (this.status !== undefined) parts.push(`http=${this.status}`);
-    parts.push(`message=${quote(this.message)}`);
+    // a message full of escaped characters is cut further, so that the whole line stays parseable and bounded
+    const message = quote(this.message);
+    parts.push(`message=${message.length <= 2 * MAX_MESSAGE_CHARS ? message : quote(bounded(this.message, MAX_MESSAGE_CHARS / 4))}`);
     parts.push(`sid=${this.sid ? quoteIfNeeded(this.sid) : '-'}`);
     if (this.call) parts.push(`call=${this.call}`);
     if (this.sliceId !== undefined) parts.push(`slice=${this.sliceId}`);

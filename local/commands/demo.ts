@@ -102,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
       out('ost-forwarder demo: the whole pipeline on this machine (no AWS account, no iFlytek credentials)');
       out(`  S3         ${stack.s3.embedded ? 'embedded s3rver' : 'S3_ENDPOINT'} ${stack.s3.endpoint}, bucket ${stack.bucket}`);
       out(`  OST        ${stack.emulator ? 'emulator' : 'OST_ENDPOINT'} ${stack.ostEndpoint}`);
-      out(`  AWS APIs   Step Functions, EventBridge, SSM on ${stack.aws.endpoint}`);
+      out(`  AWS APIs   Step Functions, EventBridge, SSM on ${stack.aws.origin}`);
       out(`  workflow   statemachine/definition.yml (${Object.keys(p.states).length} states) on aws-local-stepfunctions, handlers from functions/`);
       for (const n of opts.notices) out(`  note       ${n}`);
       out();
