@@ -3,7 +3,7 @@
 // for every attempt; nothing is buffered but the small JSON bodies and responses.
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import * as dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
@@ -85,6 +85,8 @@ export interface OstClientOptions {
   log?: OstLog;
   /** Clock for the date header (tests). */
   now?: () => Date;
+  /** Name resolution of an http loopback name (tests). Default dns.lookup. */
+  resolveAll?: ResolveAll;
 }
 
 export interface CallOptions {
@@ -129,13 +131,16 @@ export class LoopbackResolutionError extends Error {
   }
 }
 
-/** A dns.lookup that fails unless every address of the name is a loopback address (checked at connect time). */
-export const loopbackOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+/** Resolves a name to all its addresses (dns.lookup with `all: true`). */
+export type ResolveAll = (hostname: string, options: dns.LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void) => void;
+
+/** A lookup for net.connect that fails unless every address of the name is a loopback address (checked at connect time). */
+export const loopbackOnlyLookup = (resolveAll: ResolveAll = dns.lookup): LookupFunction => (hostname, options, callback) => {
+  resolveAll(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return (callback as (e: Error) => void)(err);
     const bad = addresses.find((a) => !isLoopbackAddress(a.address));
     if (bad || addresses.length === 0) return (callback as (e: Error) => void)(new LoopbackResolutionError(hostname, bad?.address ?? 'nothing'));
-    if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    if (options.all) return (callback as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
     return callback(null, addresses[0]!.address, addresses[0]!.family);
   });
 };
@@ -289,7 +294,7 @@ export class OstClient {
       bodyTimeout: t.bodyMs,
       connect: {
         // plain http is allowed only to loopback: a name must resolve to loopback addresses alone, when connecting
-        ...(this.#url.protocol === 'http:' && !isLoopbackAddress(this.#url.hostname) ? { lookup: loopbackOnlyLookup } : {}),
+        ...(this.#url.protocol === 'http:' && !isLoopbackAddress(this.#url.hostname) ? { lookup: loopbackOnlyLookup(options.resolveAll) } : {}),
         timeout: t.connectMs,
         autoSelectFamily: true,
         autoSelectFamilyAttemptTimeout: t.happyEyeballsAttemptMs,
