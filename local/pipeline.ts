@@ -15,6 +15,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 import type { S3EventRecord } from 'aws-lambda';
 import { handlers } from '../functions';
 import { FileSource } from '../lib/file-source';
+import { escapeControlCharacters } from '../lib/ost/text';
 import * as ostErrors from '../lib/ost/errors';
 import { parseStepError, recordFolder, type ResultRecord } from '../lib/records';
 import { DEFAULT_RESULTS_PREFIX, logLevelSetting } from '../lib/settings';
@@ -328,11 +329,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
       await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: putBody as never, ContentLength: bytes }));
       if (!embedded) deliverRecord(await recordFromHead(s3.client, bucket, key));
-      log(`put s3://${bucket}/${key} (${bytes} bytes)`);
+      log(escapeControlCharacters(`put s3://${bucket}/${key} (${bytes} bytes)`));
       const execution = await waitForExecution(key, since - 1);
       const ds = deliveredKeys.get(key) ?? [];
       const result = await resultOf(key, bytes, execution, ds[ds.length - 1]);
-      log(`${result.status}: ${key}${result.error ? ` (${result.error.code}: ${result.error.message})` : ''}`);
+      log(escapeControlCharacters(`${result.status}: ${key}${result.error ? ` (${result.error.code}: ${result.error.message})` : ''}`));
       return result;
     };
 

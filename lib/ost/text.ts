@@ -18,6 +18,11 @@ export function bounded(text: string, max: number): string {
   return text.slice(0, Math.max(0, max - note.length)) + note;
 }
 
+/** `text` with every unsafe character written as a \uXXXX escape (for a line that mixes our words and theirs). */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A double-quoted, escaped, single-line form of `text` (JSON string syntax, C1 and bidi characters escaped too). */
 export function quote(text: string): string {
   return JSON.stringify(text).replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

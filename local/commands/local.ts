@@ -98,6 +98,10 @@ function checkSegment(seg: string, what: string, whole: string): void {
 export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | 'concurrency'>, env: NodeJS.ProcessEnv = process.env): LocalStackOptions & { notices: string[] } {
   const notices: string[] = [];
   logLevelSetting(env); // a level the handlers' logger would reject: ConfigError naming POWERTOOLS_LOG_LEVEL
+  // values that end up in headers, URLs or keys: a stray control character is named here, not met as a crash later
+  for (const v of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'LOCAL_BUCKET']) {
+    if (env[v] !== undefined) credentialValue(v, env[v]!.trim());
+  }
   const handlerEnv: Record<string, string> = {};
   if (args.sliceSize !== undefined) handlerEnv.SLICE_SIZE = String(args.sliceSize);
   if (args.threshold !== undefined) handlerEnv.SIMPLE_THRESHOLD = String(args.threshold);
