@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { SourceChangedError } from './ost/errors';
 import type { ByteSource } from './ost/source';
-import { quote } from './ost/text';
+import { escapeControlCharacters, quote } from './ost/text';
 
 /** What must not change while a file is forwarded. */
 export interface FileIdentity {
@@ -49,7 +49,7 @@ export class FileSource implements ByteSource {
   static async fromPath(path: string, name?: string): Promise<FileSource> {
     // stat before open: opening a FIFO would block until a writer comes
     const before = await fs.stat(path, { bigint: true });
-    if (!before.isFile()) throw Object.assign(new Error(`not a regular file: ${quote(path)}`), { code: 'EISDIR', path });
+    if (!before.isFile()) throw Object.assign(new Error(`not a regular file: ${escapeControlCharacters(path)}`), { code: 'EISDIR', path });
     const handle = await fs.open(path, 'r');
     try {
       const st = await handle.stat({ bigint: true });

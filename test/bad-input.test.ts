@@ -299,6 +299,15 @@ describe('ost-forward local: key prefixes and settings (issue 10)', () => {
     oneLine(r, pattern);
   });
 
+  it('a /proc pseudo-file fails alone, in one line, exit 1 (no crash of the command)', async () => {
+    const r = await cli(['local', '/proc/self/status', file]);
+    expect(r.code).toBe(1);
+    oneLine(r, /^/);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^failed +status: SOURCE_CHANGED: ".*size is not stable/);
+    expect(lines[1]).toMatch(/^forwarded f\.bin → /);
+  });
+
   it('POWERTOOLS_LOG_LEVEL=verbose: one line naming it, exit 1', async () => {
     const r = await cli(['local', file], { POWERTOOLS_LOG_LEVEL: 'verbose' });
     expect(r.code).toBe(1);

@@ -17,7 +17,7 @@ import { ConfigError } from '../../lib/errors';
 import { MIN_SLICE_SIZE } from '../../lib/plan';
 import { MAX_S3_KEY_BYTES } from '../../lib/records';
 import { logLevelSetting } from '../../lib/settings';
-import { quote, quoteIfNeeded } from '../../lib/ost/text';
+import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/ost/text';
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';
 import type { ForwardResult, LocalStack, LocalStackOptions } from '../pipeline';
 import { integer, notUtf8, UsageError } from './args';
@@ -155,8 +155,8 @@ export function humanLine(r: ForwardResult): string {
 export async function checkFiles(files: string[]): Promise<void> {
   for (const f of files) {
     const s = await stat(f).catch(() => undefined);
-    if (!s) throw new UsageError(f.includes('\uFFFD') ? notUtf8(f) : `file not found: ${quote(f)}`);
-    if (!s.isFile()) throw new UsageError(`not a regular file: ${quote(f)}`);
+    if (!s) throw new UsageError(f.includes('\uFFFD') ? notUtf8(f) : `file not found: ${escapeControlCharacters(f)}`);
+    if (!s.isFile()) throw new UsageError(`not a regular file: ${escapeControlCharacters(f)}`);
   }
 }
 
@@ -210,10 +210,14 @@ export async function run(argv: string[]): Promise<number> {
       }
     };
     return Promise.all(args.files.map(async (f, i) => {
-      const [r] = await stack.forwardFiles([f], { keyPrefix: args.keyPrefix });
-      out[i] = r!;
+      // a file that cannot be put (it changed while it was read, its size is not stable) fails alone, in one line
+      const r = await stack.forwardFiles([f], { keyPrefix: args.keyPrefix }).then(([x]) => x!, (err: unknown): ForwardResult => ({
+        key: args.keyPrefix + basename(f), status: 'failed', bytes: 0, slices: 0, records: [], events: [],
+        error: { code: String((err as { code?: unknown }).code ?? (err as Error).name ?? 'Error'), message: String((err as Error).message ?? err) },
+      }));
+      out[i] = r;
       flush();
-      return r!;
+      return r;
     }));
   });
   return results.every((r) => r.status === 'forwarded') ? 0 : 1;

@@ -20,7 +20,7 @@ import { PlanError, PlanOptions } from '../../lib/plan';
 import { createProgressBar, ProgressBar } from '../progress';
 import { integer, notUtf8, UsageError } from './args';
 import { onTermination } from './signals';
-import { hasControlCharacters, quote } from '../../lib/ost/text';
+import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/ost/text';
 import { openS3Source, parseS3Url, s3Failure } from './put-s3';
 
 const USAGE = 'usage: ost-forward put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]';
@@ -64,11 +64,12 @@ export function describeFailure(err: unknown): string | undefined {
   if (err instanceof ConfigError || err instanceof PlanError || err instanceof UsageError) return err.message;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const path = (err as NodeJS.ErrnoException | undefined)?.path ?? '';
-  if (code === 'ENOENT') return path.includes('\uFFFD') ? notUtf8(path) : `file not found: ${quote(path)}`;
-  if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${quote(path)}`;
+  const shown = escapeControlCharacters(path);
+  if (code === 'ENOENT') return path.includes('\uFFFD') ? notUtf8(path) : `file not found: ${shown}`;
+  if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${shown}`;
   if (code === 'EISDIR') return (err as Error).message;
-  if (code === 'ENAMETOOLONG' || code === 'ELOOP' || code === 'ENOTDIR') return `cannot open ${quote(path)}: ${code}`;
-  if (code === 'EIO' || code === 'EINVAL' || code === 'ENXIO') return `cannot read ${quote(path)}: ${code}`;
+  if (code === 'ENAMETOOLONG' || code === 'ELOOP' || code === 'ENOTDIR') return `cannot open ${shown}: ${code}`;
+  if (code === 'EIO' || code === 'EINVAL' || code === 'ENXIO') return `cannot read ${shown}: ${code}`;
   return undefined;
 }
 
