@@ -4,6 +4,7 @@ import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmulator, type OstEmulator } from '../local/emulator';
@@ -347,11 +348,30 @@ describe('the state stays bounded, and a failure always ends with its record (is
     expect(r.events).toHaveLength(1);
   });
 
-  it('the reported status is the execution outcome: a key whose record path the S3 store normalises is still "forwarded"', async () => {
-    answerFor = () => ({ code: 0, sid: 's-ok', data: { url: 'https://x.example/files/1/dot.bin' } });
-    const r = await stack.forwardObject('./dot.bin', Buffer.from('abc'));
-    expect(r.execution?.status).toBe('SUCCEEDED');
-    expect(r).toMatchObject({ status: 'forwarded', url: 'https://x.example/files/1/dot.bin' });
-    expect(r.error).toBeUndefined();
+  it('the reported status is the execution outcome: a forwarded file whose record cannot be found is still "forwarded"', async () => {
+    // a Report that succeeds without writing a record where the stack looks (as a record under a key the S3 store
+    // normalises, './x', did): the execution SUCCEEDED, so the file was forwarded and must not be reported failed
+    const quiet = await startLocalStack({
+      ost: { endpoint: `http://127.0.0.1:${(ost.address() as AddressInfo).port}`, appId: 'app', apiKey: 'key-1234', apiSecret: 'secret-1234' },
+      handlers: { report: async (input: unknown) => ({ status: 'forwarded', url: (input as { state: { upload: { url: string } } }).state.upload.url, mode: 'simple', bytes: 3, slices: 0 }) },
+    });
+    try {
+      answerFor = () => ({ code: 0, sid: 's-ok', data: { url: 'https://x.example/files/1/dot.bin' } });
+      const r = await quiet.forwardObject('hostile/no-record.bin', Buffer.from('abc'));
+      expect(r.execution?.status).toBe('SUCCEEDED');
+      expect(r.records).toEqual([]);
+      expect(r).toMatchObject({ status: 'forwarded', url: 'https://x.example/files/1/dot.bin', slices: 1 });
+      expect(r.error).toBeUndefined();
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('the embedded S3 refuses a key with a "." or ".." segment instead of writing outside its directory', async () => {
+    const marker = `escape-${process.pid}-${Date.now()}.bin`;
+    for (const key of [`../../${marker}`, `a/../../../${marker}`, `./${marker}`]) {
+      await expect(stack.s3.client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: 'x' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    }
+    expect(existsSync(join(tmpdir(), marker))).toBe(false);
   });
 });
