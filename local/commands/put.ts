@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const line = describeFailure(err) ?? s3Failure(err);
     if (line === undefined) throw err;
-    process.stderr.write(`ost-forward put: ${line}\n`);
+    process.stderr.write(`ost-forward put: ${escapeControlCharacters(line)}\n`);
     return 1;
   } finally {
     off();
