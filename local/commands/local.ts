@@ -9,7 +9,8 @@
 // OST: the emulator, unless OST_ENDPOINT, OST_APP_ID, OST_API_KEY and OST_API_SECRET are all set.
 // S3: an embedded s3rver, unless S3_ENDPOINT is set (credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
 // Bucket: LOCAL_BUCKET, default ost-forwarder-local, created if missing.
-// Exit 0 when every file was forwarded, 1 when any failed, 2 on a usage error.
+// Exit 0 when every file was forwarded, 1 when any failed or a setting is bad, 2 on a usage error (a bad --key-prefix:
+// no empty, "." or ".." segment, segments of at most 255 bytes). SIGTERM is handled as SIGINT.
 import { parseArgs } from 'node:util';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';

@@ -7,7 +7,8 @@
 //   --json               print exactly one JSON line: {"url","bytes","mode","slices"}; slices is 1 for a simple
 //                        upload and the slice count for a multipart one
 // Credentials come from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and OST_CLOUD_ID). Exit 0 on success, 1 on a
-// failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 when interrupted.
+// failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 on SIGINT and 143 on
+// SIGTERM (both cancel the open multipart upload).
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors';
 import { FileSource } from '../../lib/file-source';
