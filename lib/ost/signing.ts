@@ -1,4 +1,4 @@
-// Request signing for the OST gateway (see docs: /work/shared/reference/ost-api.md, "Request signing").
+// Request signing for the OST gateway (the vendor API document, "Request signing").
 // The signature covers host, date, the request line and the digest header — never the body itself, which is
 // why the digest of a streamed multipart body is a policy choice (see MultipartDigest in client.ts).
 import { createHash, createHmac } from 'node:crypto';
