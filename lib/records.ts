@@ -8,6 +8,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { OstError } from './ost/errors';
+import { bounded } from './ost/text';
 import type { UploadPlan } from './plan';
 import type { Settings } from './settings';
 
@@ -125,11 +126,18 @@ export interface FailureInfo {
   requestId?: string;
 }
 
-/** The message a handler throws: describe() for OST errors (parseable), the plain message otherwise. */
+/**
+ * Longest error message that crosses the state machine. The Catch copies it into the state (escaped once more in
+ * the Cause JSON), so an unbounded one (an OST message of any length) could exceed the 256 KiB state limit and
+ * kill the execution before Report writes its record. OstError bounds its own texts below this.
+ */
+export const MAX_STEP_MESSAGE_CHARS = 4_096;
+
+/** The message a handler throws: describe() for OST errors (parseable), the plain message otherwise; bounded. */
 export function stepErrorMessage(err: unknown): string {
-  if (err instanceof OstError) return err.describe().slice(err.name.length).trimStart();
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (err instanceof OstError) return bounded(err.describe().slice(err.name.length).trimStart(), MAX_STEP_MESSAGE_CHARS);
+  if (err instanceof Error) return bounded(String(err.message), MAX_STEP_MESSAGE_CHARS);
+  return bounded(String(err), MAX_STEP_MESSAGE_CHARS);
 }
 
 /** Reads `key=value` pairs where a value is a JSON string or runs to the next space. */
@@ -165,8 +173,9 @@ function describePairs(text: string): Record<string, string> | undefined {
  */
 export function parseStepError(raw: StepErrorOutput | undefined): FailureInfo {
   if (!raw || typeof raw !== 'object') return { error: 'Unknown', message: 'no error information' };
-  const name = typeof raw.Error === 'string' && raw.Error ? raw.Error : 'Unknown';
-  let message = typeof raw.Cause === 'string' ? raw.Cause : '';
+  const name = typeof raw.Error === 'string' && raw.Error ? bounded(raw.Error, 256) : 'Unknown';
+  // A Cause from elsewhere (States.*, a runtime crash, an older handler) may be any size: the record stays bounded.
+  let message = typeof raw.Cause === 'string' ? bounded(raw.Cause, 4 * MAX_STEP_MESSAGE_CHARS) : '';
   try {
     const cause = JSON.parse(message) as { errorMessage?: unknown; errorType?: unknown };
     if (cause && typeof cause === 'object' && typeof cause.errorMessage === 'string') message = cause.errorMessage;
@@ -174,15 +183,15 @@ export function parseStepError(raw: StepErrorOutput | undefined): FailureInfo {
   // Tolerate a message that still starts with the name (describe() unsliced).
   const body = message.startsWith(name + ' ') ? message.slice(name.length + 1) : message;
   const pairs = body.includes('message="') ? describePairs(body) : undefined;
-  if (!pairs || pairs.message === undefined) return { error: name, message };
-  const info: FailureInfo = { error: name, message: pairs.message };
+  if (!pairs || pairs.message === undefined) return { error: name, message: bounded(message, MAX_STEP_MESSAGE_CHARS) };
+  const info: FailureInfo = { error: name, message: bounded(pairs.message, MAX_STEP_MESSAGE_CHARS) };
   const int = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
   if (int(pairs.code) !== undefined) info.ostCode = int(pairs.code);
   if (int(pairs.http) !== undefined) info.httpStatus = int(pairs.http);
-  if (pairs.sid && pairs.sid !== '-') info.sid = pairs.sid;
-  if (pairs.call) info.call = pairs.call;
+  if (pairs.sid && pairs.sid !== '-') info.sid = bounded(pairs.sid, 256);
+  if (pairs.call) info.call = bounded(pairs.call, 32);
   if (int(pairs.slice) !== undefined) info.sliceId = int(pairs.slice);
-  if (pairs.request_id) info.requestId = pairs.request_id;
+  if (pairs.request_id) info.requestId = bounded(pairs.request_id, 256);
   return info;
 }
 

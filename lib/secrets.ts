@@ -3,6 +3,8 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from './errors';
+import { redactValues } from './ost/redaction';
+import { hasControlCharacters } from './ost/text';
 import { required, Settings } from './settings';
 
 export interface OstSecrets {
@@ -16,9 +18,22 @@ export async function loadSecrets(provider: Pick<SSMProvider, 'get'>, s: Setting
   const secretName = required(s, 'apiSecretParam', 'OST_API_SECRET_PARAM');
   const options = { decrypt: true, maxAge: s.secretsMaxAgeSeconds };
   const [apiKey, apiSecret] = await Promise.all([provider.get(keyName, options), provider.get(secretName, options)]);
-  if (typeof apiKey !== 'string' || apiKey === '') throw new ConfigError('OST_API_KEY_PARAM', `SSM parameter ${keyName} is empty`);
-  if (typeof apiSecret !== 'string' || apiSecret === '') throw new ConfigError('OST_API_SECRET_PARAM', `SSM parameter ${secretName} is empty`);
-  return { apiKey, apiSecret };
+  return {
+    apiKey: secretValue(apiKey, 'OST_API_KEY_PARAM', keyName),
+    apiSecret: secretValue(apiSecret, 'OST_API_SECRET_PARAM', secretName),
+  };
+}
+
+/**
+ * A secret as stored, without the white space around it (`put-parameter --value file://key.txt` keeps the file's
+ * final newline, which the gateway then rejects as "invalid authorization header"). A control character inside
+ * the value is refused naming the setting and the parameter, never showing the value.
+ */
+export function secretValue(value: unknown, setting: string, parameter: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(setting, `SSM parameter ${parameter} is empty`);
+  const v = value.trim();
+  if (hasControlCharacters(v)) throw new ConfigError(setting, `SSM parameter ${parameter} holds a control character (a line break inside the value?); store the value alone`);
+  return v;
 }
 
 /** A provider over the given client (whose endpoint honours AWS_ENDPOINT_URL_SSM). */
@@ -28,10 +43,5 @@ export function secretsProvider(ssm: SSMClient): SSMProvider {
 
 /** Replaces every occurrence of the secret values in `text` (defence in depth for error messages and logs). */
 export function redact(text: string, secrets: OstSecrets | undefined): string {
-  if (!secrets) return text;
-  let out = text;
-  for (const value of [secrets.apiSecret, secrets.apiKey]) {
-    if (value && value.length >= 4) out = out.split(value).join('[redacted]');
-  }
-  return out;
+  return secrets ? redactValues(text, [secrets.apiSecret, secrets.apiKey]) : text;
 }

@@ -4,6 +4,7 @@
 import { ConfigError } from './errors';
 import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
 import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/endpoint';
+import { hasControlCharacters, quote } from './ost/text';
 
 export const DEFAULT_RESULTS_PREFIX = 'ost-forwarder/';
 
@@ -51,14 +52,32 @@ export interface Settings {
   /** S3_ENDPOINT / S3_FORCE_PATH_STYLE: an S3-compatible endpoint for local runs. */
   readonly s3Endpoint?: string;
   readonly s3ForcePathStyle: boolean;
+  /** POWERTOOLS_LOG_LEVEL: one of LOG_LEVELS (any case); undefined = Powertools' default. */
+  readonly logLevel?: LogLevel;
+}
+
+/** The levels Powertools' Logger knows. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** POWERTOOLS_LOG_LEVEL, checked: a level Powertools would reject throws ConfigError naming the variable. */
+export function logLevelSetting(env: Env): LogLevel | undefined {
+  const v = text(env, 'POWERTOOLS_LOG_LEVEL')?.toUpperCase();
+  if (v === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) {
+    throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${quote(env.POWERTOOLS_LOG_LEVEL ?? '')}`);
+  }
+  return v as LogLevel;
 }
 
 type Env = Record<string, string | undefined>;
 
+/** A setting's value without surrounding white space; a control character inside it is refused naming it. */
 function text(env: Env, name: string): string | undefined {
   const v = env[name];
   if (v === undefined) return undefined;
   const t = v.trim();
+  if (hasControlCharacters(t)) throw new ConfigError(name, `contains a control character: ${quote(t.slice(0, 100))}`);
   return t === '' ? undefined : t;
 }
 
@@ -88,7 +107,7 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function list(env: Env, name: string): string[] {
-  return (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (text(env, name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /** Pure: reads and validates every setting. Throws ConfigError naming the variable. */
@@ -133,6 +152,7 @@ export function loadSettings(env: Env): Settings {
     maxRestarts: integer(env, 'MAX_RESTARTS', 2, 0, 10),
     s3Endpoint,
     s3ForcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
+    logLevel: logLevelSetting(env),
   });
 }
 

@@ -2,10 +2,13 @@
 // (StartExecution, DescribeExecution), EventBridge (PutEvents) and SSM (GetParameter[s]). The SDK v3 clients send
 // POST / with `X-Amz-Target: <prefix>.<Operation>` and `Content-Type: application/x-amz-json-1.0|1.1`; errors are
 // read from `__type` (and `x-amzn-ErrorType`) plus `message`. Point clients here with AWS_ENDPOINT_URL_SFN,
-// AWS_ENDPOINT_URL_EVENTBRIDGE and AWS_ENDPOINT_URL_SSM (see `awsServerEnv`). Signatures are not checked.
+// AWS_ENDPOINT_URL_EVENTBRIDGE and AWS_ENDPOINT_URL_SSM (see `awsServerEnv`).
+// The port is open to every local user, and the SSM parameters it serves are the OST credentials: every action
+// answers only requests to the per-run token path (`endpoint` is http://127.0.0.1:<port>/<token>, which the SDK
+// uses as the base path of every request); anything else gets 403 before the body is looked at.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './s3';
 
 /** An error answered in AWS's JSON error shape. */
@@ -69,10 +72,15 @@ export interface AwsServerOptions {
   /** SSM parameters served as SecureString (name → value). */
   parameters?: Record<string, string>;
   port?: number;
+  /** The per-run token every request's path must start with (default: 128 random bits). */
+  token?: string;
 }
 
 export interface AwsServer {
+  /** http://127.0.0.1:<port>/<token>: holds the per-run token, so it is itself a secret. */
   endpoint: string;
+  /** http://127.0.0.1:<port>, safe to show. */
+  origin: string;
   /** Every PutEvents entry accepted, in order. */
   events: RecordedEvent[];
   /** Every request, in order. */
@@ -105,6 +113,15 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
   const parameters = new Map(Object.entries(options.parameters ?? {}));
   const sfn = options.stepFunctions;
   const faults: { target: string; type: string; message: string; status: number; times: number }[] = [];
+  const token = options.token ?? randomBytes(16).toString('hex');
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(token)) throw new RangeError('the aws-server token must be at least 16 URL-safe characters');
+  const expectedPath = Buffer.from(`/${token}/`);
+  /** True when the request's path is the token path (constant time in the token). */
+  const authorized = (url: string | undefined): boolean => {
+    const path = (url ?? '').split('?')[0]!;
+    const got = Buffer.from(path.endsWith('/') ? path : `${path}/`);
+    return got.length === expectedPath.length && timingSafeEqual(got, expectedPath);
+  };
 
   const parameter = (name: unknown) => {
     const n = String(name);
@@ -205,8 +222,6 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
     const send = (status: number, body: unknown, errorType?: string) => {
       const text = JSON.stringify(body ?? {});
       const headers: Record<string, string> = {
@@ -218,6 +233,22 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
       res.writeHead(status, headers).end(text);
       calls.push({ target, status, error: errorType, at: new Date() });
     };
+    if (!authorized(req.url)) {
+      req.resume();
+      send(403, { __type: 'UnrecognizedClientException', message: 'the request does not carry this run\'s token' }, 'UnrecognizedClientException');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_REQUEST_BYTES) {
+        send(413, { __type: 'ValidationException', message: `request larger than ${MAX_REQUEST_BYTES} bytes` }, 'ValidationException');
+        req.destroy();
+        return;
+      }
+      chunks.push(c as Buffer);
+    }
     const op = operations[target];
     if (req.method !== 'POST' || !op) {
       send(400, { __type: 'UnknownOperationException', message: `local AWS endpoint does not implement ${target || `${req.method} ${req.url}`}` }, 'UnknownOperationException');
@@ -249,9 +280,11 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = `${origin}/${token}`;
   return {
     endpoint,
+    origin,
     events,
     calls,
     parameters,
@@ -266,6 +299,9 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
       }),
   };
 }
+
+/** PutEvents takes at most 256 KiB per call; nothing the handlers send is larger. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /** AWS JSON protocols carry timestamps as epoch seconds. */
 function epoch(d: Date): number {

@@ -1,6 +1,9 @@
 // ost-forward: the command-line entry. Each command lives in local/commands/<name>.ts and exports `run(argv)`
-// returning the process exit code. Expected errors print one line; only unexpected ones print a stack.
+// returning the process exit code. Errors print one line; an unexpected one says so, and prints its stack only
+// with OST_FORWARD_DEBUG=1 (a stack is noise to a user, and can carry more than the message).
 import './polyfills';
+import { ConfigError } from '../lib/errors';
+import { escapeControlCharacters } from '../lib/ost/text';
 import { run as put } from './commands/put';
 import { run as emulator } from './commands/emulator';
 import { run as local } from './commands/local';
@@ -34,7 +37,13 @@ async function main(): Promise<number> {
 main().then(
   (code) => { process.exitCode = code; },
   (err) => {
-    process.stderr.write(`ost-forward: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ost-forward: ${escapeControlCharacters(err.message)}\n`);
+    } else {
+      const line = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const debug = process.env.OST_FORWARD_DEBUG === '1' && err instanceof Error && err.stack ? `\n${err.stack}` : ' (OST_FORWARD_DEBUG=1 shows the stack)';
+      process.stderr.write(`ost-forward: unexpected error: ${escapeControlCharacters(line.split('\n')[0]!.slice(0, 1000))}${debug}\n`);
+    }
     process.exitCode = 1;
   },
 );

@@ -8,16 +8,17 @@
 //
 // The handlers are configured only through the environment they read on AWS (lib/settings.ts); this module sets
 // it for the lifetime of the stack and restores it on close().
-import { createReadStream, existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { handlers } from '../functions';
+import { FileSource } from '../lib/file-source';
+import { escapeControlCharacters } from '../lib/ost/text';
 import * as ostErrors from '../lib/ost/errors';
 import { parseStepError, recordFolder, type ResultRecord } from '../lib/records';
-import { DEFAULT_RESULTS_PREFIX } from '../lib/settings';
+import { DEFAULT_RESULTS_PREFIX, logLevelSetting } from '../lib/settings';
 import { logger, metrics, resetRuntime } from '../lib/runtime';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
@@ -178,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       STATE_MACHINE_ARN: executor.stateMachineArn,
       EVENT_BUS_NAME: 'ost-forwarder-local',
       POWERTOOLS_SERVICE_NAME: 'ost-forwarder-local',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+      POWERTOOLS_LOG_LEVEL: logLevelSetting(process.env) ?? 'SILENT',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       POWERTOOLS_DEV: 'false',
     };
@@ -194,7 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // runtime.ts built its Logger and Metrics at import, before this environment existed: apply it now, so the
     // handlers' JSON logs and EMF lines do not mix with a command's output (POWERTOOLS_LOG_LEVEL=INFO shows them).
     const previousLevel = logger.getLevelName();
-    logger.setLogLevel(env.POWERTOOLS_LOG_LEVEL as Parameters<typeof logger.setLogLevel>[0]);
+    logger.setLogLevel(logLevelSetting(env) ?? 'SILENT');
     const m = metrics as unknown as { disabled?: boolean };
     const previousDisabled = m.disabled;
     m.disabled = env.POWERTOOLS_METRICS_DISABLED !== 'false';
@@ -297,10 +298,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
       const mine = { ...base, records: records.filter((r) => r.executionName === execution.name), events: base.events.filter((e) => (e.detail as ResultRecord | undefined)?.executionName === execution.name) };
       const record = mine.records[0];
-      const slices = record ? (record.mode === 'simple' ? 1 : record.slices) : 0;
-      if (execution.status === 'SUCCEEDED' && record?.status === 'forwarded' && record.url) {
-        return { ...mine, status: 'forwarded', url: record.url, slices, bytes: record.bytes ?? bytes, executionName: execution.name, execution };
+      // The status is the execution's outcome, and only that: a record that cannot be found (or read) never turns
+      // a forwarded file into a "failure" that invites a second forward.
+      if (execution.status === 'SUCCEEDED') {
+        const output = (execution.output ?? {}) as Partial<ResultRecord>;
+        const r = record?.status === 'forwarded' ? record : output;
+        const slices = r.mode === 'simple' ? 1 : typeof r.slices === 'number' ? r.slices : 0;
+        return { ...mine, status: 'forwarded', ...(typeof r.url === 'string' ? { url: r.url } : {}), slices, bytes: typeof r.bytes === 'number' ? r.bytes : bytes, executionName: execution.name, execution };
       }
+      const slices = record ? (record.mode === 'simple' ? 1 : record.slices) : 0;
       const error = record?.error
         ? { code: errorCode(record.error.error), message: record.error.message, ...(record.error.ostCode !== undefined ? { ostCode: record.error.ostCode } : {}), ...(record.error.sid ? { sid: record.error.sid } : {}) }
         : failureOf(execution);
@@ -312,19 +318,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       let bytes: number;
       let putBody: Buffer | NodeJS.ReadableStream;
       if (opts.file) {
-        bytes = (await stat(body as string)).size;
-        putBody = createReadStream(body as string);
+        // The file's identity is checked over the whole read (lib/file-source.ts): a file rewritten while it is
+        // put fails the PUT instead of storing a mix of old and new bytes.
+        const source = await FileSource.fromPath(body as string);
+        bytes = source.size;
+        putBody = await source.open(0, bytes);
       } else {
         putBody = typeof body === 'string' ? Buffer.from(body) : body;
         bytes = (putBody as Buffer).length;
       }
       await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: putBody as never, ContentLength: bytes }));
       if (!embedded) deliverRecord(await recordFromHead(s3.client, bucket, key));
-      log(`put s3://${bucket}/${key} (${bytes} bytes)`);
+      log(escapeControlCharacters(`put s3://${bucket}/${key} (${bytes} bytes)`));
       const execution = await waitForExecution(key, since - 1);
       const ds = deliveredKeys.get(key) ?? [];
       const result = await resultOf(key, bytes, execution, ds[ds.length - 1]);
-      log(`${result.status}: ${key}${result.error ? ` (${result.error.code}: ${result.error.message})` : ''}`);
+      log(escapeControlCharacters(`${result.status}: ${key}${result.error ? ` (${result.error.code}: ${result.error.message})` : ''}`));
       return result;
     };
 

@@ -279,6 +279,10 @@ function s3rverFixes(store: S3rverStore): KoaMiddleware {
     if (!m || SUBRESOURCES.some((r) => r !== 'uploadId' && r in ctx.query)) return next();
     const bucket = decodeURIComponent(m[1]!);
     const key = decodeURIComponent(m[2]!);
+    // s3rver stores a key as a file path: a '.' or '..' segment would resolve outside the bucket's directory
+    if (key.split('/').some((seg) => seg === '.' || seg === '..')) {
+      return xmlError(ctx, 400, 'InvalidArgument', "the embedded S3 stores keys as file paths: a key must not have a '.' or '..' segment", {});
+    }
     if (ctx.method === 'DELETE' && 'uploadId' in ctx.query) {
       ctx.status = 204;
       ctx.body = null;

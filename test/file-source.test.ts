@@ -60,3 +60,59 @@ describe('FileSource', () => {
     await expect(FileSource.fromPath(dir.dir)).rejects.toMatchObject({ code: 'EISDIR' });
   });
 });
+
+describe('FileSource: a change over the whole read (issue 10)', () => {
+  const rewriteInPlace = async (path: string, byte: number) => {
+    const h = await fs.open(path, 'r+');
+    const st = await h.stat();
+    await h.write(Buffer.alloc(st.size, byte), 0, st.size, 0);
+    await h.close();
+  };
+
+  it('a file rewritten in place with the same size while a range is read fails with SourceChangedError, not mixed bytes', async () => {
+    const path = await sampleFile(1_000_000, { dir: dir.dir, name: 'rewrite.bin' });
+    const src = await FileSource.fromPath(path);
+    const stream = await src.open(0, src.size);
+    const got: Buffer[] = [];
+    const reading = (async () => {
+      for await (const c of stream) {
+        if (got.length === 0) await rewriteInPlace(path, 0x41);
+        got.push(c as Buffer);
+      }
+    })();
+    await expect(reading).rejects.toBeInstanceOf(SourceChangedError);
+    // and the next slice (a later open) refuses too
+    await expect(src.open(0, 10)).rejects.toBeInstanceOf(SourceChangedError);
+  });
+
+  it('a same-size rewrite between measuring and reading (mtime restored) is caught by ctime', async () => {
+    const path = await sampleFile(1000, { dir: dir.dir, name: 'touch.bin' });
+    const src = await FileSource.fromPath(path);
+    const st = await fs.stat(path);
+    await new Promise((r) => setTimeout(r, 20));
+    await rewriteInPlace(path, 0x42);
+    await fs.utimes(path, st.atime, st.mtime);
+    await expect(src.open(0, 1000)).rejects.toThrow(/was modified/);
+  });
+
+  it('a file replaced by another of the same size fails with SourceChangedError', async () => {
+    const path = await sampleFile(1000, { dir: dir.dir, name: 'replaced.bin' });
+    const src = await FileSource.fromPath(path);
+    const other = await sampleFile(1000, { dir: dir.dir, name: 'other.bin' });
+    await fs.rename(other, path);
+    await expect(src.open(0, 1000)).rejects.toThrow(/replaced/);
+  });
+
+  it('refuses a pseudo-file whose stat size is 0 but that has content (/proc)', async () => {
+    if (!(await fs.stat('/proc/self/status').catch(() => undefined))) return;
+    await expect(FileSource.fromPath('/proc/self/status')).rejects.toThrow(/size is not stable/);
+    await expect(FileSource.fromPath('/proc/self/status')).rejects.toBeInstanceOf(SourceChangedError);
+  });
+
+  it('does not block on a FIFO: refused as not a regular file', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fifo = join(dir.dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(FileSource.fromPath(fifo)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+});

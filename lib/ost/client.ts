@@ -16,19 +16,22 @@ import {
   OstUploadUncertainError,
   OstHttpError,
   OstProtocolError,
+  OstTlsError,
   OstUploadExpiredError,
   SourceReadError,
   TransportError,
 } from './errors';
 import { multipartBody, multipartEnvelope, MultipartEnvelope } from './multipart';
 import { retryPolicy, RetryPolicy, withRetry } from './retry';
+import { redactValues } from './redaction';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
+import { bounded, hasControlCharacters, quote } from './text';
 import type { ByteSource } from './source';
 
-import { DEFAULT_ENDPOINT, parseEndpoint } from './endpoint';
+import { DEFAULT_ENDPOINT, isLoopbackAddress, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
 // The endpoint rules live in endpoint.ts (no undici: lib/settings.ts reads them in every handler).
-export { DEFAULT_ENDPOINT, isLoopbackHost, parseEndpoint } from './endpoint';
+export { DEFAULT_ENDPOINT, isLoopbackAddress, isLoopbackHost, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
 /**
  * What the `digest` header of a streamed multipart call (upload, slice) covers.
@@ -83,6 +86,8 @@ export interface OstClientOptions {
   log?: OstLog;
   /** Clock for the date header (tests). */
   now?: () => Date;
+  /** Name resolution of an http loopback name (tests). Default dns.lookup. */
+  resolveAll?: ResolveAll;
 }
 
 export interface CallOptions {
@@ -105,7 +110,7 @@ export function ostClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): O
   const required = (name: string): string => {
     const v = env[name];
     if (v === undefined || v.trim() === '') throw new ConfigError(name, 'is required (set it in the environment)');
-    return v.trim();
+    return credentialValue(name, v.trim());
   };
   const options: OstClientOptions = {
     endpoint,
@@ -114,8 +119,14 @@ export function ostClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): O
     apiSecret: required('OST_API_SECRET'),
   };
   const cloudId = env.OST_CLOUD_ID?.trim();
-  if (cloudId) options.cloudId = cloudId;
+  if (cloudId) options.cloudId = credentialValue('OST_CLOUD_ID', cloudId);
   return options;
+}
+
+/** A credential or id goes into a header or a form field: a control character (a stray newline) is refused. */
+export function credentialValue(name: string, value: string): string {
+  if (hasControlCharacters(value)) throw new ConfigError(name, 'contains a control character (a line break or similar); check how it was stored');
+  return value;
 }
 
 interface OstResponseBody { code?: unknown; message?: unknown; sid?: unknown; data?: unknown }
@@ -147,6 +158,32 @@ function errorCode(err: unknown): string | undefined {
 
 const MAX_RESPONSE_BYTES = 256 * 1024;
 
+/** TLS handshake and certificate failures (OpenSSL's ERR_SSL_*, Node's certificate codes). */
+const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
+
+/** A sid, upload_id: an id, never longer than this. */
+const MAX_SID_CHARS = 128;
+const MAX_TOKEN_CHARS = 256;
+/** The longest URL accepted from OST. */
+const MAX_URL_CHARS = 4_096;
+
+/** Why an id from OST (upload_id) cannot be used as is, or undefined: one line, bounded, no control character. */
+function tokenProblem(value: string): string | undefined {
+  if (value.length > MAX_TOKEN_CHARS) return `is longer than ${MAX_TOKEN_CHARS} characters`;
+  if (hasControlCharacters(value) || /\s/.test(value)) return 'holds a control character or white space';
+  return undefined;
+}
+
+/** Why a URL from OST cannot be reported, or undefined: a single-line absolute http(s) URL, bounded. */
+function urlProblem(value: string): string | undefined {
+  if (value.length > MAX_URL_CHARS) return `is longer than ${MAX_URL_CHARS} characters`;
+  if (hasControlCharacters(value) || /\s/.test(value)) return 'is not a single-line URL';
+  let url: URL;
+  try { url = new URL(value); } catch { return 'is not a URL'; }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `is not an http(s) URL`;
+  return undefined;
+}
+
 /** No answer in time after the request went out. */
 const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
@@ -176,7 +213,9 @@ export class OstClient {
     this.#basePath = this.#url.pathname.replace(/\/+$/, '');
     for (const [name, value] of [['OST_APP_ID', options.appId], ['OST_API_KEY', options.apiKey], ['OST_API_SECRET', options.apiSecret]] as const) {
       if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(name, 'is required');
+      credentialValue(name, value);
     }
+    if (options.cloudId !== undefined) credentialValue('OST_CLOUD_ID', options.cloudId);
     this.#appId = options.appId;
     this.#apiKey = options.apiKey;
     this.#apiSecret = options.apiSecret;
@@ -194,6 +233,8 @@ export class OstClient {
       headersTimeout: t.headersMs,
       bodyTimeout: t.bodyMs,
       connect: {
+        // plain http is allowed only to loopback: a name must resolve to loopback addresses alone, when connecting
+        ...(this.#url.protocol === 'http:' && !isLoopbackAddress(this.#url.hostname) ? { lookup: loopbackOnlyLookup(options.resolveAll) } : {}),
         timeout: t.connectMs,
         autoSelectFamily: true,
         autoSelectFamilyAttemptTimeout: t.happyEyeballsAttemptMs,
@@ -268,9 +309,11 @@ export class OstClient {
 
   #stringData(res: { data: unknown; sid: string }, key: string, call: OstCall, details: OstErrorDetails): string {
     const value = res.data && typeof res.data === 'object' ? (res.data as Record<string, unknown>)[key] : undefined;
-    if (typeof value !== 'string' || value === '') {
-      throw new OstProtocolError(`response has no data.${key}`, { ...details, call, sid: res.sid, endpoint: this.endpoint });
-    }
+    const fail = (problem: string) =>
+      new OstProtocolError(`response data.${key} ${problem}`, { ...details, call, sid: res.sid, endpoint: this.endpoint });
+    if (typeof value !== 'string' || value === '') throw fail(value === undefined ? 'is missing' : 'is not a non-empty string');
+    const problem = key === 'url' ? urlProblem(value) : tokenProblem(value);
+    if (problem) throw fail(`${problem}: ${quote(bounded(value, 120))}`);
     return value;
   }
 
@@ -409,13 +452,24 @@ export class OstClient {
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
       if (err instanceof OstError) throw withDetails(err, details);
+      if (err instanceof LoopbackResolutionError) throw new ConfigError('OST_ENDPOINT', err.message.replace(/^OST_ENDPOINT: /, ''));
       const code = errorCode(err);
+      if (code && TLS_CODES.test(code)) {
+        throw new OstTlsError(`TLS with ${this.#url.host} failed: ${describeCause(err)}`, { ...details, cause: err });
+      }
       if (code && TRANSPORT_CODES.has(code)) {
         throw new TransportError(`${call} to ${this.#url.host} failed: ${describeCause(err)}`, { ...details, cause: err });
       }
       throw err;
     }
-    const sid = typeof parsed?.sid === 'string' ? parsed.sid : undefined;
+    // An answer may echo the request (a gateway quoting the authorization header): no secret leaves the client.
+    if (parsed) {
+      const secrets = [this.#apiSecret, this.#apiKey, authorization];
+      for (const k of ['message', 'sid'] as const) {
+        if (typeof parsed[k] === 'string') parsed[k] = redactValues(parsed[k] as string, secrets);
+      }
+    }
+    const sid = typeof parsed?.sid === 'string' ? bounded(parsed.sid, MAX_SID_CHARS) : undefined;
     const error = errorFromResponse(status, parsed, details);
     this.#log?.debug('ost call', {
       call, requestId, uploadId: extra.uploadId, sliceId: extra.sliceId, status, ostCode: parsed?.code, sid,

@@ -1,6 +1,14 @@
 // Errors of the OST client. Every class carries a stable `code` (string) and its `name` is what a Lambda
 // reports as errorType, so the state machine's Retry/Catch match these names (see RETRYABLE_ERROR_NAMES).
 // Messages never contain credentials: only the OST code/message/sid, the call and the request id.
+// Every text an error carries is bounded (MAX_MESSAGE_CHARS, MAX_FIELD_CHARS): errors travel in state payloads,
+// records and events, whose size is limited (a 256 KiB state), and an OST message can be any length.
+import { bounded, quote, quoteIfNeeded } from './text';
+
+/** Longest message an error keeps (a longer one keeps its head). */
+export const MAX_MESSAGE_CHARS = 1_000;
+/** Longest sid, upload_id, endpoint or request id an error keeps. */
+export const MAX_FIELD_CHARS = 256;
 
 export type OstCall = 'upload' | 'init' | 'slice' | 'complete' | 'cancel';
 
@@ -40,28 +48,30 @@ export class OstError extends Error {
   readonly sliceId?: number;
 
   constructor(message: string, details: OstErrorDetails = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    super(bounded(String(message), MAX_MESSAGE_CHARS), details.cause !== undefined ? { cause: details.cause } : undefined);
     this.name = new.target.name;
     this.ostCode = details.ostCode;
     this.status = details.status;
-    this.sid = details.sid;
+    this.sid = field(details.sid);
     this.call = details.call;
-    this.endpoint = details.endpoint;
-    this.requestId = details.requestId;
-    this.uploadId = details.uploadId;
+    this.endpoint = field(details.endpoint);
+    this.requestId = field(details.requestId);
+    this.uploadId = field(details.uploadId);
     this.sliceId = details.sliceId;
   }
 
-  /** One line for users and logs: code, message, sid, where. */
+  /** One line for users and logs: code, message, sid, where. Server-provided texts are quoted when not plain. */
   describe(): string {
     const parts = [`${this.name}`];
     if (this.ostCode !== undefined) parts.push(`code=${this.ostCode}`);
     if (this.status !== undefined) parts.push(`http=${this.status}`);
-    parts.push(`message=${JSON.stringify(this.message)}`);
-    parts.push(`sid=${this.sid ?? '-'}`);
+    // a message full of escaped characters is cut further, so that the whole line stays parseable and bounded
+    const message = quote(this.message);
+    parts.push(`message=${message.length <= 2 * MAX_MESSAGE_CHARS ? message : quote(bounded(this.message, MAX_MESSAGE_CHARS / 4))}`);
+    parts.push(`sid=${this.sid ? quoteIfNeeded(this.sid) : '-'}`);
     if (this.call) parts.push(`call=${this.call}`);
     if (this.sliceId !== undefined) parts.push(`slice=${this.sliceId}`);
-    if (this.requestId) parts.push(`request_id=${this.requestId}`);
+    if (this.requestId) parts.push(`request_id=${quoteIfNeeded(this.requestId)}`);
     return parts.join(' ');
   }
 
@@ -81,6 +91,10 @@ export class OstError extends Error {
       sliceId: this.sliceId,
     };
   }
+}
+
+function field(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : bounded(String(v), MAX_FIELD_CHARS);
 }
 
 /** 10001: the request is invalid. A bug or bad input; never retried. */
@@ -111,6 +125,11 @@ export class OstCompleteUncertainError extends OstError { override readonly code
  * upload has no idempotency key. Fatal: sending it again could forward the file twice.
  */
 export class OstUploadUncertainError extends OstError { override readonly code = 'OST_UPLOAD_UNCERTAIN'; }
+/**
+ * The TLS handshake with the endpoint failed (wrong version number: an http server on an https URL; a self-signed
+ * or expired certificate; a name mismatch). A setup problem, not a passing fault: not retried.
+ */
+export class OstTlsError extends OstError { override readonly code = 'OST_TLS'; }
 /** Connection reset, refused, timeout: no answer was read. Retried. */
 export class TransportError extends OstError { override readonly code = 'OST_TRANSPORT'; }
 
@@ -130,6 +149,7 @@ export const FATAL_ERROR_NAMES = [
   'SourceChangedError',
   'OstCompleteUncertainError',
   'OstUploadUncertainError',
+  'OstTlsError',
 ] as const;
 export const RESTART_ERROR_NAMES = ['OstUploadExpiredError'] as const;
 

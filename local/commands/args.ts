@@ -11,3 +11,8 @@ export function integer(flag: string, value: string | undefined, min: number): n
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be at least ${min}, got ${value}`);
   return n;
 }
+
+/** Node decodes the command line as UTF-8: a name of other bytes arrives with U+FFFD and cannot be opened. */
+export function notUtf8(f: string): string {
+  return `file name ${JSON.stringify(f)} is not valid UTF-8 (Node reads the command line as UTF-8 and cannot open it): rename the file`;
+}

@@ -3,6 +3,7 @@
 // it, one with spaces and non-ASCII in its name — forwards them through the local stack, downloads each served URL
 // from the emulator and compares sha256, then tells what happened (states, OST calls, record, event).
 // Same environment as `ost-forward local` (OST_ENDPOINT…, S3_ENDPOINT…); exit 0 only if every file arrived intact.
+import { escapeControlCharacters } from '../../lib/ost/text';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -84,7 +85,8 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof UsageError) { process.stderr.write(`ost-forward demo: ${err.message}\n`); return 2; }
     throw err;
   }
-  const out = (line = '') => process.stdout.write(line + '\n');
+  // keys and messages may hold any character: none reaches the terminal as a control character
+  const out = (line = '') => process.stdout.write(escapeControlCharacters(line) + '\n');
   const t0 = Date.now();
   const tmp = files.length ? undefined : await mkdtemp(join(tmpdir(), 'ost-forwarder-demo-'));
   try {
@@ -102,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
       out('ost-forwarder demo: the whole pipeline on this machine (no AWS account, no iFlytek credentials)');
       out(`  S3         ${stack.s3.embedded ? 'embedded s3rver' : 'S3_ENDPOINT'} ${stack.s3.endpoint}, bucket ${stack.bucket}`);
       out(`  OST        ${stack.emulator ? 'emulator' : 'OST_ENDPOINT'} ${stack.ostEndpoint}`);
-      out(`  AWS APIs   Step Functions, EventBridge, SSM on ${stack.aws.endpoint}`);
+      out(`  AWS APIs   Step Functions, EventBridge, SSM on ${stack.aws.origin}`);
       out(`  workflow   statemachine/definition.yml (${Object.keys(p.states).length} states) on aws-local-stepfunctions, handlers from functions/`);
       for (const n of opts.notices) out(`  note       ${n}`);
       out();

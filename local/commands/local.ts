@@ -9,13 +9,20 @@
 // OST: the emulator, unless OST_ENDPOINT, OST_APP_ID, OST_API_KEY and OST_API_SECRET are all set.
 // S3: an embedded s3rver, unless S3_ENDPOINT is set (credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
 // Bucket: LOCAL_BUCKET, default ost-forwarder-local, created if missing.
-// Exit 0 when every file was forwarded, 1 when any failed, 2 on a usage error.
+// Exit 0 when every file was forwarded, 1 when any failed or a setting is bad, 2 on a usage error (a bad --key-prefix:
+// no empty, "." or ".." segment, segments of at most 255 bytes). SIGTERM is handled as SIGINT.
 import { parseArgs } from 'node:util';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { ConfigError } from '../../lib/errors';
 import { MIN_SLICE_SIZE } from '../../lib/plan';
+import { MAX_S3_KEY_BYTES } from '../../lib/records';
+import { logLevelSetting } from '../../lib/settings';
+import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/ost/text';
+import { credentialValue, parseEndpoint } from '../../lib/ost/client';
 import type { ForwardResult, LocalStack, LocalStackOptions } from '../pipeline';
-import { integer, UsageError } from './args';
+import { integer, notUtf8, UsageError } from './args';
+import { onTermination } from './signals';
 
 
 export interface LocalArgs {
@@ -42,11 +49,12 @@ export function parseLocalArgs(argv: string[], { requireFiles = true } = {}): Lo
   });
   if (requireFiles && positionals.length === 0) throw new UsageError('missing <file...>');
   const keyPrefix = values['key-prefix'] ?? '';
-  if (keyPrefix.startsWith('/')) throw new UsageError('--key-prefix must not start with /');
+  checkKeyPrefix(keyPrefix);
   const keys = new Set<string>();
   for (const f of positionals) {
     const key = keyPrefix + basename(f);
-    if (keys.has(key)) throw new UsageError(`two files would both be put as ${JSON.stringify(key)}`);
+    checkKey(key);
+    if (keys.has(key)) throw new UsageError(`two files would both be put as ${quote(key)}`);
     keys.add(key);
   }
   return {
@@ -59,9 +67,42 @@ export function parseLocalArgs(argv: string[], { requireFiles = true } = {}): Lo
   };
 }
 
+/** Longest key segment: the embedded S3 stores a key as a file path, and a file name has at most 255 bytes. */
+export const MAX_KEY_SEGMENT_BYTES = 255;
+
+/**
+ * A key prefix the stack can use as is: no leading '/', no '.' or '..' segment (S3 keeps them literally, a path
+ * store resolves them, and an object would land outside its bucket), no empty segment ('in//'), and no segment
+ * longer than MAX_KEY_SEGMENT_BYTES.
+ */
+export function checkKeyPrefix(prefix: string): void {
+  if (prefix === '') return;
+  if (prefix.startsWith('/')) throw new UsageError('--key-prefix must not start with /');
+  const segments = prefix.split('/');
+  // the last piece is joined to the file name (checked with it in checkKey)
+  for (const seg of segments.slice(0, -1)) checkSegment(seg, '--key-prefix', prefix);
+}
+
+/** A whole key `<prefix><basename>`: the prefix's rules, and S3's limit of 1,024 bytes. */
+export function checkKey(key: string): void {
+  for (const seg of key.split('/')) checkSegment(seg, 'key', key);
+  if (Buffer.byteLength(key) > MAX_S3_KEY_BYTES) throw new UsageError(`key ${quote(key.slice(0, 80) + '…')} is longer than ${MAX_S3_KEY_BYTES} bytes (the S3 limit)`);
+}
+
+function checkSegment(seg: string, what: string, whole: string): void {
+  if (seg === '') throw new UsageError(`${what} ${quote(whole)} has an empty segment ('//')`);
+  if (seg === '.' || seg === '..') throw new UsageError(`${what} ${quote(whole)} must not have a '.' or '..' segment`);
+  if (Buffer.byteLength(seg) > MAX_KEY_SEGMENT_BYTES) throw new UsageError(`${what} has a segment longer than ${MAX_KEY_SEGMENT_BYTES} bytes: ${quote(seg.slice(0, 40) + '…')}`);
+}
+
 /** Where the stack points: emulator or OST_ENDPOINT, embedded S3 or S3_ENDPOINT, and the handlers' settings. */
 export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | 'concurrency'>, env: NodeJS.ProcessEnv = process.env): LocalStackOptions & { notices: string[] } {
   const notices: string[] = [];
+  logLevelSetting(env); // a level the handlers' logger would reject: ConfigError naming POWERTOOLS_LOG_LEVEL
+  // values that end up in headers, URLs or keys: a stray control character is named here, not met as a crash later
+  for (const v of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'LOCAL_BUCKET']) {
+    if (env[v] !== undefined) credentialValue(v, env[v]!.trim());
+  }
   const handlerEnv: Record<string, string> = {};
   if (args.sliceSize !== undefined) handlerEnv.SLICE_SIZE = String(args.sliceSize);
   if (args.threshold !== undefined) handlerEnv.SIMPLE_THRESHOLD = String(args.threshold);
@@ -70,6 +111,8 @@ export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | '
   const ostVars = ['OST_ENDPOINT', 'OST_APP_ID', 'OST_API_KEY', 'OST_API_SECRET'];
   const setVars = ostVars.filter((v) => env[v]?.trim());
   if (setVars.length === ostVars.length) {
+    parseEndpoint(env.OST_ENDPOINT!.trim());
+    for (const v of ostVars.slice(1)) credentialValue(v, env[v]!.trim());
     opts.ost = { endpoint: env.OST_ENDPOINT!.trim(), appId: env.OST_APP_ID!.trim(), apiKey: env.OST_API_KEY!.trim(), apiSecret: env.OST_API_SECRET!.trim() };
     notices.push(`OST: ${opts.ost.endpoint} (from OST_ENDPOINT)`);
   } else if (setVars.includes('OST_ENDPOINT')) {
@@ -104,29 +147,31 @@ export function resultLine(r: ForwardResult): string {
   });
 }
 
+/** One line per file; the key (any bytes), the URL and the message (from OST) quoted when they are not plain. */
 export function humanLine(r: ForwardResult): string {
-  if (r.status === 'forwarded') return `forwarded ${r.key} → ${r.url} (${r.bytes} bytes, ${r.slices} slice${r.slices === 1 ? '' : 's'})`;
-  return `failed    ${r.key}: ${r.error?.code ?? 'UNKNOWN'}: ${r.error?.message ?? ''}`;
+  if (r.status === 'forwarded') return `forwarded ${quoteIfNeeded(r.key)} → ${r.url ? quoteIfNeeded(r.url) : '(no URL)'} (${r.bytes} bytes, ${r.slices} slice${r.slices === 1 ? '' : 's'})`;
+  return `failed    ${quoteIfNeeded(r.key)}: ${r.error?.code ?? 'UNKNOWN'}: ${quote(r.error?.message ?? '')}`;
 }
 
 export async function checkFiles(files: string[]): Promise<void> {
   for (const f of files) {
     const s = await stat(f).catch(() => undefined);
-    if (!s) throw new UsageError(`file not found: ${f}`);
-    if (!s.isFile()) throw new UsageError(`not a regular file: ${f}`);
+    if (!s) throw new UsageError(f.includes('\uFFFD') ? notUtf8(f) : `file not found: ${escapeControlCharacters(f)}`);
+    if (!s.isFile()) throw new UsageError(`not a regular file: ${escapeControlCharacters(f)}`);
   }
 }
+
 
 export async function withStack<T>(opts: LocalStackOptions, fn: (stack: LocalStack) => Promise<T>): Promise<T> {
   // Loaded lazily: the pipeline pulls in the handlers, s3rver and the engine.
   const { startLocalStack } = await import('../pipeline');
   const stack = await startLocalStack(opts);
-  const onSigint = () => { void stack.close().finally(() => process.exit(130)); };
-  process.once('SIGINT', onSigint);
+  // SIGTERM (timeout, CI, systemd) is handled as SIGINT is: the stack closes (its executions stop), then exit.
+  const off = onTermination((code) => { void stack.close().finally(() => process.exit(code)); });
   try {
     return await fn(stack);
   } finally {
-    process.off('SIGINT', onSigint);
+    off();
     await stack.close();
   }
 }
@@ -143,6 +188,10 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`ost-forward local: ${(err as Error).message}\nusage: ost-forward local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--json]\n`);
       return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ost-forward local: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }
@@ -162,10 +211,14 @@ export async function run(argv: string[]): Promise<number> {
       }
     };
     return Promise.all(args.files.map(async (f, i) => {
-      const [r] = await stack.forwardFiles([f], { keyPrefix: args.keyPrefix });
-      out[i] = r!;
+      // a file that cannot be put (it changed while it was read, its size is not stable) fails alone, in one line
+      const r = await stack.forwardFiles([f], { keyPrefix: args.keyPrefix }).then(([x]) => x!, (err: unknown): ForwardResult => ({
+        key: args.keyPrefix + basename(f), status: 'failed', bytes: 0, slices: 0, records: [], events: [],
+        error: { code: String((err as { code?: unknown }).code ?? (err as Error).name ?? 'Error'), message: String((err as Error).message ?? err) },
+      }));
+      out[i] = r;
       flush();
-      return r!;
+      return r;
     }));
   });
   return results.every((r) => r.status === 'forwarded') ? 0 : 1;

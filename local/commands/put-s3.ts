@@ -3,6 +3,7 @@
 // rest exactly as for a local file.
 //   S3: S3_ENDPOINT (an S3-compatible endpoint, path-style) or AWS; credentials and region from the usual AWS
 //   environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION / AWS_PROFILE).
+import { credentialValue } from '../../lib/ost/client';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SourceChangedError } from '../../lib/ost/errors';
 import type { ByteSource } from '../../lib/ost/source';
@@ -18,6 +19,9 @@ export function parseS3Url(url: string): { bucket: string; key: string } {
 
 /** The S3 client for `put s3://`: S3_ENDPOINT (path-style, as S3_FORCE_PATH_STYLE defaults there) or AWS. */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
+  for (const v of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION']) {
+    if (env[v] !== undefined) credentialValue(v, env[v]!.trim());
+  }
   const endpoint = env.S3_ENDPOINT?.trim() || undefined;
   const pathStyle = env.S3_FORCE_PATH_STYLE !== undefined ? /^(1|true|yes)$/i.test(env.S3_FORCE_PATH_STYLE) : endpoint !== undefined;
   return new S3Client({

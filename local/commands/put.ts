@@ -7,7 +7,8 @@
 //   --json               print exactly one JSON line: {"url","bytes","mode","slices"}; slices is 1 for a simple
 //                        upload and the slice count for a multipart one
 // Credentials come from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and OST_CLOUD_ID). Exit 0 on success, 1 on a
-// failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 when interrupted.
+// failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 on SIGINT and 143 on
+// SIGTERM (both cancel the open multipart upload).
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors';
 import { FileSource } from '../../lib/file-source';
@@ -18,7 +19,9 @@ import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
 import { PlanError, PlanOptions } from '../../lib/plan';
 import { createProgressBar, ProgressBar } from '../progress';
-import { integer, UsageError } from './args';
+import { integer, notUtf8, UsageError } from './args';
+import { onTermination } from './signals';
+import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/ost/text';
 import { openS3Source, parseS3Url, s3Failure } from './put-s3';
 
 const USAGE = 'usage: ost-forward put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]';
@@ -61,9 +64,13 @@ export function describeFailure(err: unknown): string | undefined {
   if (err instanceof OstError) return err.describe();
   if (err instanceof ConfigError || err instanceof PlanError || err instanceof UsageError) return err.message;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return `file not found: ${(err as NodeJS.ErrnoException).path ?? ''}`;
-  if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${(err as NodeJS.ErrnoException).path ?? ''}`;
+  const path = (err as NodeJS.ErrnoException | undefined)?.path ?? '';
+  const shown = escapeControlCharacters(path);
+  if (code === 'ENOENT') return path.includes('\uFFFD') ? notUtf8(path) : `file not found: ${shown}`;
+  if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${shown}`;
   if (code === 'EISDIR') return (err as Error).message;
+  if (code === 'ENAMETOOLONG' || code === 'ELOOP' || code === 'ENOTDIR') return `cannot open ${shown}: ${code}`;
+  if (code === 'EIO' || code === 'EINVAL' || code === 'ENXIO') return `cannot read ${shown}: ${code}`;
   return undefined;
 }
 
@@ -82,8 +89,9 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const abort = new AbortController();
-  const onSigint = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
+  // SIGTERM is SIGINT: the transfer is aborted, and send() cancels the open multipart upload before returning.
+  let exitCode = 130;
+  const off = onTermination((code, signal) => { exitCode = code; abort.abort(new Error(`interrupted (${signal})`)); });
   let client: OstClient | undefined;
   let bar: ProgressBar | undefined;
   let closeSource: () => void = () => {};
@@ -99,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       source = await FileSource.fromPath(args.target);
     }
-    bar = createProgressBar({ label: source.name });
+    bar = createProgressBar({ label: hasControlCharacters(source.name) ? quote(source.name) : source.name });
     const progressBar = bar;
     const log: OstLog = {
       debug: () => {},
@@ -124,15 +132,15 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     bar?.stop();
     if (abort.signal.aborted) {
-      process.stderr.write('ost-forward put: interrupted (the upload was cancelled)\n');
-      return 130;
+      process.stderr.write(`ost-forward put: ${(abort.signal.reason as Error).message}: the upload was cancelled\n`);
+      return exitCode;
     }
     const line = describeFailure(err) ?? s3Failure(err);
     if (line === undefined) throw err;
-    process.stderr.write(`ost-forward put: ${line}\n`);
+    process.stderr.write(`ost-forward put: ${escapeControlCharacters(line)}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    off();
     closeSource();
     await client?.close().catch(() => {});
   }
@@ -142,6 +150,6 @@ function fieldsLine(fields: Record<string, unknown> | undefined): string {
   if (!fields) return '';
   return Object.entries(fields)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? (hasControlCharacters(v) ? quote(v) : v) : JSON.stringify(v)}`)
     .join(' ');
 }

@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { escapeControlCharacters } from '../../lib/ost/text';
 import { ConfigError } from '../../lib/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/s3-event';
 import { loadSettings, type Settings } from '../../lib/settings';
@@ -135,7 +136,8 @@ export async function run(argv: string[]): Promise<number> {
       settings,
       max,
       dryRun: Boolean(values['dry-run']),
-      out: (line) => process.stdout.write(line + '\n'),
+      // lines quote message ids and errors read from the queue: no control character reaches the terminal
+      out: (line) => process.stdout.write(escapeControlCharacters(line) + '\n'),
     });
     process.stdout.write(`redrive: ${result.messages} message(s), ${result.redriven} redriven and deleted, ${result.kept} kept; executions started ${result.started}, duplicates ${result.duplicates}\n`);
     return result.kept > 0 ? 1 : 0;
@@ -144,7 +146,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`ost-forward redrive: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`ost-forward redrive: ${(err as Error).name}: ${(err as Error).message}\n`);
+    process.stderr.write(`ost-forward redrive: ${escapeControlCharacters(`${(err as Error).name}: ${(err as Error).message}`)}\n`);
     return 1;
   }
 }
