@@ -31,6 +31,14 @@ export function safeText(s: string, max = 300): string {
   return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped;
 }
 
+/**
+ * JSON.stringify, with the characters a terminal may act on that JSON leaves raw (DEL, C1 controls, bidi
+ * overrides) written as \uXXXX: the same JSON value, safe to print (C0 controls are escaped by JSON already).
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The S3 client of a command: the SDK's chain for credentials and region; S3_ENDPOINT for local stacks. */
 export function commandS3Client(s: Pick<Settings, 's3Endpoint' | 's3ForcePathStyle'>): S3Client {
   return new S3Client({

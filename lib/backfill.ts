@@ -6,6 +6,7 @@
 // What is skipped, and why (summary.skipped[reason]):
 //   folder / results-prefix / filter  what the trigger itself would skip (lib/s3-event.ts skipReason)
 //   since / suffix                    --since and --suffix
+//   archived                          GLACIER / DEEP_ARCHIVE: not readable without a restore
 //   forwarded                         a forwarded record exists for this ETag (or versionId)
 //   not-failed                        --failed-only, and no failure record for this ETag
 //   submitted                         a submitted-marker exists: an earlier run (perhaps interrupted) sent it
@@ -27,7 +28,10 @@ import { executionName, parseRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './s3-event-record';
 import type { Settings } from './settings';
 
-export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'forwarded' | 'not-failed' | 'submitted';
+export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
+
+/** Storage classes a GetObject cannot read without a restore: forwarding them would only fail. */
+export const ARCHIVED_STORAGE_CLASSES: ReadonlySet<string> = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
 /** What submit() says of each record of a batch, in order. */
 export type SubmitOutcome = { status: 'submitted' } | { status: 'duplicate' } | { status: 'refused'; reason: string } | { status: 'error'; error: string };
@@ -177,6 +181,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     }
     if (o.since && (!object.lastModified || object.lastModified.getTime() < o.since.getTime())) { skip(object, 'since'); return undefined; }
     if (o.suffixes && o.suffixes.length > 0 && !o.suffixes.some((s) => object.key.endsWith(s))) { skip(object, 'suffix'); return undefined; }
+    if (c.StorageClass && ARCHIVED_STORAGE_CLASSES.has(c.StorageClass)) { skip(object, 'archived'); return undefined; }
     return object;
   };
   const judge = async (object: ExistingObject): Promise<Candidate | undefined> => {

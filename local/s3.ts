@@ -298,7 +298,7 @@ async function listObjectsV2(ctx: KoaContext, store: S3rverStore, bucket: string
   const result = maxKeys === 0 ? { objects: [], commonPrefixes: [], isTruncated: false } : await store.listObjects(bucket, { prefix, delimiter, startAfter, maxKeys });
   const last = [result.objects[result.objects.length - 1]?.key ?? '', ...result.commonPrefixes].sort().pop() ?? '';
   const el = (name: string, v: string | number | undefined) => (v === undefined ? '' : `<${name}>${escapeXml(String(v))}</${name}>`);
-  const contents = result.objects.map((o) => `<Contents>${el('Key', o.key)}${el('LastModified', o.lastModifiedDate.toISOString())}${el('ETag', o.metadata.etag)}${el('Size', o.size)}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
+  const contents = result.objects.map((o) => `<Contents>${el('Key', o.key)}${el('LastModified', o.lastModifiedDate.toISOString())}${el('ETag', o.metadata.etag)}${el('Size', o.size)}${el('StorageClass', o.metadata['x-amz-storage-class'] ?? 'STANDARD')}</Contents>`).join('');
   const prefixes = result.commonPrefixes.map((p) => `<CommonPrefixes>${el('Prefix', p)}</CommonPrefixes>`).join('');
   ctx.status = 200;
   ctx.type = 'application/xml';

@@ -132,20 +132,24 @@ describe('backfill (local stack)', () => {
   it('a failure during backfill is retried by the next run under a new name; --since and --suffix filter', async () => {
     const key = `${PREFIX}retry/again and again+1.mp3`;
     await stack.s3.client.send(new PutObjectCommand({ Bucket: 'existing', Key: key, Body: 'retry me' }));
+    // an archived object cannot be read without a restore: never submitted
+    await stack.s3.client.send(new PutObjectCommand({ Bucket: 'existing', Key: `${PREFIX}retry/cold.mp3`, Body: 'cold', StorageClass: 'DEEP_ARCHIVE' }));
     stack.emulator!.inject({ call: 'upload', code: 11200, times: 1 });
     const one = options({ prefix: `${PREFIX}retry/` });
-    expect(await backfill(one)).toMatchObject({ submitted: 1 });
+    expect(await backfill(one)).toMatchObject({ listed: 2, submitted: 1, skipped: { archived: 1 } });
     await stack.executor.idle();
     expect((await stack.recordsFor(key)).map((r) => r.status)).toEqual(['failed']);
     stack.emulator!.clearFaults();
     // --suffix and --since leave it out
-    expect(await backfill(options({ prefix: `${PREFIX}retry/`, suffixes: ['.wav'] }))).toMatchObject({ submitted: 0, skipped: { suffix: 1 } });
-    expect(await backfill(options({ prefix: `${PREFIX}retry/`, since: new Date(Date.now() + 60_000) }))).toMatchObject({ submitted: 0, skipped: { since: 1 } });
+    expect(await backfill(options({ prefix: `${PREFIX}retry/`, suffixes: ['.wav'] }))).toMatchObject({ submitted: 0, skipped: { suffix: 2 } });
+    expect(await backfill(options({ prefix: `${PREFIX}retry/`, since: new Date(Date.now() + 60_000) }))).toMatchObject({ submitted: 0, skipped: { since: 2 } });
     const two = options({ prefix: `${PREFIX}retry/`, failedOnly: true, suffixes: ['.mp3'] });
     expect(await backfill(two)).toMatchObject({ submitted: 1 });
-    expect(two.items[0]!.execution).not.toBe(one.items[0]!.execution);
+    const sent = (o: { items: BackfillItem[] }) => o.items.find((i) => i.key === key)!;
+    expect(sent(two).status).toBe('submitted');
+    expect(sent(two).execution).not.toBe(sent(one).execution);
     await stack.executor.idle();
     expect((await stack.recordsFor(key)).map((r) => r.status).sort()).toEqual(['failed', 'forwarded']);
-    expect(await backfill(options({ prefix: `${PREFIX}retry/` }))).toMatchObject({ submitted: 0, skipped: { forwarded: 1 } });
+    expect(await backfill(options({ prefix: `${PREFIX}retry/` }))).toMatchObject({ submitted: 0, skipped: { forwarded: 1, archived: 1 } });
   }, 60_000);
 });

@@ -13,7 +13,7 @@ import { ConfigError } from '../../lib/errors';
 import { submitS3Event } from '../../lib/s3-event';
 import { loadSettings, type Settings } from '../../lib/settings';
 import { integer, UsageError } from '../../local/commands/args';
-import { commandS3Client, formatBytes, parseS3Url, parseSince, safeText } from '../output';
+import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
 export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--state-machine-arn ARN]';
 const MAX_LINES = 50;
@@ -72,7 +72,7 @@ export function summaryLine(where: string, s: BackfillSummary, dryRun: boolean):
 }
 
 export function itemJson(item: BackfillItem): string {
-  return JSON.stringify({
+  return safeJson({
     key: item.key,
     status: item.status,
     bytes: item.bytes,
@@ -195,7 +195,7 @@ export async function run(argv: string[]): Promise<number> {
       args, settings, submit, s3: commandS3Client(settings), signal: controller.signal,
       out: (line) => process.stdout.write(line + '\n'), err: process.stderr,
     });
-    if (args.json) process.stdout.write(JSON.stringify({ summary: { location: where, dryRun: args.dryRun, ...summary } }) + '\n');
+    if (args.json) process.stdout.write(safeJson({ summary: { location: where, dryRun: args.dryRun, ...summary } }) + '\n');
     else process.stdout.write(summaryLine(where, summary, args.dryRun) + '\n');
     if (summary.stopped === 'interrupted') return 130;
     return summary.errors > 0 ? 1 : 0;

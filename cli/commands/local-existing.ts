@@ -18,6 +18,7 @@ import type { ExecutionRecord } from '../../local/executor';
 import { startEmbeddedS3 } from '../../local/s3';
 import { humanLine, resultLine, withStack, type LocalArgs } from '../../local/commands/local';
 import { runBackfill, summaryLine } from './backfill';
+import { safeJson, safeText } from '../output';
 
 async function executionNamed(stack: LocalStack, name: string, timeoutMs = 30_000): Promise<ExecutionRecord | undefined> {
   const until = Date.now() + timeoutMs;
@@ -51,8 +52,8 @@ async function resultOf(stack: LocalStack, item: BackfillItem): Promise<ForwardR
 }
 
 function skippedLine(item: BackfillItem, json: boolean): string {
-  if (json) return JSON.stringify({ key: item.key, status: 'skipped', reason: item.reason ?? null, url: null, bytes: item.bytes, slices: 0, error: null });
-  return `skipped   ${item.key}: ${item.reason === 'forwarded' ? 'already forwarded' : item.reason === 'submitted' ? 'already submitted' : item.reason}`;
+  if (json) return safeJson({ key: item.key, status: 'skipped', reason: item.reason ?? null, url: null, bytes: item.bytes, slices: 0, error: null });
+  return `skipped   ${safeText(item.key)}: ${item.reason === 'forwarded' ? 'already forwarded' : item.reason === 'submitted' ? 'already submitted' : item.reason}`;
 }
 
 export async function runExisting(args: LocalArgs, opts: LocalStackOptions, progress: (line: string) => void): Promise<number> {
@@ -90,7 +91,7 @@ export async function runExisting(args: LocalArgs, opts: LocalStackOptions, prog
         flush();
         return r.status;
       }));
-      for (const [i] of args.files.entries()) if (out[i] === undefined) out[i] = args.json ? JSON.stringify({ key: args.keyPrefix + basename(args.files[i]!), status: 'failed', url: null, bytes: 0, slices: 0, error: { code: 'NOT_LISTED', message: 'the backfill did not list this object' } }) : `failed    ${args.keyPrefix + basename(args.files[i]!)}: NOT_LISTED`;
+      for (const [i] of args.files.entries()) if (out[i] === undefined) out[i] = args.json ? safeJson({ key: args.keyPrefix + basename(args.files[i]!), status: 'failed', url: null, bytes: 0, slices: 0, error: { code: 'NOT_LISTED', message: 'the backfill did not list this object' } }) : `failed    ${safeText(args.keyPrefix + basename(args.files[i]!))}: NOT_LISTED`;
       flush();
       await stack.executor.idle().catch(() => undefined);
       const again = await runBackfill({

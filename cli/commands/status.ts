@@ -10,7 +10,7 @@ import type { ResultRecord } from '../../lib/records';
 import { loadSettings, type Settings } from '../../lib/settings';
 import { readStatus, type StatusSummary } from '../../lib/status';
 import { UsageError } from '../../local/commands/args';
-import { commandS3Client, formatBytes, parseS3Url, parseSince, safeText } from '../output';
+import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
 export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]';
 
@@ -40,7 +40,7 @@ export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket
 /** One record as a bounded JSON line (no field grows with anything but the key, itself ≤ 1,024 bytes). */
 export function recordJson(r: ResultRecord, location: string): string {
   const clip = (v: unknown, n = 300) => (typeof v === 'string' ? v.slice(0, n) : v ?? null);
-  return JSON.stringify({
+  return safeJson({
     status: r.status,
     key: clip(r.key, 1100),
     bucket: clip(r.bucket, 100),
@@ -112,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
       failedOnly: args.failed,
       onRecord: args.json ? (r, location) => { process.stdout.write(recordJson(r, location) + '\n'); } : undefined,
     });
-    if (args.json) process.stdout.write(JSON.stringify({ summary: { location: where, ...summary } }) + '\n');
+    if (args.json) process.stdout.write(safeJson({ summary: { location: where, ...summary } }) + '\n');
     else process.stdout.write(statusText(where, summary, args.failed) + '\n');
     return 0;
   } catch (err) {

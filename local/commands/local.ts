@@ -16,6 +16,7 @@ import { basename } from 'node:path';
 import { MIN_SLICE_SIZE } from '../../lib/plan';
 import type { ForwardResult, LocalStack, LocalStackOptions } from '../pipeline';
 import { integer, UsageError } from './args';
+import { safeText } from '../../cli/output';
 
 
 export interface LocalArgs {
@@ -109,8 +110,8 @@ export function resultLine(r: ForwardResult): string {
 }
 
 export function humanLine(r: ForwardResult): string {
-  if (r.status === 'forwarded') return `forwarded ${r.key} → ${r.url} (${r.bytes} bytes, ${r.slices} slice${r.slices === 1 ? '' : 's'})`;
-  return `failed    ${r.key}: ${r.error?.code ?? 'UNKNOWN'}: ${r.error?.message ?? ''}`;
+  if (r.status === 'forwarded') return `forwarded ${safeText(r.key, 1100)} → ${r.url} (${r.bytes} bytes, ${r.slices} slice${r.slices === 1 ? '' : 's'})`;
+  return `failed    ${safeText(r.key, 1100)}: ${r.error?.code ?? 'UNKNOWN'}: ${safeText(r.error?.message ?? '', 500)}`;
 }
 
 export async function checkFiles(files: string[]): Promise<void> {
