@@ -143,7 +143,7 @@ export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
     region: r.region,
     signal: r.signal,
     onItem: (item) => {
-      if (r.args.json) r.out(itemJson(item));
+      if (r.args.json) { progress.clear(); r.out(itemJson(item)); }
       else if (item.status !== 'skipped' && (r.itemLines ?? true)) {
         if (lines < MAX_LINES) { progress.clear(); r.out(itemLine(item)); lines++; } else hidden++;
       }
