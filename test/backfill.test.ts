@@ -152,4 +152,20 @@ describe('backfill (local stack)', () => {
     expect((await stack.recordsFor(key)).map((r) => r.status).sort()).toEqual(['failed', 'forwarded']);
     expect(await backfill(options({ prefix: `${PREFIX}retry/` }))).toMatchObject({ submitted: 0, skipped: { forwarded: 1, archived: 1 } });
   }, 60_000);
+  it('a submission that fails is counted, leaves no marker, and the next run sends it; an abort stops between batches', async () => {
+    const prefix = `${PREFIX}throttled/`;
+    for (let i = 0; i < 3; i++) await stack.s3.client.send(new PutObjectCommand({ Bucket: 'existing', Key: `${prefix}f ${i}.wav`, Body: `t${i}` }));
+    let calls = 0;
+    const refused = options({ prefix, submit: async () => { calls++; throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }); } });
+    expect(await backfill(refused)).toMatchObject({ listed: 3, submitted: 0, errors: 3 });
+    expect(calls).toBe(1); // one batch
+    expect(refused.items.every((i) => i.status === 'error' && /ThrottlingException: Rate exceeded/.test(i.error!))).toBe(true);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await backfill(options({ prefix, signal: aborted.signal }))).toMatchObject({ listed: 0, submitted: 0, stopped: 'interrupted' });
+    const retry = await backfill(options({ prefix }));
+    expect(retry).toMatchObject({ submitted: 3, errors: 0 });
+    await stack.executor.idle();
+    expect(await backfill(options({ prefix }))).toMatchObject({ submitted: 0, skipped: { forwarded: 3 } });
+  }, 60_000);
 });
