@@ -7,7 +7,8 @@ import { UsageError } from '../local/commands/args';
 export function parseS3Url(text: string, what = 'location'): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/s.exec(text);
   if (!m) throw new UsageError(`${what} must be s3://bucket[/prefix], got ${JSON.stringify(text.slice(0, 200))}`);
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(m[1]!)) throw new UsageError(`not a valid bucket name: ${JSON.stringify(m[1]!.slice(0, 100))}`);
+  // today's rules are [a-z0-9.-]{3,63}; older us-east-1 buckets may hold capitals and '_' (up to 255)
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/.test(m[1]!)) throw new UsageError(`not a valid bucket name: ${JSON.stringify(m[1]!.slice(0, 100))}`);
   return { bucket: m[1]!, prefix: m[2] ?? '' };
 }
 
