@@ -9,16 +9,22 @@ import { run as emulator } from './commands/emulator';
 import { run as local } from './commands/local';
 import { run as demo } from './commands/demo';
 import { run as redrive } from './commands/redrive';
+import { run as backfill } from '../cli/commands/backfill';
+import { run as status } from '../cli/commands/status';
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { put, emulator, local, demo, redrive };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { put, emulator, local, demo, redrive, backfill, status };
 
 const usage = `usage: ost-forward <command> [options]
   put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]
   emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]
-  local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--json]
+  local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]
   demo [file...]          (what \`npm start\` runs)
   redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]
-                          re-submit S3 events from the trigger's dead-letter queue`;
+                          re-submit S3 events from the trigger's dead-letter queue
+  backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json]
+                          forward the objects no event announced (existing files, earlier failures)
+  status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]
+                          what happened to the files: counts and bytes per day, failures by error, slowest`;
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);

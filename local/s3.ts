@@ -142,12 +142,18 @@ interface S3rverEventPayload {
 }
 interface S3rverStore {
   getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
+  getBucket(bucket: string): Promise<unknown>;
+  listObjects(bucket: string, options: { prefix?: string; delimiter?: string; startAfter?: string; maxKeys?: number }): Promise<{
+    objects: Array<{ key: string; lastModifiedDate: Date; metadata: Record<string, string>; size: number }>;
+    commonPrefixes: string[];
+    isTruncated: boolean;
+  }>;
   getResourcePath(bucket: string, key: string, resource: string): string;
 }
 interface KoaContext {
   method: string;
   path: string;
-  query: Record<string, unknown>;
+  query: Record<string, string | string[] | undefined>;
   headers: Record<string, string | string[] | undefined>;
   status: number;
   body: unknown;
@@ -268,13 +274,54 @@ export function resolveRange(header: string, size: number): { start: number; end
   return { start, end };
 }
 
+const TOKEN_TAG = 'ost-forwarder-local:';
+
 /**
- * s3rver 3.7 gaps fixed in front of it: keys over 1,024 bytes are accepted (S3: KeyTooLongError); If-Match and
+ * ListObjectsV2, answered here: s3rver makes its continuation tokens with DES, which OpenSSL 3 (Node 17+) refuses,
+ * so any listing of more than one page failed with InternalError. The token here is the last key, base64url.
+ */
+async function listObjectsV2(ctx: KoaContext, store: S3rverStore, bucket: string): Promise<void> {
+  const q = (name: string) => { const v = ctx.query[name]; return Array.isArray(v) ? v[0] : v; };
+  const maxKeysText = q('max-keys');
+  if (maxKeysText !== undefined && !/^\d+$/.test(maxKeysText)) return xmlError(ctx, 400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: maxKeysText });
+  const maxKeys = Math.min(1000, maxKeysText === undefined ? 1000 : Number(maxKeysText));
+  const prefix = q('prefix') ?? '';
+  const delimiter = q('delimiter') ?? '';
+  const token = q('continuation-token');
+  let startAfter = q('start-after') ?? '';
+  if (token !== undefined) {
+    const decoded = Buffer.from(token, 'base64url').toString('utf8');
+    if (!decoded.startsWith(TOKEN_TAG)) return xmlError(ctx, 400, 'InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+    startAfter = decoded.slice(TOKEN_TAG.length);
+  }
+  if (!(await store.getBucket(bucket))) return xmlError(ctx, 404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+  const result = maxKeys === 0 ? { objects: [], commonPrefixes: [], isTruncated: false } : await store.listObjects(bucket, { prefix, delimiter, startAfter, maxKeys });
+  const last = [result.objects[result.objects.length - 1]?.key ?? '', ...result.commonPrefixes].sort().pop() ?? '';
+  const el = (name: string, v: string | number | undefined) => (v === undefined ? '' : `<${name}>${escapeXml(String(v))}</${name}>`);
+  const contents = result.objects.map((o) => `<Contents>${el('Key', o.key)}${el('LastModified', o.lastModifiedDate.toISOString())}${el('ETag', o.metadata.etag)}${el('Size', o.size)}${el('StorageClass', o.metadata['x-amz-storage-class'] ?? 'STANDARD')}</Contents>`).join('');
+  const prefixes = result.commonPrefixes.map((p) => `<CommonPrefixes>${el('Prefix', p)}</CommonPrefixes>`).join('');
+  ctx.status = 200;
+  ctx.type = 'application/xml';
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    + el('Name', bucket) + `<Prefix>${escapeXml(prefix)}</Prefix>` + (token === undefined && startAfter ? el('StartAfter', startAfter) : '')
+    + el('ContinuationToken', token)
+    + (result.isTruncated ? el('NextContinuationToken', Buffer.from(TOKEN_TAG + last, 'utf8').toString('base64url')) : '')
+    + el('KeyCount', result.objects.length + result.commonPrefixes.length) + el('MaxKeys', maxKeysText ?? 1000)
+    + (delimiter ? el('Delimiter', delimiter) : '') + `<IsTruncated>${result.isTruncated}</IsTruncated>` + contents + prefixes
+    + '</ListBucketResult>';
+}
+
+/**
+ * s3rver 3.7 gaps fixed in front of it: ListObjectsV2 beyond one page (listObjectsV2 above); keys over 1,024 bytes are accepted (S3: KeyTooLongError); If-Match and
  * PUT If-None-Match: * are ignored (S3 answers 412), ranges ending at byte 0 and
  * suffix ranges ("bytes=-N") return the wrong bytes, and AbortMultipartUpload answers 405.
  */
 function s3rverFixes(store: S3rverStore): KoaMiddleware {
   return async (ctx, next) => {
+    const list = /^\/([^/]+)\/?$/.exec(ctx.path);
+    if (list && ctx.method === 'GET' && ctx.query['list-type'] === '2' && !SUBRESOURCES.some((r) => r in ctx.query)) {
+      return listObjectsV2(ctx, store, decodeURIComponent(list[1]!));
+    }
     const m = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
     if (!m || SUBRESOURCES.some((r) => r !== 'uploadId' && r in ctx.query)) return next();
     const bucket = decodeURIComponent(m[1]!);

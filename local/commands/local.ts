@@ -32,6 +32,8 @@ export interface LocalArgs {
   concurrency?: number;
   keyPrefix: string;
   json: boolean;
+  /** --existing: put with no event, then forward through backfill (cli/commands/local-existing.ts). */
+  existing?: boolean;
 }
 
 export function parseLocalArgs(argv: string[], { requireFiles = true } = {}): LocalArgs {
@@ -45,6 +47,7 @@ export function parseLocalArgs(argv: string[], { requireFiles = true } = {}): Lo
       concurrency: { type: 'string' },
       'key-prefix': { type: 'string' },
       json: { type: 'boolean', default: false },
+      existing: { type: 'boolean', default: false },
     },
   });
   if (requireFiles && positionals.length === 0) throw new UsageError('missing <file...>');
@@ -64,6 +67,7 @@ export function parseLocalArgs(argv: string[], { requireFiles = true } = {}): Lo
     concurrency: integer('--concurrency', values.concurrency, 1),
     keyPrefix,
     json: values.json ?? false,
+    existing: values.existing ?? false,
   };
 }
 
@@ -186,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
     await checkFiles(args.files);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ost-forward local: ${(err as Error).message}\nusage: ost-forward local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--json]\n`);
+      process.stderr.write(`ost-forward local: ${(err as Error).message}\nusage: ost-forward local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]\n`);
       return 2;
     }
     if (err instanceof ConfigError) {
@@ -199,6 +203,7 @@ export async function run(argv: string[]): Promise<number> {
   const progress = (line: string) => { if (tty) process.stderr.write(`ost-forward local: ${line}\n`); };
   for (const n of opts.notices) process.stderr.write(`ost-forward local: ${n}\n`);
   const { notices: _n, ...stackOpts } = opts;
+  if (args.existing) return (await import('../../cli/commands/local-existing')).runExisting(args, stackOpts, progress);
   const results = await withStack({ ...stackOpts, log: progress }, async (stack) => {
     progress(`S3 ${stack.s3.endpoint} bucket ${stack.bucket}; OST ${stack.ostEndpoint}`);
     // Lines come out in the order of the arguments, each as soon as it and those before it are done.

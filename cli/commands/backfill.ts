@@ -1,0 +1,209 @@
+// `ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run]
+// [--max N] [--json] [--state-machine-arn ARN]`: forwards the objects no event announced (lib/backfill.ts).
+// Submission today: StartExecution through the trigger's code (lib/s3-event.ts), so the deployment's filters and
+// results prefix apply (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX, RESULTS_BUCKET) and names are the
+// same deterministic ones. STATE_MACHINE_ARN (or --state-machine-arn) is needed unless --dry-run.
+// Output: a progress line on a terminal (stderr); one JSON line per object with --json, else a line per submitted
+// or failed object (at most MAX_LINES); then the summary. Exit 0, 1 when any submission failed (or on an S3
+// error), 2 on a usage error, 130 when interrupted (the summary still printed; a re-run resumes).
+import { parseArgs } from 'node:util';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../../lib/backfill';
+import { ConfigError } from '../../lib/errors';
+import { submitS3Event } from '../../lib/s3-event';
+import { loadSettings, type Settings } from '../../lib/settings';
+import { integer, UsageError } from '../../local/commands/args';
+import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
+
+export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--state-machine-arn ARN]';
+const MAX_LINES = 50;
+
+export interface BackfillArgs {
+  bucket: string;
+  prefix: string;
+  since?: Date;
+  suffixes: string[];
+  failedOnly: boolean;
+  dryRun: boolean;
+  max?: number;
+  json: boolean;
+  stateMachineArn?: string;
+}
+
+export function parseBackfillArgs(argv: string[]): BackfillArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      since: { type: 'string' },
+      suffix: { type: 'string' },
+      'failed-only': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      max: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'state-machine-arn': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing s3://bucket[/prefix]' : `one location only, got ${positionals.length}`);
+  const { bucket, prefix } = parseS3Url(positionals[0]!);
+  const suffixes = (values.suffix ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (values.suffix !== undefined && suffixes.length === 0) throw new UsageError('--suffix needs at least one suffix, e.g. --suffix .wav,.mp3');
+  return {
+    bucket,
+    prefix,
+    since: parseSince(values.since),
+    suffixes,
+    failedOnly: values['failed-only'] ?? false,
+    dryRun: values['dry-run'] ?? false,
+    max: integer('--max', values.max, 1),
+    json: values.json ?? false,
+    stateMachineArn: values['state-machine-arn'],
+  };
+}
+
+/** The summary in one line a person reads. */
+export function summaryLine(where: string, s: BackfillSummary, dryRun: boolean): string {
+  const skipped = Object.entries(s.skipped).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ');
+  const skippedTotal = Object.values(s.skipped).reduce((a, n) => a + (n ?? 0), 0);
+  const sent = dryRun ? `would submit ${s.wouldSubmit}` : `submitted ${s.submitted} (${formatBytes(s.bytesSubmitted)})`;
+  const stop = s.stopped === 'max' ? '; stopped at --max' : s.stopped === 'interrupted' ? '; interrupted (run again to resume)' : '';
+  return `backfill ${safeText(where)}: listed ${s.listed}; skipped ${skippedTotal}${skipped ? ` (${skipped})` : ''}; ${sent}; errors ${s.errors}${stop}`;
+}
+
+export function itemJson(item: BackfillItem): string {
+  return safeJson({
+    key: item.key,
+    status: item.status,
+    bytes: item.bytes,
+    ...(item.reason ? { reason: item.reason } : {}),
+    ...(item.execution ? { execution: item.execution } : {}),
+    ...(item.failures ? { failures: item.failures } : {}),
+    ...(item.error ? { error: item.error.slice(0, 500) } : {}),
+  });
+}
+
+function itemLine(item: BackfillItem): string {
+  const key = safeText(item.key);
+  if (item.status === 'error') return `error     ${key}: ${safeText(item.error ?? '', 500)}`;
+  const retry = item.failures ? ` (retry after ${item.failures} failure${item.failures === 1 ? '' : 's'})` : '';
+  return `${item.status === 'submitted' ? 'submitted' : 'would submit'} ${key} (${formatBytes(item.bytes)})${retry}`;
+}
+
+/** A progress line on a terminal, rewritten at most every 200 ms. */
+function progressLine(stream: NodeJS.WriteStream): { update(s: BackfillSummary): void; clear(): void } {
+  if (!stream.isTTY) return { update: () => undefined, clear: () => undefined };
+  let last = 0;
+  let shown = false;
+  return {
+    update(s) {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      const skipped = Object.values(s.skipped).reduce((a, n) => a + (n ?? 0), 0);
+      stream.write(`\r\x1b[2Kbackfill: listed ${s.listed}, skipped ${skipped}, submitted ${s.submitted + s.wouldSubmit}, errors ${s.errors}`);
+      shown = true;
+    },
+    clear() { if (shown) stream.write('\r\x1b[2K'); shown = false; },
+  };
+}
+
+export interface BackfillRun {
+  args: BackfillArgs;
+  settings: Pick<Settings, 'resultsBucket' | 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
+  s3: BackfillOptions['s3'];
+  submit: Submitter;
+  region?: string;
+  out: (line: string) => void;
+  err: NodeJS.WriteStream;
+  signal?: AbortSignal;
+  /** Human mode: print a line per submitted object (default true). */
+  itemLines?: boolean;
+  /** Every decision, after it is printed. */
+  onItem?: (item: BackfillItem) => void;
+}
+
+/** Runs a backfill and prints as the command does; returns the summary. */
+export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
+  const progress = progressLine(r.err);
+  let lines = 0;
+  let hidden = 0;
+  let live: BackfillSummary | undefined;
+  const summary = await backfill({
+    s3: r.s3,
+    bucket: r.args.bucket,
+    prefix: r.args.prefix,
+    since: r.args.since,
+    suffixes: r.args.suffixes,
+    failedOnly: r.args.failedOnly,
+    dryRun: r.args.dryRun,
+    max: r.args.max,
+    settings: r.settings,
+    submit: r.submit,
+    region: r.region,
+    signal: r.signal,
+    onItem: (item) => {
+      if (r.args.json) { progress.clear(); r.out(itemJson(item)); }
+      else if (item.status !== 'skipped' && (r.itemLines ?? true)) {
+        if (lines < MAX_LINES) { progress.clear(); r.out(itemLine(item)); lines++; } else hidden++;
+      }
+      live = live ?? ({ listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, duplicates: 0, errors: 0, bytesSubmitted: 0 });
+      if (item.status === 'skipped') live.skipped[item.reason as 'forwarded'] = (live.skipped[item.reason as 'forwarded'] ?? 0) + 1;
+      else if (item.status === 'submitted') live.submitted++;
+      else if (item.status === 'would-submit') live.wouldSubmit++;
+      else live.errors++;
+      live.listed++;
+      progress.update(live);
+      r.onItem?.(item);
+    },
+  });
+  progress.clear();
+  if (hidden > 0) r.out(`… and ${hidden} more (--json lists every object)`);
+  return summary;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let args: BackfillArgs;
+  let settings: Settings;
+  let submit: Submitter;
+  try {
+    args = parseBackfillArgs(argv);
+    settings = loadSettings(process.env);
+    const arn = args.stateMachineArn ?? settings.stateMachineArn;
+    if (args.stateMachineArn !== undefined && !args.stateMachineArn.startsWith('arn:')) throw new ConfigError('--state-machine-arn', `must be an ARN, got ${JSON.stringify(args.stateMachineArn.slice(0, 200))}`);
+    if (!arn && !args.dryRun) throw new ConfigError('--state-machine-arn', 'is required to submit (or set STATE_MACHINE_ARN; see the stack output StateMachineArn), or use --dry-run');
+    const sfn = new SFNClient({ maxAttempts: 5 });
+    submit = startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: arn ?? '', settings }));
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ost-forward backfill: ${safeText((err as Error).message, 500)}\n${BACKFILL_USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    process.stderr.write('\nost-forward backfill: stopping after the batch in flight (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const where = `s3://${args.bucket}/${args.prefix}`;
+  try {
+    const summary = await runBackfill({
+      args, settings, submit, s3: commandS3Client(settings), signal: controller.signal,
+      out: (line) => process.stdout.write(line + '\n'), err: process.stderr,
+    });
+    if (args.json) process.stdout.write(safeJson({ summary: { location: where, dryRun: args.dryRun, ...summary } }) + '\n');
+    else process.stdout.write(summaryLine(where, summary, args.dryRun) + '\n');
+    if (summary.stopped === 'interrupted') return 130;
+    return summary.errors > 0 ? 1 : 0;
+  } catch (err) {
+    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    process.stderr.write(`ost-forward backfill: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

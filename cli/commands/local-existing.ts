@@ -1,0 +1,110 @@
+// `ost-forward local --existing <file...> [--key-prefix P] [--json]`: the backfill path on this machine. The files
+// are put into the local bucket with no event (as objects that were there before the deployment), then forwarded
+// by a backfill over the key prefix (lib/backfill.ts, submitted through the trigger's code), and each file gets the
+// usual line (local/commands/local.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
+// With the embedded S3 the command starts its own s3rver and hands it to the stack as an external endpoint, so no
+// ObjectCreated notification reaches the trigger.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { startExecutionSubmitter, type BackfillItem } from '../../lib/backfill';
+import { parseStepError } from '../../lib/records';
+import { submitS3Event } from '../../lib/s3-event';
+import { loadSettings } from '../../lib/settings';
+import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
+import type { ExecutionRecord } from '../../local/executor';
+import { startEmbeddedS3 } from '../../local/s3';
+import { humanLine, resultLine, withStack, type LocalArgs } from '../../local/commands/local';
+import { runBackfill, summaryLine } from './backfill';
+import { safeJson, safeText } from '../output';
+
+async function executionNamed(stack: LocalStack, name: string, timeoutMs = 30_000): Promise<ExecutionRecord | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const e = [...stack.executor.executions.values()].find((x) => x.name === name && !x.parentArn);
+    if (e) return e.done;
+    if (Date.now() > until) return undefined;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The per-file result of a backfilled object, as local/pipeline.ts shapes it for an event-started one. */
+async function resultOf(stack: LocalStack, item: BackfillItem): Promise<ForwardResult> {
+  const base = { key: item.key, bytes: item.bytes, slices: 0, events: stack.eventsFor(item.key) };
+  if (item.status === 'error' || !item.execution) {
+    return { ...base, records: [], status: 'failed', error: { code: 'NOT_SUBMITTED', message: item.error ?? `not submitted (${item.reason ?? item.status})` } };
+  }
+  const execution = await executionNamed(stack, item.execution);
+  const records = (await stack.recordsFor(item.key).catch(() => [])).filter((r) => r.executionName === item.execution);
+  const events = base.events.filter((e) => (e.detail as { executionName?: string } | undefined)?.executionName === item.execution);
+  const record = records[0];
+  const slices = record ? (record.mode === 'simple' ? 1 : record.slices) : 0;
+  if (execution?.status === 'SUCCEEDED' && record?.status === 'forwarded' && record.url) {
+    return { ...base, events, records, status: 'forwarded', url: record.url, slices, bytes: record.bytes ?? item.bytes, executionName: execution.name, execution };
+  }
+  const info = record?.error ?? (execution ? parseStepError({ Error: execution.error ?? execution.status, Cause: execution.cause }) : undefined);
+  const error = info
+    ? { code: errorCode(info.error), message: info.message, ...(info.ostCode !== undefined ? { ostCode: info.ostCode } : {}), ...(info.sid ? { sid: info.sid } : {}) }
+    : { code: 'NOT_STARTED', message: `execution ${item.execution} was not found` };
+  return { ...base, events, records, status: 'failed', slices, executionName: item.execution, ...(execution ? { execution } : {}), error };
+}
+
+function skippedLine(item: BackfillItem, json: boolean): string {
+  if (json) return safeJson({ key: item.key, status: 'skipped', reason: item.reason ?? null, url: null, bytes: item.bytes, slices: 0, error: null });
+  return `skipped   ${safeText(item.key)}: ${item.reason === 'forwarded' ? 'already forwarded' : item.reason === 'submitted' ? 'already submitted' : item.reason}`;
+}
+
+export async function runExisting(args: LocalArgs, opts: LocalStackOptions, progress: (line: string) => void): Promise<number> {
+  // Our own s3rver, seen by the stack as an external endpoint: puts send no notification.
+  const own = opts.s3 ? undefined : await startEmbeddedS3({});
+  try {
+    const stackOpts: LocalStackOptions = own ? { ...opts, s3: { endpoint: own.endpoint, region: own.region, accessKeyId: own.accessKeyId, secretAccessKey: own.secretAccessKey } } : opts;
+    return await withStack({ ...stackOpts, log: progress }, async (stack) => {
+      progress(`S3 ${stack.s3.endpoint} bucket ${stack.bucket}; OST ${stack.ostEndpoint}; backfill over s3://${stack.bucket}/${args.keyPrefix}`);
+      const keyOf = new Map<string, number>();
+      for (const [i, f] of args.files.entries()) {
+        const key = args.keyPrefix + basename(f);
+        keyOf.set(key, i);
+        const size = (await stat(f)).size;
+        await stack.s3.client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: createReadStream(f), ContentLength: size }));
+        progress(`put s3://${stack.bucket}/${key} (${size} bytes, no event)`);
+      }
+      const settings = loadSettings(process.env); // the stack's environment (filters, results prefix)
+      const sfn = new SFNClient({});
+      const submit = startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: stack.env.STATE_MACHINE_ARN!, settings }));
+      const items: BackfillItem[] = [];
+      const backfillArgs = { bucket: stack.bucket, prefix: args.keyPrefix, suffixes: [], failedOnly: false, dryRun: false, json: false };
+      const first = await runBackfill({
+        args: backfillArgs, settings, s3: stack.s3.client, submit, region: stack.s3.region,
+        out: () => undefined, err: process.stderr, itemLines: false, onItem: (item) => { if (keyOf.has(item.key)) items.push(item); },
+      });
+      const out: (string | undefined)[] = args.files.map(() => undefined);
+      let next = 0;
+      const flush = () => { while (next < out.length && out[next] !== undefined) process.stdout.write(out[next++]! + '\n'); };
+      const results = await Promise.all(items.map(async (item) => {
+        const i = keyOf.get(item.key)!;
+        if (item.status === 'skipped') { out[i] = skippedLine(item, args.json); flush(); return 'skipped' as const; }
+        const r = await resultOf(stack, item);
+        out[i] = args.json ? resultLine(r) : humanLine(r);
+        flush();
+        return r.status;
+      }));
+      for (const [i] of args.files.entries()) if (out[i] === undefined) out[i] = args.json ? safeJson({ key: args.keyPrefix + basename(args.files[i]!), status: 'failed', url: null, bytes: 0, slices: 0, error: { code: 'NOT_LISTED', message: 'the backfill did not list this object' } }) : `failed    ${safeText(args.keyPrefix + basename(args.files[i]!))}: NOT_LISTED`;
+      flush();
+      await stack.executor.idle().catch(() => undefined);
+      const again = await runBackfill({
+        args: { ...backfillArgs, dryRun: true }, settings, s3: stack.s3.client, submit, region: stack.s3.region,
+        out: () => undefined, err: process.stderr, itemLines: false,
+      });
+      const where = `s3://${stack.bucket}/${args.keyPrefix}`;
+      const lines = [summaryLine(where, first, false), `re-check (dry run): ${again.wouldSubmit} left to submit, ${again.skipped.forwarded ?? 0} already forwarded`];
+      for (const l of lines) (args.json ? process.stderr : process.stdout).write((args.json ? 'ost-forward local: ' : '') + l + '\n');
+      const ok = results.length === args.files.length && results.every((s) => s === 'forwarded' || s === 'skipped') && first.errors === 0;
+      return ok ? 0 : 1;
+    });
+  } finally {
+    await own?.close();
+  }
+}

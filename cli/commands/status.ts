@@ -1,0 +1,123 @@
+// `ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]`: what happened to the
+// files, from the outcome records (lib/status.ts). Without a location: RESULTS_BUCKET and RESULTS_PREFIX.
+// A person gets a summary: forwarded/failed counts and bytes per day, failures grouped by error with an example
+// key and sid, the slowest files. --json prints one line per record (bounded fields) and then the summary line.
+// --failed: failures only. Exit 0 (even when records hold failures: the command worked), 1 on an S3 error, 2 on
+// a usage error.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../lib/errors';
+import type { ResultRecord } from '../../lib/records';
+import { loadSettings, type Settings } from '../../lib/settings';
+import { readStatus, type StatusSummary } from '../../lib/status';
+import { UsageError } from '../../local/commands/args';
+import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
+
+export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]';
+
+export interface StatusArgs { bucket: string; prefix: string; since?: Date; failed: boolean; json: boolean }
+
+export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>): StatusArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { since: { type: 'string' }, failed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length > 1) throw new UsageError(`one location only, got ${positionals.length}`);
+  let bucket: string;
+  let prefix: string;
+  if (positionals[0] !== undefined) {
+    ({ bucket, prefix } = parseS3Url(positionals[0], 'the results location'));
+    if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
+  } else {
+    if (!s.resultsBucket) throw new ConfigError('RESULTS_BUCKET', 'is not set: give the location, e.g. ost-forward status s3://my-bucket/ost-forwarder/');
+    bucket = s.resultsBucket;
+    prefix = s.resultsPrefix;
+  }
+  return { bucket, prefix, since: parseSince(values.since), failed: values.failed ?? false, json: values.json ?? false };
+}
+
+/** One record as a bounded JSON line (no field grows with anything but the key, itself ≤ 1,024 bytes). */
+export function recordJson(r: ResultRecord, location: string): string {
+  const clip = (v: unknown, n = 300) => (typeof v === 'string' ? v.slice(0, n) : v ?? null);
+  return safeJson({
+    status: r.status,
+    key: clip(r.key, 1100),
+    bucket: clip(r.bucket, 100),
+    bytes: r.bytes ?? null,
+    mode: r.mode ?? null,
+    url: clip(r.url, 1100),
+    sid: clip(r.sid, 100),
+    duration_ms: r.duration_ms ?? null,
+    finishedAt: clip(r.finishedAt, 40),
+    execution: clip(r.executionName, 80),
+    ...(r.error ? { error: { name: clip(r.error.error, 100), ostCode: r.error.ostCode ?? null, message: clip(r.error.message), sid: clip(r.error.sid, 100) } } : {}),
+    record: clip(location, 1200),
+  });
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** The summary a person takes in at a glance. */
+export function statusText(where: string, s: StatusSummary, failedOnly: boolean): string {
+  const lines: string[] = [];
+  lines.push(`status ${safeText(where)}: ${failedOnly ? '' : `forwarded ${s.forwarded} (${formatBytes(s.forwardedBytes)}), `}failed ${s.failed} (${formatBytes(s.failedBytes)})${s.unreadable ? `, unreadable records ${s.unreadable}` : ''}`);
+  if (s.days.length > 0) {
+    lines.push('', 'day          forwarded        bytes     failed        bytes');
+    for (const d of s.days.slice(-31)) {
+      lines.push(`${d.day.padEnd(10)} ${String(d.forwarded).padStart(11)} ${formatBytes(d.forwardedBytes).padStart(12)} ${String(d.failed).padStart(10)} ${formatBytes(d.failedBytes).padStart(12)}`);
+    }
+    if (s.days.length > 31) lines.push(`(${s.days.length - 31} earlier days not shown; --json has every record)`);
+  }
+  if (s.errors.length > 0) {
+    lines.push('', 'failures by error:');
+    for (const g of s.errors) {
+      lines.push(`  ${String(g.count).padStart(6)}  ${safeText(g.error, 80)}${g.ostCode !== null ? ` code=${g.ostCode}` : ''}: ${safeText(g.message, 160)}`);
+      lines.push(`          e.g. ${safeText(g.exampleKey, 200)}${g.exampleSid ? ` sid=${safeText(g.exampleSid, 80)}` : ''}`);
+    }
+    if (s.otherErrors > 0) lines.push(`  ${String(s.otherErrors).padStart(6)}  (other errors)`);
+  }
+  if (!failedOnly && s.slowest.length > 0) {
+    lines.push('', 'slowest files:');
+    for (const f of s.slowest) lines.push(`  ${duration(f.durationMs).padStart(9)}  ${safeText(f.key, 200)} (${f.bytes !== null ? formatBytes(f.bytes) : '? bytes'}, ${f.mode ?? '?'})`);
+  }
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let args: StatusArgs;
+  let settings: Settings;
+  try {
+    settings = loadSettings(process.env);
+    args = parseStatusArgs(argv, settings);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ost-forward status: ${safeText((err as Error).message, 500)}\n${STATUS_USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const where = `s3://${args.bucket}/${args.prefix}`;
+  try {
+    const summary = await readStatus({
+      s3: commandS3Client(settings),
+      bucket: args.bucket,
+      prefix: args.prefix,
+      since: args.since,
+      failedOnly: args.failed,
+      onRecord: args.json ? (r, location) => { process.stdout.write(recordJson(r, location) + '\n'); } : undefined,
+    });
+    if (args.json) process.stdout.write(safeJson({ summary: { location: where, ...summary } }) + '\n');
+    else process.stdout.write(statusText(where, summary, args.failed) + '\n');
+    return 0;
+  } catch (err) {
+    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    process.stderr.write(`ost-forward status: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,282 @@
+// Backfill: forward the objects of a bucket/prefix that no event announced (an existing bucket, a day of expired
+// credentials). Lists the current objects page by page (ListObjectsV2, 1,000 keys a page: memory holds one page),
+// decides for each whether it needs forwarding, and hands S3-shaped ObjectCreated records in batches to an
+// injected submit() — today StartExecution through the trigger's own code (lib/s3-event.ts), later the intake.
+//
+// What is skipped, and why (summary.skipped[reason]):
+//   folder / results-prefix / filter  what the trigger itself would skip (lib/s3-event.ts skipReason)
+//   since / suffix                    --since and --suffix
+//   archived                          GLACIER / DEEP_ARCHIVE: not readable without a restore
+//   forwarded                         a forwarded record exists for this ETag (or versionId)
+//   not-failed                        --failed-only, and no failure record for this ETag
+//   submitted                         a submitted-marker exists: an earlier run (perhaps interrupted) sent it
+// Records live at `<resultsPrefix><status>/<key>/<executionName>.json` (lib/records.ts recordFolder). ListObjectsV2
+// gives no versionId, so a record matches on the ETag (same bytes); a record with a versionId matches that too.
+//
+// Execution names (lib/s3-event.ts executionName) are deterministic: bucket, key, ETag and the sequencer. A first
+// submission has no sequencer; an object that failed before gets the sequencer `backfill-<n>` where n counts its
+// failure records. So a re-run submits the same name again (a duplicate, never a second upload) until the
+// execution has failed, and the next round after a failure gets a new name (Step Functions keeps names 90 days).
+// A marker `<resultsPrefix>backfill/submitted/<executionName>` is written after each accepted submission, so a
+// re-run after Ctrl-C, or while the executions still run, reports them as already submitted instead of re-sending.
+// Known limit: an object whose event-started execution is running now (no record yet) cannot be told apart from
+// a never-forwarded one: do not backfill a prefix while its files are still arriving (see docs/backfill.md).
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import type { S3EventRecord } from 'aws-lambda';
+import { recordFolder, type ResultRecord } from './records';
+import { executionName, parseRecord, skipReason } from './s3-event';
+import { existingObjectRecord, type ExistingObject } from './s3-event-record';
+import type { Settings } from './settings';
+
+export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
+
+/** Storage classes a GetObject cannot read without a restore: forwarding them would only fail. */
+export const ARCHIVED_STORAGE_CLASSES: ReadonlySet<string> = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+/** What submit() says of each record of a batch, in order. */
+export type SubmitOutcome = { status: 'submitted' } | { status: 'duplicate' } | { status: 'refused'; reason: string } | { status: 'error'; error: string };
+
+/** Hands a batch of S3-shaped records to the pipeline. Returns one outcome per record, in order. */
+export type Submitter = (records: S3EventRecord[]) => Promise<SubmitOutcome[]>;
+
+export interface BackfillItem {
+  key: string;
+  bytes: number;
+  etag: string;
+  status: 'submitted' | 'would-submit' | 'skipped' | 'error';
+  reason?: SkipReason | string;
+  /** Failure records of this ETag seen before this run (a retry round when > 0). */
+  failures?: number;
+  execution?: string;
+  error?: string;
+}
+
+export interface BackfillSummary {
+  listed: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  submitted: number;
+  /** --dry-run: what would have been submitted. */
+  wouldSubmit: number;
+  /** Submitted earlier with the same execution name (Step Functions said it exists). */
+  duplicates: number;
+  errors: number;
+  bytesSubmitted: number;
+  /** Stopped at --max, or by the abort signal, before the listing ended. */
+  stopped?: 'max' | 'interrupted';
+}
+
+export interface BackfillOptions {
+  s3: Pick<S3Client, 'send'>;
+  bucket: string;
+  prefix?: string;
+  /** Only objects last modified at or after this time. */
+  since?: Date;
+  /** Only keys ending with one of these. */
+  suffixes?: readonly string[];
+  failedOnly?: boolean;
+  dryRun?: boolean;
+  /** Submit (or, with dryRun, count) at most this many. */
+  max?: number;
+  settings: Pick<Settings, 'resultsBucket' | 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
+  submit: Submitter;
+  /** Records per submit() call (default 10, an SQS batch). */
+  batchSize?: number;
+  /** Record look-ups in flight (default 8). */
+  concurrency?: number;
+  region?: string;
+  onItem?: (item: BackfillItem) => void;
+  /** Ends the run after the batch in flight (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Keys per ListObjectsV2 page (default and maximum 1,000; tests use fewer). */
+  pageSize?: number;
+}
+
+/** Record files of a folder read per key at most: a key with more records than this is judged on these. */
+const MAX_RECORDS_PER_KEY = 100;
+
+export const SUBMITTED_MARKER_FOLDER = 'backfill/submitted/';
+
+function unquote(etag: string | undefined | null): string {
+  return (etag ?? '').replace(/^"(.*)"$/, '$1');
+}
+
+/** The results location of a source bucket's records. */
+export function resultsLocation(s: BackfillOptions['settings'], sourceBucket: string): { bucket: string; prefix: string } {
+  return { bucket: s.resultsBucket ?? sourceBucket, prefix: s.resultsPrefix };
+}
+
+/** Reads the records of `key` with one status, keeping those about this object version. */
+export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: string; prefix: string }, status: 'forwarded' | 'failed', object: { key: string; etag: string; versionId?: string }): Promise<ResultRecord[]> {
+  const folder = recordFolder(results.prefix, status, object.key);
+  const out: ResultRecord[] = [];
+  let token: string | undefined;
+  let read = 0;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: results.bucket, Prefix: folder, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      // only <folder><name>.json: not the records of a longer key that shares this prefix
+      const rest = o.Key!.slice(folder.length);
+      if (rest.includes('/') || !rest.endsWith('.json')) continue;
+      if (++read > MAX_RECORDS_PER_KEY) return out;
+      const res = await s3.send(new GetObjectCommand({ Bucket: results.bucket, Key: o.Key! }));
+      let record: ResultRecord;
+      try { record = JSON.parse(await res.Body!.transformToString()) as ResultRecord; } catch { continue; }
+      // a sha256/<hex> folder is shared by nothing else, but check the key all the same
+      if (record.key !== object.key) continue;
+      const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquote(record.etag) === unquote(object.etag);
+      if (sameVersion) out.push(record);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+async function exists(s3: Pick<S3Client, 'send'>, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.$metadata?.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchKey') return false;
+    throw err;
+  }
+}
+
+/** Runs fn over items with at most n in flight, results in order. */
+async function mapLimit<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
+interface Candidate { object: ExistingObject; record: S3EventRecord; execution: string; failures: number }
+
+export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
+  const summary: BackfillSummary = { listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, duplicates: 0, errors: 0, bytesSubmitted: 0 };
+  const results = resultsLocation(o.settings, o.bucket);
+  const region = o.region ?? 'us-east-1';
+  const batchSize = Math.max(1, o.batchSize ?? 10);
+  const emit = (item: BackfillItem) => o.onItem?.(item);
+  const skip = (object: { key: string; size: number; etag: string }, reason: SkipReason, extra: Partial<BackfillItem> = {}) => {
+    summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
+    emit({ key: object.key, bytes: object.size, etag: object.etag, status: 'skipped', reason, ...extra });
+  };
+  const taken = () => summary.submitted + summary.wouldSubmit + summary.duplicates;
+  const full = () => o.max !== undefined && taken() >= o.max;
+
+  // Cheap filters first (no request), then the record look-ups.
+  const cheap = (c: _Object): ExistingObject | undefined => {
+    const object: ExistingObject = { bucket: o.bucket, key: c.Key!, size: Number(c.Size ?? 0), etag: unquote(c.ETag), lastModified: c.LastModified };
+    const reason = skipReason({ bucket: o.bucket, key: object.key, size: object.size }, o.settings);
+    if (reason) {
+      skip(object, reason === 'folder marker' ? 'folder' : reason.startsWith('under the results prefix') ? 'results-prefix' : 'filter');
+      return undefined;
+    }
+    if (o.since && (!object.lastModified || object.lastModified.getTime() < o.since.getTime())) { skip(object, 'since'); return undefined; }
+    if (o.suffixes && o.suffixes.length > 0 && !o.suffixes.some((s) => object.key.endsWith(s))) { skip(object, 'suffix'); return undefined; }
+    if (c.StorageClass && ARCHIVED_STORAGE_CLASSES.has(c.StorageClass)) { skip(object, 'archived'); return undefined; }
+    return object;
+  };
+  const judge = async (object: ExistingObject): Promise<Candidate | undefined> => {
+    const forwarded = await recordsOf(o.s3, results, 'forwarded', object);
+    if (forwarded.length > 0) { skip(object, 'forwarded', { execution: forwarded[0]!.executionName }); return undefined; }
+    const failed = await recordsOf(o.s3, results, 'failed', object);
+    const failures = new Set(failed.map((r) => r.executionName)).size;
+    if (o.failedOnly && failures === 0) { skip(object, 'not-failed'); return undefined; }
+    const withRound: ExistingObject = failures > 0 ? { ...object, sequencer: `backfill-${failures}` } : object;
+    const record = existingObjectRecord(withRound, region);
+    const execution = executionName(parseRecord(record, 0).input);
+    if (await exists(o.s3, results.bucket, `${results.prefix}${SUBMITTED_MARKER_FOLDER}${execution}`)) {
+      skip(object, 'submitted', { execution, failures });
+      return undefined;
+    }
+    return { object, record, execution, failures };
+  };
+  const send = async (batch: Candidate[]) => {
+    if (batch.length === 0) return;
+    if (o.dryRun) {
+      for (const c of batch) {
+        summary.wouldSubmit++;
+        emit({ key: c.object.key, bytes: c.object.size, etag: c.object.etag, status: 'would-submit', execution: c.execution, failures: c.failures });
+      }
+      return;
+    }
+    let outcomes: SubmitOutcome[];
+    try {
+      outcomes = await o.submit(batch.map((c) => c.record));
+    } catch (err) {
+      const error = `${(err as Error).name ?? 'Error'}: ${(err as Error).message ?? String(err)}`.slice(0, 500);
+      outcomes = batch.map(() => ({ status: 'error', error }));
+    }
+    for (const [i, c] of batch.entries()) {
+      const out = outcomes[i] ?? { status: 'error', error: 'the submitter gave no outcome for this record' };
+      const base = { key: c.object.key, bytes: c.object.size, etag: c.object.etag, execution: c.execution, failures: c.failures };
+      if (out.status === 'submitted' || out.status === 'duplicate') {
+        if (out.status === 'submitted') { summary.submitted++; summary.bytesSubmitted += c.object.size; } else summary.duplicates++;
+        // best effort: without the marker a re-run submits the same name again, a duplicate and no second upload
+        await o.s3.send(new PutObjectCommand({
+          Bucket: results.bucket,
+          Key: `${results.prefix}${SUBMITTED_MARKER_FOLDER}${c.execution}`,
+          Body: JSON.stringify({ bucket: c.object.bucket, key: c.object.key, etag: c.object.etag, at: new Date().toISOString() }),
+          ContentType: 'application/json',
+        })).catch(() => undefined);
+        emit({ ...base, status: out.status === 'submitted' ? 'submitted' : 'skipped', ...(out.status === 'duplicate' ? { reason: 'submitted' } : {}) });
+      } else if (out.status === 'refused') {
+        summary.errors++;
+        emit({ ...base, status: 'error', error: out.reason });
+      } else {
+        summary.errors++;
+        emit({ ...base, status: 'error', error: out.error });
+      }
+    }
+  };
+
+  let token: string | undefined;
+  listing: do {
+    if (o.signal?.aborted) { summary.stopped = 'interrupted'; break; }
+    const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: o.prefix || undefined, ContinuationToken: token, MaxKeys: o.pageSize ?? 1000 }));
+    const contents = page.Contents ?? [];
+    // Judge in slices of the page so that --max and Ctrl-C do not wait for a whole page of look-ups.
+    for (let start = 0; start < contents.length; start += batchSize) {
+      if (full()) { summary.stopped = 'max'; break listing; }
+      if (o.signal?.aborted) { summary.stopped = 'interrupted'; break listing; }
+      const slice = contents.slice(start, start + batchSize);
+      summary.listed += slice.length;
+      const objects = slice.map(cheap).filter((x): x is ExistingObject => x !== undefined);
+      const judged = (await mapLimit(objects, o.concurrency ?? 8, judge)).filter((x): x is Candidate => x !== undefined);
+      const room = o.max === undefined ? judged.length : Math.max(0, o.max - taken());
+      await send(judged.slice(0, room));
+      if (judged.length > room) { summary.stopped = 'max'; break listing; }
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return summary;
+}
+
+/** The submitter of today: the trigger's code path, StartExecution per record (lib/s3-event.ts submitS3Event). */
+export function startExecutionSubmitter(start: (event: { Records: S3EventRecord[] }) => Promise<{
+  executions: Array<{ name: string; status: 'started' | 'duplicate' }>;
+  skipped: Array<{ index: number; reason: string }>;
+  malformed: Array<{ index: number; reason: string }>;
+  failed: Array<{ index: number; error: string }>;
+}>): Submitter {
+  return async (records) => {
+    const summary = await start({ Records: records });
+    const outcomes: SubmitOutcome[] = records.map(() => ({ status: 'submitted' }));
+    const byName = new Map(summary.executions.map((e) => [e.name, e.status]));
+    for (const [i, r] of records.entries()) {
+      const name = executionName(parseRecord(r, i).input);
+      if (byName.get(name) === 'duplicate') outcomes[i] = { status: 'duplicate' };
+    }
+    for (const s of [...summary.skipped, ...summary.malformed]) outcomes[s.index] = { status: 'refused', reason: s.reason };
+    for (const f of summary.failed) outcomes[f.index] = { status: 'error', error: f.error };
+    return outcomes;
+  };
+}

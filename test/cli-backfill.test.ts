@@ -1,0 +1,130 @@
+// `ost-forward local --existing`, `backfill` and `status` as a user runs them: the bundled CLI in a child process.
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { sampleFile, tempDir, MiB } from './support/pipeline';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+
+const root = resolve(__dirname, '..');
+const outfile = join(root, 'node_modules', '.cache', 'backfill-cli-test', `cli-${process.pid}.js`);
+
+interface Run { code: number | null; stdout: string; stderr: string }
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const clean = { ...process.env };
+  for (const k of Object.keys(clean)) if (/^(OST_|S3_|RESULTS_|STATE_MACHINE|KEY_|AWS_ENDPOINT)/.test(k)) delete clean[k];
+  return new Promise((res) => {
+    execFile(process.execPath, [outfile, ...args], { cwd: root, env: { ...clean, ...env }, maxBuffer: 16 * MiB, timeout: 90_000 }, (err, stdout, stderr) => {
+      res({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+function record(status: 'forwarded' | 'failed', key: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    status, bucket: 'src', key, versionId: null, etag: 'e1', bytes: 1000, mode: 'simple', slices: 0,
+    url: status === 'forwarded' ? 'https://ost.example/f' : null, sid: 'ost0001@x', upload_id: null, duration_ms: 1500,
+    executionName: 'name-1', attempt: 0, finishedAt: '2026-11-30T10:00:00.000Z', ...extra,
+  });
+}
+
+describe('ost-forward backfill / status / local --existing (CLI)', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let s3: EmbeddedS3;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    tmp = await tempDir();
+    mkdirSync(join(outfile, '..'), { recursive: true });
+    await build({ entryPoints: [join(root, 'local', 'cli.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
+    s3 = await startEmbeddedS3({ buckets: ['src', 'results'] });
+    env = { S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: 'us-east-1' };
+  });
+  afterAll(async () => {
+    rmSync(outfile, { force: true });
+    await s3?.close();
+    await tmp?.remove();
+  });
+
+  it('local --existing --json: files put with no event, forwarded through backfill, one line each; nothing left after', async () => {
+    const a = await sampleFile(tmp.dir, 'b 会议+1.wav', 6 * MiB + 1);
+    const b = await sampleFile(tmp.dir, 'a.txt', 10);
+    const r = await cli(['local', '--existing', a.path, b.path, '--json', '--key-prefix', 'old/', '--threshold', String(5 * MiB), '--slice-size', String(5 * MiB)]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { key: 'old/b 会议+1.wav', status: 'forwarded', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/files\//), bytes: a.size, slices: 2, error: null },
+      { key: 'old/a.txt', status: 'forwarded', url: expect.any(String), bytes: 10, slices: 1, error: null },
+    ]);
+    expect(r.stderr).toContain('listed 2; skipped 0; submitted 2');
+    expect(r.stderr).toContain('re-check (dry run): 0 left to submit, 2 already forwarded');
+    // human form: the usual lines and the summary on stdout
+    const h = await cli(['local', '--existing', b.path]);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/^forwarded a\.txt → http/m);
+    expect(h.stdout).toContain('re-check (dry run): 0 left to submit');
+  }, 90_000);
+
+  it('backfill --dry-run lists what it would submit; usage errors exit 2; a missing bucket exits 1 in one line', async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'in/x y+z.wav', Body: 'abc' }));
+    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'in/skip.txt', Body: 'abc' }));
+    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'in/done.wav', Body: 'done' }));
+    // done.wav has a forwarded record of its ETag ("done" → md5)
+    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'ost-forwarder/forwarded/in/done.wav/name-1.json', Body: record('forwarded', 'in/done.wav', { etag: '6b2ded51d81a4403d8a4bd25fa1e57ee' }) }));
+    const r = await cli(['backfill', 's3://src/in/', '--dry-run', '--json', '--suffix', '.wav'], env);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.slice(0, -1)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ key: 'in/x y+z.wav', status: 'would-submit', bytes: 3, execution: expect.any(String) }),
+      expect.objectContaining({ key: 'in/skip.txt', status: 'skipped', reason: 'suffix' }),
+      expect.objectContaining({ key: 'in/done.wav', status: 'skipped', reason: 'forwarded' }),
+    ]));
+    expect(lines[lines.length - 1].summary).toMatchObject({ listed: 3, wouldSubmit: 1, submitted: 0, skipped: { suffix: 1, forwarded: 1 } });
+    const human = await cli(['backfill', 's3://src/in/', '--dry-run'], env);
+    expect(human.stdout).toContain('would submit in/x y+z.wav');
+    expect(human.stdout).toMatch(/backfill s3:\/\/src\/in\/: listed 3; skipped 1 \(forwarded 1\); would submit 2; errors 0/);
+
+    for (const args of [['backfill'], ['backfill', 'src/in'], ['backfill', 's3://src', '--max', '0'], ['backfill', 's3://src', '--since', 'yesterday'], ['backfill', 's3://src', '--bogus'], ['backfill', 's3://src']]) {
+      const u = await cli(args, env);
+      expect([args, u.code]).toEqual([args, 2]);
+      expect(u.stderr.split('\n')[0]).toMatch(/^ost-forward backfill: /);
+    }
+    expect((await cli(['backfill', 's3://src'], env)).stderr).toContain('--state-machine-arn');
+    const missing = await cli(['backfill', 's3://no-such-bucket/', '--dry-run'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringContaining('NoSuchBucket')]);
+  }, 60_000);
+
+  it('status: counts and bytes per day, failures by error with key and sid, slowest; control characters escaped', async () => {
+    const put = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: 'results', Key: key, Body: body }));
+    await put('p/forwarded/a.wav/n1.json', record('forwarded', 'a.wav', { duration_ms: 9000 }));
+    await put('p/forwarded/b.wav/n2.json', record('forwarded', 'b.wav', { bytes: 2048, finishedAt: '2026-11-29T23:59:59.000Z' }));
+    await put('p/failed/evil\x1b[2J.wav/n3.json', record('failed', 'evil\x1b[2J.wav', { error: { error: 'OstQuotaError', message: 'licence exhausted', ostCode: 11200, sid: 'ost-sid-9' } }));
+    await put('p/failed/x.wav/n4.json', record('failed', 'x.wav', { error: { error: 'OstQuotaError', message: 'licence exhausted', ostCode: 11200, sid: 'ost-sid-10' } }));
+    await put('p/failed/d.wav/n5.json', 'not json');
+    const r = await cli(['status', 's3://results/p', '--json'], env);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(5);
+    const summary = lines[4].summary;
+    expect(summary).toMatchObject({ forwarded: 2, failed: 2, forwardedBytes: 3048, unreadable: 1 });
+    expect(summary.days).toEqual([
+      { day: '2026-11-29', forwarded: 1, forwardedBytes: 2048, failed: 0, failedBytes: 0 },
+      { day: '2026-11-30', forwarded: 1, forwardedBytes: 1000, failed: 2, failedBytes: 2000 },
+    ]);
+    expect(summary.errors).toEqual([expect.objectContaining({ error: 'OstQuotaError', ostCode: 11200, count: 2 })]);
+    const human = await cli(['status', 's3://results/p/'], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('forwarded 2 (3.0 KiB), failed 2 (2.0 KiB), unreadable records 1');
+    expect(human.stdout).toMatch(/2 {2}OstQuotaError code=11200: licence exhausted/);
+    expect(human.stdout).toMatch(/e\.g\. .*sid=ost-sid-/);
+    expect(human.stdout).toMatch(/9\.0 s {2}a\.wav/);
+    expect(human.stdout).not.toContain('\x1b');
+    const failedOnly = await cli(['status', 's3://results/p/', '--failed', '--json', '--since', '2026-11-30'], env);
+    expect(failedOnly.stdout.trim().split('\n').slice(0, -1).map((l) => JSON.parse(l).status)).toEqual(['failed', 'failed']);
+    const none = await cli(['status'], env);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('RESULTS_BUCKET');
+    expect((await cli(['status', 's3://results/p/', '--since', '30/11/2026'], env)).code).toBe(2);
+  }, 60_000);
+});
