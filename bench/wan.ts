@@ -5,6 +5,7 @@
 //   node dist/bench.js --wan     both profiles, the full grid (about 15 minutes; latency-bound, little CPU)
 // Development knobs (any of them set: docs/wan.md is left alone unless WAN_WRITE_DOC=1):
 //   WAN_PROFILES=A,B  WAN_ROUNDS=2  WAN_FILE_MIB=256  WAN_SLICE_MIB=5,8,16  WAN_IN_FLIGHT=4,8,16  WAN_VENDOR_MIB=64
+//   WAN_WORKFLOW_IN_FLIGHT=4,8,16 (the workflow's SLICE_CONCURRENCY values; "none" skips the workflow)
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { markdownTable } from './cost';
 import { randomFile, removeTree } from './files';
 import { machine, median, MiB, progress } from './measure';
 import { naiveComplete, naiveInit, naiveSlice, type OstTarget } from './naive';
+import { forwardOnce, putObject } from './pipeline-run';
 import { startServers, type Servers } from './servers';
 import { startWanProxy, type WanProxy } from './wan-proxy';
 
@@ -52,9 +54,26 @@ interface PutPoint {
   ratioRequested: number;
 }
 
+/** The workflow (local/pipeline.ts: trigger, Prepare, UploadSlices batches, Complete) with OST behind the link. */
+interface WorkflowPoint {
+  profile: string;
+  sliceMiB: number;
+  /** SLICE_CONCURRENCY (the Lambda client's connections follow it: lib/runtime.ts). */
+  inFlight: number;
+  slices: number;
+  streams: number;
+  ms: number[];
+  assemblyMs: number[];
+  opened: number[];
+  uploadSlicesInvocations: number[];
+  mibps: number;
+  ratio: number;
+}
+
 interface ProfileResult {
   profile: WanProfile;
   points: PutPoint[];
+  workflow: WorkflowPoint[];
   vendor: { fileMiB: number; sliceMiB: number; ms: number[]; mibps: number; ratio: number };
   simple: { fileMiB: number; coldMs: number[]; warmMs: number[]; directColdMs: number[]; coldMedianMs: number; warmMedianMs: number; directMedianMs: number };
 }
@@ -81,7 +100,7 @@ const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 export async function runWan(root: string): Promise<void> {
   const started = performance.now();
-  const knobs = ['WAN_PROFILES', 'WAN_ROUNDS', 'WAN_FILE_MIB', 'WAN_SLICE_MIB', 'WAN_IN_FLIGHT', 'WAN_VENDOR_MIB'].filter((k) => process.env[k] !== undefined);
+  const knobs = ['WAN_PROFILES', 'WAN_ROUNDS', 'WAN_FILE_MIB', 'WAN_SLICE_MIB', 'WAN_IN_FLIGHT', 'WAN_VENDOR_MIB', 'WAN_WORKFLOW_IN_FLIGHT'].filter((k) => process.env[k] !== undefined);
   const writeDoc = knobs.length === 0 || process.env.WAN_WRITE_DOC === '1';
   const profiles = listEnv('WAN_PROFILES', 'A,B').map((id) => {
     const p = WAN_PROFILES.find((x) => x.id === id);
@@ -93,15 +112,17 @@ export async function runWan(root: string): Promise<void> {
   const sliceMiBs = listEnv('WAN_SLICE_MIB', '5,8,16').map(Number);
   const inFlights = listEnv('WAN_IN_FLIGHT', '4,8,16').map(Number);
   const vendorMiB = numEnv('WAN_VENDOR_MIB', 64);
+  const workflowInFlights = listEnv('WAN_WORKFLOW_IN_FLIGHT', '4,8,16').filter((v) => v !== 'none').map(Number);
 
-  const tmp = join(root, 'bench', 'tmp', 'wan');
+  // Per process: two runs at once must not delete each other's inputs.
+  const tmp = join(root, 'bench', 'tmp', `wan-${process.pid}`);
   const serversDir = existsSync('/dev/shm') ? `/dev/shm/ost-forwarder-wan-${process.pid}` : join(tmp, 'servers');
   await removeTree(tmp);
   await mkdir(tmp, { recursive: true });
   const bigPath = join(tmp, `object-${fileMiB}m.bin`);
   const vendorPath = join(tmp, `object-${vendorMiB}m.bin`);
   const smallPath = join(tmp, 'object-1m.bin');
-  progress(`WAN bench: generating ${fileMiB} MiB, ${vendorMiB} MiB and 1 MiB of random bytes under bench/tmp/wan`);
+  progress(`WAN bench: generating ${fileMiB} MiB, ${vendorMiB} MiB and 1 MiB of random bytes under bench/tmp/wan-<pid>`);
   const bigSha = await randomFile(bigPath, fileMiB * MiB);
   await randomFile(vendorPath, vendorMiB * MiB);
   await randomFile(smallPath, MiB);
@@ -113,13 +134,17 @@ export async function runWan(root: string): Promise<void> {
   try {
     const big = await FileSource.fromPath(bigPath);
     const small = await FileSource.fromPath(smallPath);
+    if (workflowInFlights.length) {
+      progress(`putting the ${fileMiB} MiB object into the embedded S3 (the workflow reads it from there, not through the link)`);
+      await putObject(servers, WORKFLOW_KEY, bigPath);
+    }
     for (const profile of profiles) {
       const proxy = await startWanProxy({
         target: { host: '127.0.0.1', port: Number(new URL(servers.ost.endpoint).port) },
         rttMs: profile.rttMs, bytesPerSecond: profile.mibps * MiB, handshakeRoundTrips: HANDSHAKE_ROUND_TRIPS,
       });
       try {
-        results.profiles.push(await runProfile(profile, proxy, servers, { big, bigSha, small, vendorPath, vendorMiB, rounds, sliceMiBs, inFlights }));
+        results.profiles.push(await runProfile(profile, proxy, servers, { big, bigSha, small, vendorPath, vendorMiB, rounds, sliceMiBs, inFlights, workflowInFlights }));
       } finally {
         await proxy.close();
       }
@@ -150,7 +175,11 @@ interface ProfileInputs {
   rounds: number;
   sliceMiBs: number[];
   inFlights: number[];
+  workflowInFlights: number[];
 }
+
+const WORKFLOW_KEY = 'wan-object.bin';
+const WORKFLOW_SLICE_MIB = 16;
 
 async function runProfile(profile: WanProfile, proxy: WanProxy, servers: Servers, inp: ProfileInputs): Promise<ProfileResult> {
   const cap = profile.mibps;
@@ -193,6 +222,28 @@ async function runProfile(profile: WanProfile, proxy: WanProxy, servers: Servers
     };
   });
 
+  const workflow: WorkflowPoint[] = [];
+  const wfRuns = new Map<number, { ms: number[]; assemblyMs: number[]; opened: number[]; uploadSlicesInvocations: number[] }>();
+  for (let r = 1; r <= inp.rounds && inp.workflowInFlights.length; r++) {
+    for (const inFlight of inp.workflowInFlights) {
+      progress(`${label}, round ${r}/${inp.rounds}: the workflow, ${inp.big.size / MiB} MiB from S3, ${WORKFLOW_SLICE_MIB} MiB slices, SLICE_CONCURRENCY ${inFlight}`);
+      const run = await workflowRun(proxy, servers, WORKFLOW_SLICE_MIB, inFlight);
+      const acc = wfRuns.get(inFlight) ?? { ms: [], assemblyMs: [], opened: [], uploadSlicesInvocations: [] };
+      acc.ms.push(run.ms);
+      acc.assemblyMs.push(run.assemblyMs);
+      acc.opened.push(run.opened);
+      acc.uploadSlicesInvocations.push(run.uploadSlicesInvocations);
+      wfRuns.set(inFlight, acc);
+    }
+  }
+  for (const [inFlight, acc] of wfRuns) {
+    const plan = planUpload(inp.big.size, { sliceSize: WORKFLOW_SLICE_MIB * MiB });
+    const slices = plan.mode === 'multipart' ? plan.sliceCount : 1;
+    const streams = Math.min(inFlight, slices);
+    const mibps = (inp.big.size / MiB) / (median(acc.ms.map((ms, i) => ms - acc.assemblyMs[i]!)) / 1000);
+    workflow.push({ profile: profile.id, sliceMiB: WORKFLOW_SLICE_MIB, inFlight, slices, streams, ...acc, mibps: round(mibps, 2), ratio: round(mibps / (streams * cap), 3) });
+  }
+
   const vendorMs: number[] = [];
   for (let r = 1; r <= inp.rounds; r++) {
     progress(`${label}, round ${r}/${inp.rounds}: the vendor pattern, ${inp.vendorMiB} MiB in 5 MiB slices one at a time`);
@@ -214,7 +265,7 @@ async function runProfile(profile: WanProfile, proxy: WanProxy, servers: Servers
     directColdMs.push((await simpleRuns(servers.ost.endpoint, servers, inp.small, 1))[0]!);
   }
   return {
-    profile, points,
+    profile, points, workflow,
     vendor: { fileMiB: inp.vendorMiB, sliceMiB: 5, ms: vendorMs.map(Math.round), mibps: round(vendorMibps, 2), ratio: round(vendorMibps / cap, 3) },
     simple: {
       fileMiB: 1, coldMs: coldMs.map(Math.round), warmMs: warmMs.map(Math.round), directColdMs: directColdMs.map(Math.round),
@@ -250,6 +301,19 @@ async function putRun(proxy: WanProxy, servers: Servers, source: FileSource, sli
   }
   const assemblyMs = (await servers.calls(since)).find((x) => x.call === 'complete')?.totalMs ?? 0;
   return { ms, assemblyMs, opened: stats.connections };
+}
+
+/** One forwarding through the local workflow, the OST endpoint behind the link (S3 stays local, as in-region). */
+async function workflowRun(proxy: WanProxy, servers: Servers, sliceMiB: number, inFlight: number) {
+  await servers.purge();
+  proxy.resetStats();
+  const since = Date.now();
+  const run = await forwardOnce({ ...servers, ost: { ...servers.ost, endpoint: proxy.endpoint } }, WORKFLOW_KEY, {
+    env: { SLICE_SIZE: String(sliceMiB * MiB), SLICE_CONCURRENCY: String(inFlight) },
+  });
+  if (run.status !== 'SUCCEEDED') throw new Error(`workflow run ${run.status}: ${run.error}`);
+  const assemblyMs = (await servers.calls(since)).find((x) => x.call === 'complete')?.totalMs ?? 0;
+  return { ms: run.ms, assemblyMs, opened: proxy.stats().connections, uploadSlicesInvocations: run.steps.uploadSlices?.invocations ?? 0 };
 }
 
 /** `n` simple uploads of `source` on one new client: [first (pays the connection), later ones (kept alive)]. */
@@ -316,6 +380,13 @@ export function renderWan(r: WanResults): string {
       `${(pt.streams * cap).toFixed(0)}`, pt.ratio.toFixed(2), pt.ratioRequested.toFixed(2), (pt.mibps / pt.streams).toFixed(2),
     ]);
     out.push(markdownTable(['slice', 'in flight', 'connections', 'slices', 'rounds', 'opened', 'MiB/s', 'ideal', 'ratio', 'of requested', 'per stream'], rows));
+    if (p.workflow.length) {
+      out.push('', `The workflow (${r.fileMiB} MiB object from the embedded S3, ${p.workflow[0]!.sliceMiB} MiB slices; the execution's wall time, Prepare to Report):`, '');
+      out.push(markdownTable(['SLICE_CONCURRENCY', 'slices', 'batches', 'opened', 'MiB/s', 'ideal', 'ratio', 'per stream'], p.workflow.map((w) => [
+        String(w.inFlight), String(w.slices), [...new Set(w.uploadSlicesInvocations)].join('/'), [...new Set(w.opened)].join('/'), w.mibps.toFixed(1),
+        (w.streams * cap).toFixed(0), w.ratio.toFixed(2), (w.mibps / w.streams).toFixed(2),
+      ])));
+    }
     out.push('', `- vendor pattern (${p.vendor.sliceMiB} MiB slices one at a time, ${p.vendor.fileMiB} MiB file): ${p.vendor.mibps.toFixed(2)} MiB/s, ${p.vendor.ratio.toFixed(2)} of one connection's cap`);
     const best = [...p.points].sort((a, b) => b.mibps - a.mibps)[0];
     if (best) out.push(`- fastest point: ${best.sliceMiB} MiB × ${best.inFlight} in flight (connections ${best.connections ?? 'default'}): ${best.mibps.toFixed(1)} MiB/s = ${(best.mibps / p.vendor.mibps).toFixed(1)} × the vendor pattern`);
