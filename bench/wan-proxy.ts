@@ -91,13 +91,18 @@ function isLoopback(host: string): boolean {
 
 /** One direction of one connection: bucket, then delay line, then the destination socket. */
 class Link {
-  #queue: Buffer[] = [];
+  /** Bytes waiting for tokens, with the time each chunk arrived. */
+  #queue: Array<{ at: number; buf: Buffer }> = [];
   #queued = 0;
   #line: Array<{ due: number; buf: Buffer }> = [];
   #lineHead = 0;
   #lineBytes = 0;
-  #tokens: number;
-  #refilledAt: number;
+  /**
+   * The token bucket in virtual time: the instant at which it would hold zero tokens. Departures are computed from
+   * it, not from when a timer happened to fire, so a late timer (a busy machine) delays a write but never lowers
+   * the link's rate.
+   */
+  #emptyAt: number;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #ended = false;
@@ -112,10 +117,9 @@ class Link {
     /** performance.now() before which no byte leaves (the handshakes). */
     private readonly gateAt: number,
   ) {
-    this.#tokens = o.burstBytes;
-    this.#refilledAt = Math.max(performance.now(), gateAt);
+    this.#emptyAt = gateAt - o.burstBytes / (o.bytesPerSecond / 1000); // full at the gate
     src.on('data', (chunk: Buffer) => {
-      this.#queue.push(chunk);
+      this.#queue.push({ at: performance.now(), buf: chunk });
       this.#queued += chunk.length;
       this.bytes += chunk.length;
       this.#pump();
@@ -141,21 +145,20 @@ class Link {
     const now = performance.now();
     const rate = this.o.bytesPerSecond / 1000; // bytes per ms
     const oneWay = this.o.rttMs / 2;
-    if (now >= this.gateAt) {
-      this.#tokens = Math.min(this.o.burstBytes, this.#tokens + (now - this.#refilledAt) * rate);
-      this.#refilledAt = now;
-      // Bucket → line, a piece at a time while tokens last.
-      while (this.#queued > 0) {
-        const head = this.#queue[0]!;
-        const n = Math.min(head.length, PIECE_BYTES);
-        if (this.#tokens < n) break;
-        this.#tokens -= n;
-        const piece = head.subarray(0, n);
-        if (n === head.length) this.#queue.shift(); else this.#queue[0] = head.subarray(n);
-        this.#queued -= n;
-        this.#line.push({ due: now + oneWay, buf: piece });
-        this.#lineBytes += n;
-      }
+    // Bucket → line, a piece at a time, each at the instant the bucket let it leave (which may be in the past).
+    let nextDeparture = Infinity;
+    while (this.#queued > 0) {
+      const head = this.#queue[0]!;
+      const n = Math.min(head.buf.length, PIECE_BYTES);
+      const departs = Math.max(head.at, this.gateAt, this.#emptyAt + n / rate);
+      if (departs > now) { nextDeparture = departs; break; }
+      const tokens = Math.min(this.o.burstBytes, (departs - this.#emptyAt) * rate);
+      this.#emptyAt = departs - (tokens - n) / rate;
+      const piece = head.buf.subarray(0, n);
+      if (n === head.buf.length) this.#queue.shift(); else head.buf = head.buf.subarray(n);
+      this.#queued -= n;
+      this.#line.push({ due: departs + oneWay, buf: piece });
+      this.#lineBytes += n;
     }
     // Line → destination, everything that is due.
     while (this.#lineHead < this.#line.length && this.#line[this.#lineHead]!.due <= now) {
@@ -177,20 +180,14 @@ class Link {
       this.dst.end();
       return;
     }
-    this.#schedule(now, rate);
+    this.#schedule(now, nextDeparture, rate);
   }
 
-  #schedule(now: number, rate: number): void {
+  #schedule(now: number, nextDeparture: number, rate: number): void {
     let at = Infinity;
     if (this.#lineHead < this.#line.length) at = this.#line[this.#lineHead]!.due;
-    if (this.#queued > 0) {
-      if (now < this.gateAt) at = Math.min(at, this.gateAt);
-      else {
-        // Wake when half a bucket (or the whole queue, if smaller) can leave: fewer wake-ups than one per piece.
-        const want = Math.max(Math.min(this.#queued, this.o.burstBytes / 2), Math.min(this.#queued, PIECE_BYTES));
-        at = Math.min(at, now + Math.max(0, want - this.#tokens) / rate);
-      }
-    }
+    // Wake for departures every few pieces (they are dated exactly whenever the timer fires), not once per piece.
+    if (nextDeparture !== Infinity) at = Math.min(at, Math.max(nextDeparture, now + Math.min(this.#queued, 4 * PIECE_BYTES) / rate));
     if (at === Infinity || at >= this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;

@@ -2,7 +2,7 @@
 // through bench/wan-proxy.ts, which gives every connection a round trip and a rate cap like a link from AWS to
 // the service in China. Method and results: docs/wan.md (its table is written by this bench).
 //
-//   node dist/bench.js --wan     both profiles, the full grid (about 15 minutes; latency-bound, little CPU)
+//   node dist/bench.js --wan     both profiles, the full grid (about 20 minutes; latency-bound, little CPU)
 // Development knobs (any of them set: docs/wan.md is left alone unless WAN_WRITE_DOC=1):
 //   WAN_PROFILES=A,B  WAN_ROUNDS=2  WAN_FILE_MIB=256  WAN_SLICE_MIB=5,8,16  WAN_IN_FLIGHT=4,8,16  WAN_VENDOR_MIB=64
 //   WAN_WORKFLOW_IN_FLIGHT=4,8,16 (the workflow's SLICE_CONCURRENCY values; "none" skips the workflow)
@@ -47,6 +47,9 @@ interface PutPoint {
   assemblyMs: number[];
   /** Connections the proxy saw per run. */
   opened: number[];
+  /** CPU per run (ms): this process (the client and the proxy), and the servers' process (the emulator). */
+  cpuMs: number[];
+  serversCpuMs: number[];
   mibps: number;
   /** mibps / (streams × cap). */
   ratio: number;
@@ -193,7 +196,7 @@ async function runProfile(profile: WanProfile, proxy: WanProxy, servers: Servers
       if (inFlight > CLIENT_DEFAULT_CONNECTIONS) grid.push({ sliceMiB, inFlight, connections: inFlight });
     }
   }
-  const runs = new Map<string, { ms: number[]; assemblyMs: number[]; opened: number[] }>();
+  const runs = new Map<string, { ms: number[]; assemblyMs: number[]; opened: number[]; cpuMs: number[]; serversCpuMs: number[] }>();
   const key = (g: { sliceMiB: number; inFlight: number; connections?: number }) => `${g.sliceMiB}/${g.inFlight}/${g.connections ?? 'default'}`;
   let verified = false;
   // Rounds outermost: drift on a shared machine touches every point alike.
@@ -202,10 +205,12 @@ async function runProfile(profile: WanProfile, proxy: WanProxy, servers: Servers
       progress(`${label}, round ${r}/${inp.rounds}: put ${inp.big.size / MiB} MiB, ${g.sliceMiB} MiB slices, ${g.inFlight} in flight, connections ${g.connections ?? `default (${CLIENT_DEFAULT_CONNECTIONS})`}`);
       const run = await putRun(proxy, servers, inp.big, g.sliceMiB, g.inFlight, g.connections, verified ? undefined : inp.bigSha);
       verified = true;
-      const acc = runs.get(key(g)) ?? { ms: [], assemblyMs: [], opened: [] };
+      const acc = runs.get(key(g)) ?? { ms: [], assemblyMs: [], opened: [], cpuMs: [], serversCpuMs: [] };
       acc.ms.push(run.ms);
       acc.assemblyMs.push(run.assemblyMs);
       acc.opened.push(run.opened);
+      acc.cpuMs.push(Math.round(run.cpuMs));
+      acc.serversCpuMs.push(Math.round(run.serversCpuMs));
       runs.set(key(g), acc);
     }
   }
@@ -285,6 +290,8 @@ async function putRun(proxy: WanProxy, servers: Servers, source: FileSource, sli
   proxy.resetStats();
   const since = Date.now();
   const c = client(proxy.endpoint, servers, connections);
+  const cpu0 = process.cpuUsage();
+  const s0 = await servers.cpu();
   const t0 = performance.now();
   let result;
   try {
@@ -293,6 +300,8 @@ async function putRun(proxy: WanProxy, servers: Servers, source: FileSource, sli
     await c.close();
   }
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const s1 = await servers.cpu();
   const stats = proxy.stats();
   if (result.bytes !== source.size || stats.bytesUp < source.size) throw new Error(`put moved ${stats.bytesUp} of ${source.size} bytes through the proxy`);
   if (verifySha) {
@@ -300,7 +309,7 @@ async function putRun(proxy: WanProxy, servers: Servers, source: FileSource, sli
     if (got !== verifySha) throw new Error(`the forwarded bytes differ from the input (sha256 ${got})`);
   }
   const assemblyMs = (await servers.calls(since)).find((x) => x.call === 'complete')?.totalMs ?? 0;
-  return { ms, assemblyMs, opened: stats.connections };
+  return { ms, assemblyMs, opened: stats.connections, cpuMs: (cpu.user + cpu.system) / 1000, serversCpuMs: (s1.user + s1.system - s0.user - s0.system) / 1000 };
 }
 
 /** One forwarding through the local workflow, the OST endpoint behind the link (S3 stays local, as in-region). */
@@ -389,6 +398,10 @@ export function renderWan(r: WanResults): string {
     }
     out.push('', `- vendor pattern (${p.vendor.sliceMiB} MiB slices one at a time, ${p.vendor.fileMiB} MiB file): ${p.vendor.mibps.toFixed(2)} MiB/s, ${p.vendor.ratio.toFixed(2)} of one connection's cap`);
     const best = [...p.points].sort((a, b) => b.mibps - a.mibps)[0];
+    if (best) {
+      const share = (cpu: number[]) => `${Math.round((100 * median(cpu)) / median(best.ms))}%`;
+      out.push(`- CPU at the fastest point, of one core: ${share(best.cpuMs)} for the client and the proxy (one process), ${share(best.serversCpuMs)} for the emulator`);
+    }
     if (best) out.push(`- fastest point: ${best.sliceMiB} MiB × ${best.inFlight} in flight (connections ${best.connections ?? 'default'}): ${best.mibps.toFixed(1)} MiB/s = ${(best.mibps / p.vendor.mibps).toFixed(1)} × the vendor pattern`);
     out.push(`- 1 MiB simple upload: ${(p.simple.coldMedianMs / 1000).toFixed(2)} s on a new connection, ${(p.simple.warmMedianMs / 1000).toFixed(2)} s on a kept-alive one (${(p.simple.directMedianMs / 1000).toFixed(2)} s direct, no proxy)`);
     for (const pt of p.points.filter((x) => x.connections !== undefined)) {
