@@ -105,6 +105,33 @@ describe('WAN proxy', () => {
     expect(proxy.stats().maxOpen).toBe(5); // the first connection is still open
   });
 
+  it('keeps its rate when its timers fire late (a busy event loop delays writes, it does not slow the link)', async () => {
+    const rate = 4 * MiB;
+    const size = 4 * MiB;
+    let got = 0;
+    const done = new Promise<number>((resolve) => {
+      const server = createServer((s) => s.on('data', (b: Buffer) => { got += b.length; if (got >= size) resolve(performance.now()); }));
+      servers.push(server);
+      void listen(server).then(async (port) => { proxies.push(await startWanProxy({ target: { host: '127.0.0.1', port }, rttMs: 20, bytesPerSecond: rate })); });
+    });
+    while (proxies.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const s = await dial(proxies[0]!.port);
+    sockets.push(s);
+    // The event loop is blocked for 60 ms of every 100: every timer of the proxy fires up to 60 ms late.
+    const hog = setInterval(() => { const t = performance.now(); while (performance.now() - t < 60); }, 100);
+    try {
+      const t0 = performance.now();
+      s.write(randomBytes(size));
+      const seconds = ((await done) - t0) / 1000;
+      // 1 s at the cap. A bucket refilled only when its timer fires would lose whatever it could not hold while
+      // blocked and take about 1.5 s.
+      expect(seconds).toBeGreaterThanOrEqual(size / rate - proxies[0]!.link.burstBytes / rate);
+      expect(seconds).toBeLessThan(1.3);
+    } finally {
+      clearInterval(hog);
+    }
+  });
+
   it('holds at most its window when the receiver stops reading, pushes back on the sender, and loses nothing', async () => {
     const total = 64 * MiB;
     let receiver!: Socket;
