@@ -92,6 +92,11 @@ export interface WanResults {
 }
 
 const listEnv = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const intListEnv = (name: string, fallback: string) => listEnv(name, fallback).map((v) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a comma-separated list of positive integers, got ${JSON.stringify(process.env[name])}`);
+  return n;
+});
 const numEnv = (name: string, fallback: number) => {
   const v = process.env[name];
   if (v === undefined) return fallback;
@@ -112,10 +117,10 @@ export async function runWan(root: string): Promise<void> {
   });
   const rounds = numEnv('WAN_ROUNDS', 2);
   const fileMiB = numEnv('WAN_FILE_MIB', 256);
-  const sliceMiBs = listEnv('WAN_SLICE_MIB', '5,8,16').map(Number);
-  const inFlights = listEnv('WAN_IN_FLIGHT', '4,8,16').map(Number);
+  const sliceMiBs = intListEnv('WAN_SLICE_MIB', '5,8,16');
+  const inFlights = intListEnv('WAN_IN_FLIGHT', '4,8,16');
   const vendorMiB = numEnv('WAN_VENDOR_MIB', 64);
-  const workflowInFlights = listEnv('WAN_WORKFLOW_IN_FLIGHT', '4,8,16').filter((v) => v !== 'none').map(Number);
+  const workflowInFlights = process.env.WAN_WORKFLOW_IN_FLIGHT === 'none' ? [] : intListEnv('WAN_WORKFLOW_IN_FLIGHT', '4,8,16');
 
   // Per process: two runs at once must not delete each other's inputs.
   const tmp = join(root, 'bench', 'tmp', `wan-${process.pid}`);
