@@ -7,6 +7,7 @@
 //   node dist/bench.js --cold-start   only the cold-start table (each handler's bundle size and load time;
 //                                 writes docs/cold-starts.md)
 //   node dist/bench.js --render   re-writes docs/benchmarks.md from bench/results.json (the last full run)
+//   node dist/bench.js --wan      only the WAN bench (bench/wan.ts; writes bench/wan-results.json and docs/wan.md's tables)
 //   BENCH_PHASES=p1,p2,naive,sweep,p3   a subset (development)
 //   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
 import './env';
@@ -26,6 +27,7 @@ import { forwardOnce, putObject, type PipelineRun } from './pipeline-run';
 import { plainTransfer } from './plain';
 import { runP2, type P2Result } from './p2';
 import { serversChild, startServers, type Servers } from './servers';
+import { runWan } from './wan';
 
 const ROOT = resolve(__dirname, '..');
 const BENCH = join(ROOT, 'bench');
@@ -155,6 +157,7 @@ interface Results {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--wan')) return runWan(ROOT); // the WAN bench alone (bench/wan.ts, docs/wan.md)
   if (process.argv.includes('--cost')) {
     const d = deploymentSettings(ROOT);
     process.stdout.write(`${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n`);
