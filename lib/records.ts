@@ -350,7 +350,9 @@ export async function readInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBuc
     return typeof marker.uploadId === 'string' && marker.uploadId ? { uploadId: marker.uploadId } : undefined;
   } catch (err) {
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.$metadata?.httpStatusCode === 404 || e.name === 'NoSuchKey') return undefined;
+    // Without s3:ListBucket (the deployed role has none) S3 answers a missing key with 403, not 404: both are "no
+    // marker" (a role that cannot read the marker cannot write it either, and writing it is checked).
+    if (e.$metadata?.httpStatusCode === 404 || e.$metadata?.httpStatusCode === 403 || e.name === 'NoSuchKey') return undefined;
     // Unknown whether an earlier run initialised an upload: a fresh init could orphan it, so fail (and retry).
     const where = `GetObject s3://${s.resultsBucket ?? bucket}/${key} (init marker)`;
     if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, where), { cause: err });
