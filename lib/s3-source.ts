@@ -20,6 +20,8 @@ const TRANSIENT_NAMES = new Set([
 
 /** Maps an S3 SDK error to SourceChangedError / SourceReadError; anything else (e.g. AccessDenied) is returned as is. */
 export function mapS3Error(err: unknown, where: string): unknown {
+  // Already classified (e.g. the provenance check's SourceChangedError): never downgraded to a retried read error.
+  if (err instanceof SourceChangedError || err instanceof SourceReadError) return err;
   const e = (err ?? {}) as AwsLikeError;
   const status = e.$metadata?.httpStatusCode;
   const name = e.name ?? '';
