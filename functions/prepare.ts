@@ -18,7 +18,10 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
   const attempt = input.attempt ?? 0;
   const object = await headSource(s3(), input);
   // PlanError (e.g. larger than 10,000 x 5 GiB) is thrown here, before any init.
-  const plan = planUpload(object.size, { sliceSize: s.sliceSize, threshold: s.simpleThreshold, minSliceSize: s.minSliceSize });
+  // SMALL_FILE_UPLOAD=multipart: every non-empty object goes multipart (a small one as one last slice), which a
+  // retry can never forward twice; an empty object has no slice to send and stays simple.
+  const threshold = s.smallFileUpload === 'multipart' ? 1 : s.simpleThreshold;
+  const plan = planUpload(object.size, { sliceSize: s.sliceSize, threshold, minSliceSize: s.minSliceSize });
   const base = {
     object,
     plan,

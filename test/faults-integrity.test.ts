@@ -98,3 +98,21 @@ function scenarios(): Scenario[] {
 describe('fault suite: workflow integrity (AWS outcomes, cancel after Prepare, HEAD and reads vs the plan)', () => {
   defineFaultSuite('integrity', scenarios);
 });
+
+// item 5: SMALL_FILE_UPLOAD=multipart — a small file as one last slice (init, slice, complete): a lost answer or a
+// crash at any step is retried without a second forward.
+function singleSlice(): Scenario[] {
+  return [
+    {
+      name: 'single-slice multipart: a small file forwarded byte-exact (init, one slice under 5 MiB, complete)', size: SIMPLE, expect: 'forwarded',
+      verify: (r) => (r.calls.filter((c) => c.outcome === 'answered').map((c) => c.call).join(',') === 'init,slice,complete' ? [] : [`calls ${r.calls.map((c) => c.call).join(',')}`]),
+    },
+    { name: 'single-slice multipart: the slice is stored but its answer lost (reset/timeout): re-sent, forwarded once', size: SIMPLE, ost: [{ call: 'slice', delayMs: 2500 }], expect: 'forwarded' },
+    { name: 'single-slice multipart: uploadSlices times out after its work: retried, forwarded once', size: SIMPLE, crash: [{ step: 'uploadSlices', when: 'after', error: 'Sandbox.Timedout' }], expect: 'forwarded' },
+    { name: 'single-slice multipart: an empty file stays a simple upload', size: 0, expect: 'forwarded' },
+  ];
+}
+
+describe('fault suite: SMALL_FILE_UPLOAD=multipart', () => {
+  defineFaultSuite('single-slice', singleSlice, { env: { SMALL_FILE_UPLOAD: 'multipart' } });
+});
