@@ -9,7 +9,7 @@ import { batchSizing, sliceBatches } from '../lib/batches';
 import { planUpload } from '../lib/plan';
 import { readInitMarker, stepErrorMessage, writeInitMarker, type PrepareInput, type PreparedState } from '../lib/records';
 import { log, logger, ostClient, s3, step } from '../lib/runtime';
-import { headSource } from '../lib/s3-source';
+import { checkEventSize, headSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';
 
 export const handler = step('prepare', async (event: PrepareInput, _context?: Context): Promise<PreparedState> => {
@@ -22,6 +22,8 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
   // retry can never forward twice; an empty object has no slice to send and stays simple.
   const threshold = s.smallFileUpload === 'multipart' ? 1 : s.simpleThreshold;
   const plan = planUpload(object.size, { sliceSize: s.sliceSize, threshold, minSliceSize: s.minSliceSize });
+  // The bytes HEAD reports must be the bytes the event announced (else a truncated forward would be recorded).
+  checkEventSize(input, object);
   const base = {
     object,
     plan,

@@ -339,8 +339,8 @@ export async function markAttempt(s3: S3Client, s: Pick<Settings, 'resultsBucket
 
 /**
  * Reads the multipart upload an earlier run of Prepare initialised for this execution and attempt (its answer may
- * have been lost with that run). Undefined when there is none; throws when it cannot be read (AwsTransientError
- * when that is transient): initialising another upload then could orphan the first.
+ * have been lost with that run). Undefined when there is none (or it is unreadable for a lasting reason: logged);
+ * AwsTransientError when reading it failed transiently: initialising another upload then could orphan the first.
  */
 export async function readInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, bucket: string, name: string, log?: { warn(m: string, f?: Record<string, unknown>): void }): Promise<{ uploadId: string } | undefined> {
   const key = `${s.resultsPrefix}attempts/${name}`;
@@ -353,11 +353,12 @@ export async function readInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBuc
     // Without s3:ListBucket (the deployed role has none) S3 answers a missing key with 403, not 404: both are "no
     // marker" (a role that cannot read the marker cannot write it either, and writing it is checked).
     if (e.$metadata?.httpStatusCode === 404 || e.$metadata?.httpStatusCode === 403 || e.name === 'NoSuchKey') return undefined;
-    // Unknown whether an earlier run initialised an upload: a fresh init could orphan it, so fail (and retry).
+    // A transient failure leaves it unknown whether an earlier run initialised an upload: a fresh init could orphan
+    // it, so the step fails and is retried. Anything else (a marker that is not ours) is logged and taken as none.
     const where = `GetObject s3://${s.resultsBucket ?? bucket}/${key} (init marker)`;
     if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, where), { cause: err });
-    log?.warn('could not read the init marker', { marker: key, error: `${e.name}: ${e.message}` });
-    throw err;
+    log?.warn('could not read the init marker; taking it as absent', { marker: key, error: `${e.name}: ${e.message}` });
+    return undefined;
   }
 }
 

@@ -50,8 +50,8 @@ export function immutableVersionId(versionId: string | null | undefined): string
 /**
  * HeadObject pinned like the reads (VersionId when it is immutable, and If-Match on the event's ETag whatever the
  * versioning state): the size, ETag and version of exactly the object the event announced. A HEAD that disagrees
- * with the event (another ETag, version or size) is SourceChangedError: planning from it could forward a truncated
- * or different file under the event's name.
+ * with the event's ETag or version is SourceChangedError; its size is compared by checkEventSize (the caller plans
+ * first, so an impossible size is a PlanError).
  */
 export async function headSource(s3: S3Client, ref: ExecutionInput): Promise<SourceObject> {
   const versionId = immutableVersionId(ref.versionId);
@@ -80,12 +80,19 @@ export async function headSource(s3: S3Client, ref: ExecutionInput): Promise<Sou
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new SourceReadError(`${where}: no usable Content-Length (${String(head.ContentLength).slice(0, 40)})`);
   }
-  if (typeof ref.size === 'number' && ref.size !== size) {
-    throw new SourceChangedError(`${where}: the event announced ${ref.size} bytes, HeadObject reports ${size}`);
-  }
   const finalEtag = headEtag ?? etag ?? null;
   if (!finalEtag) throw new SourceReadError(`${where}: no ETag to pin the reads to`);
   return { bucket: ref.bucket, key: ref.key, versionId: headVersion ?? versionId ?? null, etag: finalEtag, size };
+}
+
+/**
+ * The event's size against HeadObject's: a mismatch is SourceChangedError — planning from HEAD could forward a
+ * truncated (or padded) file under the event's name.
+ */
+export function checkEventSize(ref: Pick<ExecutionInput, 'bucket' | 'key' | 'size'>, object: Pick<SourceObject, 'size'>): void {
+  if (typeof ref.size === 'number' && ref.size !== object.size) {
+    throw new SourceChangedError(`HeadObject s3://${ref.bucket}/${ref.key}: the event announced ${ref.size} bytes, HeadObject reports ${object.size}`);
+  }
 }
 
 export function unquoteEtag(etag: string): string {

@@ -21,8 +21,7 @@ function scenarios(): Scenario[] {
     { name: 'S3: HEAD fails once (503)', size: MULTI, s3: (c) => [{ method: 'HEAD', key: c.key, status: 503 }], expect: 'forwarded' },
     { name: 'S3: HEAD refused (403 every time): fails before init', size: MULTI, s3: (c) => [{ method: 'HEAD', key: c.key, status: 403, code: 'AccessDenied', times: Infinity }], expect: 'failed', verify: noInit },
     {
-      // HEAD disagrees with the event's size: refused as a changed source before anything is planned
-      name: 'S3: HEAD says 10,000 x 5 GiB + 1 byte (the event: 64 KiB): SourceChangedError before init', size: SIMPLE, expect: 'failed', error: 'SourceChangedError', verify: noInit,
+      name: 'S3: HEAD says 10,000 x 5 GiB + 1 byte: PlanError before init', size: SIMPLE, expect: 'failed', error: 'PlanError', verify: noInit,
       s3: (c) => [{ method: 'HEAD', key: c.key, headers: { 'content-length': String(10_000 * 5 * 1024 * MiB + 1) } }],
     },
     {

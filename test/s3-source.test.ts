@@ -1,7 +1,7 @@
 // lib/s3-source.ts: which version ids pin anything, and what proves a ranged read is the planned bytes.
 import { mockClient } from 'aws-sdk-client-mock';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { headSource, immutableVersionId, mapS3Error, provenanceProblem } from '../lib/s3-source';
+import { checkEventSize, headSource, immutableVersionId, mapS3Error, provenanceProblem } from '../lib/s3-source';
 import { SourceChangedError } from '../lib/ost/errors';
 
 describe('immutableVersionId', () => {
@@ -52,8 +52,13 @@ describe('headSource', () => {
     expect(mock.commandCalls(HeadObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'b', Key: 'k', VersionId: 'v7', IfMatch: '"e1"' });
   });
 
+  it('checkEventSize: the event size must be the HEAD size', () => {
+    expect(() => checkEventSize({ bucket: 'b', key: 'k', size: 5 }, { size: 4 })).toThrow(/announced 5 bytes, HeadObject reports 4/);
+    expect(() => checkEventSize({ bucket: 'b', key: 'k', size: 5 }, { size: 5 })).not.toThrow();
+    expect(() => checkEventSize({ bucket: 'b', key: 'k' }, { size: 4 })).not.toThrow();
+  });
+
   it.each([
-    [{ ContentLength: 4, ETag: '"e1"' }, /announced 5 bytes, HeadObject reports 4/],
     [{ ContentLength: 5, ETag: '"e2"' }, /ETag e1, HeadObject reports e2/],
     [{ ContentLength: 5, ETag: '"e1"', VersionId: 'v8' }, /asked for version v7/],
   ])('refuses a HEAD that disagrees with the event: %j', async (head, why) => {

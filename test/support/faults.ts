@@ -127,6 +127,9 @@ export async function startS3FaultProxy(): Promise<S3FaultProxy> {
       const out = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers: req.headers, agent }, (up) => {
         entry.status = up.statusCode;
         const headers = { ...up.headers, ...(rule?.headers ?? {}) };
+        // A client that stops reading (e.g. a read refused after its headers) must not leave the upstream
+        // connection to s3rver open: closing the stack would wait for it forever.
+        res.on('close', () => { if (!res.writableFinished) up.destroy(); });
         res.writeHead(up.statusCode ?? 502, headers);
         if (rule?.cutAfterBytes !== undefined) {
           let n = 0;
