@@ -1,13 +1,23 @@
-// Cancel: best-effort abandon of the multipart upload after a failure. Never throws for an OST or lookup
-// failure (the original error must not be masked); returns {cancelled, sid?, reason?, error}.
+// Cancel: best-effort abandon of the multipart upload after a failure (after a failed Prepare: the upload its init
+// marker names). Never throws for an OST or Map-run lookup failure (the original error must not be masked);
+// returns {cancelled, sid?, reason?, error, uploadId?}. An init marker that cannot be read is thrown (retried).
 // `error` is the original Catch output, except when a Distributed Map run failed: on AWS the Map then reports
 // States.ExceedToleratedFailureThreshold, and the failing child's own {Error, Cause} is looked up so the
 // restart decision and the failure record see the real OST error (the local runner propagates it directly).
 import type { Context } from 'aws-lambda';
 import type { CancelInput, CancelResult } from '../lib/records';
-import { logger, sfn, step } from '../lib/runtime';
+import { log, logger, s3, sfn, step } from '../lib/runtime';
 import { ostClient } from '../lib/runtime-ost';
-import { resolveMapRunError, stepErrorMessage } from '../lib/records';
+import { readInitMarker, resolveMapRunError, stepErrorMessage } from '../lib/records';
+import { settings } from '../lib/settings';
+
+async function initMarkerUpload(input: CancelInput): Promise<string | undefined> {
+  const name = input.execution?.Name;
+  const bucket = input.input?.bucket ?? input.object?.bucket;
+  if (!name || !bucket) return undefined;
+  const marker = await readInitMarker(s3(), settings(), bucket, `init/${name}/${input.input?.attempt ?? 0}`, log);
+  return marker?.uploadId;
+}
 
 export const handler = step('cancel', async (input: CancelInput, _context?: Context): Promise<CancelResult> => {
   let error = input.error ?? { Error: 'Unknown', Cause: 'no error information' };
@@ -18,15 +28,18 @@ export const handler = step('cancel', async (input: CancelInput, _context?: Cont
       logger.warn('could not look up the failed batch', { error: stepErrorMessage(err) });
     }
   }
-  if (!input.uploadId) return { cancelled: false, reason: 'no multipart upload to cancel', error };
+  // After a failed Prepare the state has no uploadId: the upload a run of it initialised is in its init marker.
+  // A marker that cannot be read throws (AwsTransientError is retried): "no upload" must not be a guess.
+  const uploadId = input.uploadId ?? await initMarkerUpload(input);
+  if (!uploadId) return { cancelled: false, reason: 'no multipart upload to cancel', error };
   try {
     const ost = await ostClient();
-    const { sid } = await ost.cancel(input.uploadId);
-    logger.info('multipart upload cancelled', { uploadId: input.uploadId, sid, cause: error.Error });
-    return { cancelled: true, sid, error };
+    const { sid } = await ost.cancel(uploadId);
+    logger.info('multipart upload cancelled', { uploadId, sid, cause: error.Error });
+    return { cancelled: true, sid, error, uploadId };
   } catch (err) {
     const reason = `${err instanceof Error ? err.name : 'Error'}: ${stepErrorMessage(err)}`;
-    logger.warn('cancel failed (best effort)', { uploadId: input.uploadId, reason });
-    return { cancelled: false, reason, error };
+    logger.warn('cancel failed (best effort)', { uploadId, reason });
+    return { cancelled: false, reason, error, uploadId };
   }
 });

@@ -1,14 +1,16 @@
 // Prepare: HeadObject (pinned to the event's version), plan, and for multipart init + batch descriptors.
 // Input {input: ExecutionInput, execution: $$.Execution}; output PreparedState (lib/records.ts).
 // The upload_id is recorded in an init marker right after init: a re-run of Prepare (its first run crashed or
-// timed out after init) continues that upload rather than initialising another and leaving the first orphaned.
+// timed out after init) continues that upload rather than initialising another and leaving the first orphaned, and
+// a Prepare that gives up after init is followed by Cancel (statemachine: CancelPrepared), which finds it there.
+// HeadObject is compared with the event (ETag, size, version): a mismatch fails before anything is planned.
 import type { Context } from 'aws-lambda';
 import { batchSizing, sliceBatches } from '../lib/batches';
 import { planUpload } from '../lib/plan';
-import { readInitMarker, writeInitMarker, type PrepareInput, type PreparedState } from '../lib/records';
+import { readInitMarker, stepErrorMessage, writeInitMarker, type PrepareInput, type PreparedState } from '../lib/records';
 import { log, logger, s3, step } from '../lib/runtime';
 import { ostClient } from '../lib/runtime-ost';
-import { headSource } from '../lib/s3-source';
+import { checkEventSize, headSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';
 
 export const handler = step('prepare', async (event: PrepareInput, _context?: Context): Promise<PreparedState> => {
@@ -17,7 +19,12 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
   const attempt = input.attempt ?? 0;
   const object = await headSource(s3(), input);
   // PlanError (e.g. larger than 10,000 x 5 GiB) is thrown here, before any init.
-  const plan = planUpload(object.size, { sliceSize: s.sliceSize, threshold: s.simpleThreshold, minSliceSize: s.minSliceSize });
+  // SMALL_FILE_UPLOAD=multipart: every non-empty object goes multipart (a small one as one last slice), which a
+  // retry can never forward twice; an empty object has no slice to send and stays simple.
+  const threshold = s.smallFileUpload === 'multipart' ? 1 : s.simpleThreshold;
+  const plan = planUpload(object.size, { sliceSize: s.sliceSize, threshold, minSliceSize: s.minSliceSize });
+  // The bytes HEAD reports must be the bytes the event announced (else a truncated forward would be recorded).
+  checkEventSize(input, object);
   const base = {
     object,
     plan,
@@ -45,8 +52,18 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
     uploadId = earlier.uploadId;
     logger.warn('continuing the upload an earlier run of Prepare initialised', { uploadId, attempt });
   } else {
-    ({ uploadId, sid } = await (await ostClient()).init());
-    if (marker) await writeInitMarker(s3(), s, object.bucket, marker, uploadId, log);
+    const ost = await ostClient();
+    ({ uploadId, sid } = await ost.init());
+    if (marker) {
+      try {
+        await writeInitMarker(s3(), s, object.bucket, marker, uploadId, log);
+      } catch (err) {
+        // Unrecorded, the upload would be orphaned by the retry's fresh init (and by a failure, whose Cancel looks
+        // for the marker): cancel it now, then fail (AwsTransientError is retried).
+        await ost.cancel(uploadId).catch((e: unknown) => logger.warn('could not cancel the unrecorded upload', { uploadId, error: stepErrorMessage(e) }));
+        throw err;
+      }
+    }
   }
   logger.info('multipart upload initialised', {
     size: object.size, sliceSize: plan.sliceSize, sliceCount: plan.sliceCount, batches: batches.length,

@@ -1,11 +1,29 @@
 // Report: the outcome of an execution, as a JSON record in S3 (RESULTS_BUCKET/RESULTS_PREFIX) and an
 // EventBridge event (`OST File Forwarded` / `OST File Forward Failed`, source ost-forwarder). Input
 // {outcome, state: $, execution: $$.Execution}. Output: the record plus its location and, on failure,
-// `errorName`/`summary` which the Fail state reports as the execution's error.
+// `errorName`/`summary` which the Fail state reports as the execution's error. A record or event that could not
+// be written (after the retries) fails the step: a partial PutEvents answer (FailedEntryCount > 0) is a failure.
 import type { Context } from 'aws-lambda';
+import { awsCall, EventPublishError } from '../lib/aws-errors';
 import { buildRecord, putRecordEvent, recordLocation, writeRecord, type ReportInput, type ResultRecord } from '../lib/records';
 import { eventBridge, logger, metrics, MetricUnit, s3, step } from '../lib/runtime';
 import { settings } from '../lib/settings';
+
+/** Attempts at publishing before EventPublishError reaches the state machine (which retries it again). */
+const PUBLISH_ATTEMPTS = 3;
+
+/** PutEvents with a rejected entry (FailedEntryCount > 0) is tried again in place, then thrown. */
+async function publishEvent(put: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await awsCall('PutEvents', put);
+    } catch (err) {
+      if (!(err instanceof EventPublishError) || attempt >= PUBLISH_ATTEMPTS) throw err;
+      logger.warn('PutEvents rejected the event; trying again', { attempt, error: err.message });
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt * Math.random()));
+    }
+  }
+}
 
 export type ReportOutput = ResultRecord & { record: string; errorName?: string; summary?: string };
 
@@ -13,8 +31,10 @@ export const handler = step('report', async (input: ReportInput, _context?: Cont
   const s = settings();
   const record = buildRecord(input);
   const location = recordLocation(s, record);
-  await writeRecord(s3(), location, record);
-  await putRecordEvent(eventBridge(), s.eventBusName, record, location);
+  // Both are retried when transient (the SDK first, then the state machine: AwsTransientError, EventPublishError):
+  // the file may be at OST already, and without its record and event it would be forwarded with no outcome.
+  await awsCall(`PutObject s3://${location.bucket}/${location.key}`, () => writeRecord(s3(), location, record));
+  await publishEvent(() => putRecordEvent(eventBridge(), s.eventBusName, record, location));
   const where = `s3://${location.bucket}/${location.key}`;
   if (record.status === 'forwarded') {
     metrics.addMetric('FilesForwarded', MetricUnit.Count, 1);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { AwsTransientError, describeAwsError, EventPublishError, isTransientAwsError } from './aws-errors';
 import { OstError } from './ost/errors';
 import { bounded } from './ost/text';
 import type { UploadPlan } from './plan';
@@ -84,6 +85,8 @@ export interface StepErrorOutput { Error: string; Cause?: string }
 
 export interface CancelInput {
   uploadId?: string;
+  /** After a failed Prepare: the state Prepare had (execution input or Restart output), to find its init marker. */
+  input?: ExecutionInput;
   object?: SourceObject;
   error?: StepErrorOutput;
   execution?: ExecutionContext;
@@ -97,6 +100,8 @@ export interface CancelResult {
   reason?: string;
   /** The original error, resolved to the failing child's error when a Distributed Map run failed. */
   error: StepErrorOutput;
+  /** The upload cancelled (or not): the state's uploadId, or after a failed Prepare the one in its init marker. */
+  uploadId?: string;
 }
 
 export type WorkflowState = Partial<PreparedState> & Partial<ExecutionInput> & {
@@ -300,7 +305,8 @@ export function buildRecord(input: ReportInput, now: Date = new Date()): ResultR
     slices: plan?.mode === 'multipart' ? plan.sliceCount : 0,
     url: state.upload?.url ?? null,
     sid: state.upload?.sid ?? null,
-    upload_id: state.uploadId ?? null,
+    // After a failed Prepare the upload it initialised is known from its init marker (Cancel found it).
+    upload_id: state.uploadId ?? state.cancel?.uploadId ?? null,
     duration_ms: Number.isFinite(startedMs) ? Math.max(0, now.getTime() - startedMs) : null,
     executionName: executionNameOf(input),
     attempt: state.attempt ?? 0,
@@ -357,6 +363,8 @@ export async function markAttempt(s3: S3Client, s: Pick<Settings, 'resultsBucket
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed') return true;
+    // Nothing was started yet: a transient failure is retried (the step again), not taken as an earlier attempt.
+    if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, `PutObject s3://${s.resultsBucket ?? bucket}/${key} (attempt marker)`), { cause: err });
     log?.warn('could not write the attempt marker; treating this as a repeated attempt', { marker: key, error: `${e.name}: ${(err as Error).message}` });
     return true;
   }
@@ -364,8 +372,8 @@ export async function markAttempt(s3: S3Client, s: Pick<Settings, 'resultsBucket
 
 /**
  * Reads the multipart upload an earlier run of Prepare initialised for this execution and attempt (its answer may
- * have been lost with that run). Undefined when there is none — or when it cannot be read (then a fresh init is
- * the old behaviour: at worst one upload is left to OST's idle expiry).
+ * have been lost with that run). Undefined when there is none (or it is unreadable for a lasting reason: logged);
+ * AwsTransientError when reading it failed transiently: initialising another upload then could orphan the first.
  */
 export async function readInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, bucket: string, name: string, log?: { warn(m: string, f?: Record<string, unknown>): void }): Promise<{ uploadId: string } | undefined> {
   const key = `${s.resultsPrefix}attempts/${name}`;
@@ -375,20 +383,31 @@ export async function readInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBuc
     return typeof marker.uploadId === 'string' && marker.uploadId ? { uploadId: marker.uploadId } : undefined;
   } catch (err) {
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.$metadata?.httpStatusCode !== 404 && e.name !== 'NoSuchKey') {
-      log?.warn('could not read the init marker; initialising a new upload', { marker: key, error: `${e.name}: ${e.message}` });
-    }
+    // Without s3:ListBucket (the deployed role has none) S3 answers a missing key with 403, not 404: both are "no
+    // marker" (a role that cannot read the marker cannot write it either, and writing it is checked).
+    if (e.$metadata?.httpStatusCode === 404 || e.$metadata?.httpStatusCode === 403 || e.name === 'NoSuchKey') return undefined;
+    // A transient failure leaves it unknown whether an earlier run initialised an upload: a fresh init could orphan
+    // it, so the step fails and is retried. Anything else (a marker that is not ours) is logged and taken as none.
+    const where = `GetObject s3://${s.resultsBucket ?? bucket}/${key} (init marker)`;
+    if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, where), { cause: err });
+    log?.warn('could not read the init marker; taking it as absent', { marker: key, error: `${e.name}: ${e.message}` });
     return undefined;
   }
 }
 
-/** Records the upload_id right after init, so a re-run of Prepare continues it instead of leaving it orphaned. */
+/**
+ * Records the upload_id right after init, so a re-run of Prepare continues it instead of leaving it orphaned, and a
+ * Prepare that gives up is followed by a cancel of it. Throws when the marker cannot be written.
+ */
 export async function writeInitMarker(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, bucket: string, name: string, uploadId: string, log?: { warn(m: string, f?: Record<string, unknown>): void }): Promise<void> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     await s3.send(new PutObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key, Body: JSON.stringify({ uploadId, at: new Date().toISOString() }), ContentType: 'application/json' }));
   } catch (err) {
-    log?.warn('could not write the init marker (a re-run of Prepare would initialise another upload)', { marker: key, error: `${(err as Error).name}: ${(err as Error).message}` });
+    // Thrown: the caller cancels the upload it cannot record (a re-run would initialise another, orphaning it).
+    log?.warn('could not write the init marker', { marker: key, error: `${(err as Error).name}: ${(err as Error).message}` });
+    if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, `PutObject s3://${s.resultsBucket ?? bucket}/${key} (init marker)`), { cause: err });
+    throw err;
   }
 }
 
@@ -411,9 +430,7 @@ export async function writeRecord(s3: S3Client, location: { bucket: string; key:
   }));
 }
 
-export class EventPublishError extends Error {
-  constructor(message: string) { super(message); this.name = 'EventPublishError'; }
-}
+export { EventPublishError };
 
 export async function putRecordEvent(events: EventBridgeClient, busName: string, record: ResultRecord, location: { bucket: string; key: string }): Promise<void> {
   const res = await events.send(new PutEventsCommand({

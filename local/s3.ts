@@ -6,12 +6,15 @@
 // their facts. An external endpoint emits nothing in-process: callers build the record from HeadObject.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { link, mkdtemp, rename, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { IncomingMessage } from 'node:http';
+import { parseVersioningStatus, requestVersion, versioningXml, VersionIndex, versionStore, type S3rverFsStore, type StoredVersion } from './s3-versions';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -151,6 +154,7 @@ interface S3rverStore {
   getResourcePath(bucket: string, key: string, resource: string): string;
 }
 interface KoaContext {
+  req: IncomingMessage;
   method: string;
   path: string;
   query: Record<string, string | string[] | undefined>;
@@ -200,15 +204,12 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
   });
   // Runs before s3rver's router: it answers what s3rver gets wrong and passes everything else on.
   server.middleware.unshift(s3rverFixes(server.store));
-  // s3rver overwrites an object file in place (truncate, then write): a GET still streaming the old object then
-  // serves a short or mixed body under the old ETag and Content-Length, which S3 never does (a read in progress
-  // keeps its version). Unlinking first gives the new object a new file while open readers keep the old one.
-  const store = server.store as S3rverStore & { putObject(object: { bucket: string; key: string }): Promise<unknown> };
-  const putObject = store.putObject.bind(store);
-  store.putObject = async (object) => {
-    await unlink(store.getResourcePath(object.bucket, object.key, 'object')).catch(() => undefined);
-    return putObject(object);
-  };
+  // Versions and whole reads (local/s3-versions.ts): s3rver overwrites an object file in place, so a GET during a
+  // PUT would serve the old ETag over new, half-written bytes; every write now lands in a new immutable file.
+  const versionsDir = await mkdtemp(join(tmpdir(), 'ost-forwarder-s3-versions-'));
+  const index = new VersionIndex();
+  versionStore(server.store as unknown as S3rverFsStore, index, versionsDir);
+  server.middleware.unshift(versionedObjects(index, server.store as unknown as S3rverFsStore));
   const listeners = new Set<ObjectCreatedListener>();
   server.on('error', () => { /* request errors are answered to the client; nothing to log locally */ });
   server.on('event', (event) => {
@@ -217,7 +218,10 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
       const eTag = r.s3.object.eTag ?? '';
       // s3rver names CompleteMultipartUpload "Post"; a multipart ETag carries "-<parts>".
       const eventName = r.eventName === 'ObjectCreated:Post' && eTag.includes('-') ? 'ObjectCreated:CompleteMultipartUpload' : r.eventName;
-      const record = objectCreatedRecord({ bucket: r.s3.bucket.name, key: r.s3.object.key, size: r.s3.object.size ?? 0, eTag, eventName });
+      // Emitted inside the request: the version it made is known (an id, or "null" in a suspended bucket).
+      const made = requestVersion.getStore()?.version;
+      const versionId = made && index.versioned(r.s3.bucket.name) ? made.versionId : undefined;
+      const record = objectCreatedRecord({ bucket: r.s3.bucket.name, key: r.s3.object.key, size: r.s3.object.size ?? 0, eTag, eventName, ...(versionId ? { versionId } : {}) });
       // S3 notifies after the write is acknowledged, never inside the request.
       setImmediate(() => { for (const l of listeners) l(record); });
     }
@@ -241,6 +245,7 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
       client.destroy();
       await server.close();
       if (ownDir) await rm(directory, { recursive: true, force: true });
+      await rm(versionsDir, { recursive: true, force: true });
     },
   };
 }
@@ -312,6 +317,103 @@ async function listObjectsV2(ctx: KoaContext, store: S3rverStore, bucket: string
 }
 
 /**
+ * Bucket versioning and object reads from the version index (local/s3-versions.ts): PUT/GET ?versioning, the
+ * x-amz-version-id of writes and reads, GET/HEAD ?versionId=, DELETE ?versionId=, and GET/HEAD of every indexed
+ * object (If-Match, If-None-Match, Range) from its immutable file. Everything else goes on to s3rver.
+ */
+function versionedObjects(index: VersionIndex, store: S3rverFsStore): KoaMiddleware {
+  return async (ctx, next) => {
+    const bucketOnly = /^\/([^/]+)\/?$/.exec(ctx.path);
+    if (bucketOnly && 'versioning' in ctx.query) {
+      const bucket = decodeURIComponent(bucketOnly[1]!);
+      if (ctx.method === 'GET') {
+        ctx.status = 200;
+        ctx.type = 'application/xml';
+        ctx.body = versioningXml(index.status(bucket));
+        return;
+      }
+      if (ctx.method === 'PUT') {
+        const chunks: Buffer[] = [];
+        for await (const c of ctx.req) chunks.push(c as Buffer);
+        const status = parseVersioningStatus(Buffer.concat(chunks).toString('utf8'));
+        if (!status) return xmlError(ctx, 400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+        index.setStatus(bucket, status);
+        ctx.status = 200;
+        ctx.body = '';
+        return;
+      }
+    }
+    const m = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (!m || SUBRESOURCES.some((r) => r !== 'uploadId' && r in ctx.query)) return next();
+    const bucket = decodeURIComponent(m[1]!);
+    const key = decodeURIComponent(m[2]!);
+    const versionId = typeof ctx.query.versionId === 'string' ? ctx.query.versionId : undefined;
+    if (ctx.method === 'PUT' || ctx.method === 'POST') {
+      const holder: { version?: StoredVersion } = {};
+      await requestVersion.run(holder, next);
+      if (holder.version && index.versioned(bucket)) ctx.set('x-amz-version-id', holder.version.versionId);
+      return;
+    }
+    if (ctx.method === 'DELETE' && versionId !== undefined && !('uploadId' in ctx.query)) {
+      const before = index.current(bucket, key);
+      const after = index.remove(bucket, key, versionId);
+      if (after !== before) {
+        // The current version went: s3rver's file follows the index (the previous version, or nothing).
+        const objectPath = store.getResourcePath(bucket, key, 'object');
+        if (after) {
+          const tmp = `${objectPath}.${randomUUID()}.tmp`;
+          await link(after.path, tmp);
+          await rename(tmp, objectPath);
+          await store.putMetadata(bucket, key, after.metadata, after.etag.replace(/"/g, ''));
+        } else {
+          await store.deleteObject(bucket, key);
+        }
+      }
+      ctx.status = 204;
+      ctx.set('x-amz-version-id', versionId);
+      ctx.body = null;
+      return;
+    }
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || 'uploadId' in ctx.query) return next();
+    if (versionId === undefined && !index.knows(bucket, key)) return next(); // written before the index existed
+    const version = versionId !== undefined ? index.find(bucket, key, versionId) : index.current(bucket, key);
+    if (!version) {
+      if (versionId !== undefined) return xmlError(ctx, 404, 'NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
+      return xmlError(ctx, 404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
+    }
+    serveVersion(ctx, version, index.versioned(bucket));
+  };
+}
+
+function serveVersion(ctx: KoaContext, v: StoredVersion, versioned: boolean): void {
+  const ifMatch = header(ctx, 'if-match');
+  const bare = v.etag.replace(/"/g, '');
+  if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => t.trim().replace(/"/g, '') === bare)) {
+    return xmlError(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  }
+  const ifNoneMatch = header(ctx, 'if-none-match');
+  const notModified = ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/"/g, '') === bare));
+  const range = header(ctx, 'range');
+  const r = notModified || range === undefined ? 'ignore' : resolveRange(range, v.size);
+  if (r === undefined) {
+    return xmlError(ctx, 416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: range!, ActualObjectSize: String(v.size) });
+  }
+  const span = r === 'ignore' ? { start: 0, end: v.size - 1 } : r;
+  const length = span.end - span.start + 1;
+  // koa: the body first (a null body resets the status and drops the entity headers), then the headers.
+  ctx.body = notModified || ctx.method === 'HEAD' || length <= 0 ? null : createReadStream(v.path, span);
+  for (const [k, val] of Object.entries(v.metadata)) ctx.set(k, val);
+  ctx.set('ETag', v.etag);
+  ctx.set('Last-Modified', v.lastModified.toUTCString());
+  ctx.set('Accept-Ranges', 'bytes');
+  if (versioned) ctx.set('x-amz-version-id', v.versionId);
+  if (notModified) { ctx.status = 304; return; }
+  if (r !== 'ignore') ctx.set('Content-Range', `bytes ${r.start}-${r.end}/${v.size}`);
+  ctx.status = r === 'ignore' ? 200 : 206;
+  ctx.length = Math.max(0, length);
+}
+
+/**
  * s3rver 3.7 gaps fixed in front of it: ListObjectsV2 beyond one page (listObjectsV2 above); keys over 1,024 bytes are accepted (S3: KeyTooLongError); If-Match and
  * PUT If-None-Match: * are ignored (S3 answers 412), ranges ending at byte 0 and
  * suffix ranges ("bytes=-N") return the wrong bytes, and AbortMultipartUpload answers 405.
@@ -339,6 +441,7 @@ function s3rverFixes(store: S3rverStore): KoaMiddleware {
       return xmlError(ctx, 400, 'KeyTooLongError', 'Your key is too long', { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
     }
     if (ctx.method === 'PUT' && header(ctx, 'if-none-match') === '*' && !('uploadId' in ctx.query)) {
+      // (the version index's answer first: a key being overwritten is never "missing" in between)
       // conditional write (S3 since 2024): refuse to overwrite an existing object
       const exists = await store.getMetadata(bucket, key).then(() => true, () => false);
       if (exists) return xmlError(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });

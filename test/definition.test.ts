@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse, type Tags } from 'yaml';
 import { FATAL_ERROR_NAMES, RESTART_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '../lib/ost/errors';
 import { handlers } from '../functions';
+import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/aws-errors';
 
 // asl-validator ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,7 +27,7 @@ const INFRA_ERRORS = [
   'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
   'Lambda.Unknown', 'States.Timeout', 'Sandbox.Timedout', 'Runtime.ExitError', 'Error', 'States.ALL',
 ];
-const KNOWN = new Set<string>([...RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, ...INFRA_ERRORS]);
+const KNOWN = new Set<string>([...RETRYABLE_ERROR_NAMES, ...AWS_RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, ...INFRA_ERRORS]);
 
 function allStates(machine: { States: Record<string, State> } = RAW): Array<[string, State]> {
   return Object.entries(machine.States).flatMap(([name, s]) => [[name, s] as [string, State], ...(s.ItemProcessor ? allStates(s.ItemProcessor) : [])]);
@@ -88,6 +89,13 @@ it('names only known errors, retries the retryable ones with full jitter, never 
       expect({ state: name, retried: retried.includes(e), e }).toEqual({ state: name, retried: true, e });
     }
   }
+  // every Task retries transient AWS failures (records, events, markers): a forwarded file must not lose its outcome
+  for (const [name, s] of allStates().filter(([, s]) => s.Type === 'Task')) {
+    const retried = (s.Retry as State[]).flatMap((r) => r.ErrorEquals);
+    for (const e of [...AWS_RETRYABLE_ERROR_NAMES, 'Lambda.ServiceException', 'States.Timeout', 'Error']) {
+      expect({ state: name, retried: retried.includes(e), e }).toEqual({ state: name, retried: true, e });
+    }
+  }
 });
 
 it('fans out with a Distributed Map of STANDARD children over the batch descriptors, without the features the local engine lacks', () => {
@@ -109,7 +117,12 @@ it('routes every failure after init through Cancel and Report to Fail, and resta
   for (const name of ['UploadBatches', 'Complete']) {
     expect(S[name]!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cancel' }]);
   }
-  for (const name of ['Prepare', 'UploadWhole']) expect(S[name]!.Catch[0]).toMatchObject({ ResultPath: '$.error', Next: 'ReportFailure' });
+  expect(S.UploadWhole!.Catch[0]).toMatchObject({ ResultPath: '$.error', Next: 'ReportFailure' });
+  // a Prepare that gave up may have initialised an upload (its init marker names it): cancelled before the report
+  expect(S.Prepare!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CancelPrepared' }]);
+  expect(S.CancelPrepared).toMatchObject({ Type: 'Task', ResultPath: '$.cancel', Next: 'ReportFailure', Parameters: { 'input.$': '$', 'error.$': '$.error', 'execution.$': '$$.Execution' } });
+  expect(S.CancelPrepared!.Resource['Fn::GetAtt'][0]).toBe('cancel');
+  expect(S.CancelPrepared!.Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.cancelFailure', Next: 'ReportFailure' });
   expect(S.Cancel!.Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.cancelFailure', Next: 'ReportFailure' });
   expect(S.Cancel!.ResultPath).toBe('$.cancel');
   expect(S.Cancel!.Next).toBe('RestartOrReport');
@@ -120,6 +133,8 @@ it('routes every failure after init through Cancel and Report to Fail, and resta
   ]);
   expect(restart.Next).toBe('Restart');
   expect(S.Restart!.Parameters['attempt.$']).toBe('States.MathAdd($.attempt, 1)');
+  // the restart is pinned like the first run: ETag and size always (a null version id pins nothing)
+  expect(S.Restart!.Parameters).toMatchObject({ 'etag.$': '$.object.etag', 'size.$': '$.object.size', 'versionId.$': '$.object.versionId' });
   expect(S.Restart!.Next).toBe('Prepare');
   expect(S.ReportFailure!.Next).toBe('Failed');
   expect(S.Failed).toMatchObject({ Type: 'Fail', ErrorPath: '$.report.errorName', CausePath: '$.report.summary' });

@@ -51,6 +51,17 @@ describe('every state of the deployed definition runs locally', () => {
     }
   });
 
+  it('Prepare fails (init refused) → CancelPrepared → failure report', async () => {
+    stack.emulator!.inject({ call: 'init', code: 10001, times: Infinity });
+    try {
+      const r = await stack.forwardObject('states/prepare-fail.bin', Buffer.alloc(11 * MiB, 6));
+      expect(r).toMatchObject({ status: 'failed', error: { code: 'OST_INVALID_REQUEST' } });
+      note('prepare failure', r.execution!.entered.map((e) => e.name));
+    } finally {
+      stack.emulator!.clearFaults();
+    }
+  });
+
   it('the outcome cannot be recorded (EventBridge refuses) → NotReported', async () => {
     stack.aws.fail('AWSEvents.PutEvents', { type: 'AccessDeniedException', message: 'not allowed', times: 1 });
     const r = await stack.forwardObject('states/unreported.bin', Buffer.alloc(10, 5));
@@ -63,7 +74,7 @@ describe('every state of the deployed definition runs locally', () => {
     const { definition, serverless } = loadProjectDefinition(resolve(__dirname, '..'));
     const all = Object.keys(prepareDefinition(definition, serverlessResolver({}, serverless)).states).sort();
     const seen = new Set([...entered.values()].flatMap((s) => [...s]));
-    expect(entered.size).toBe(5);
+    expect(entered.size).toBe(6);
     expect(all.filter((s) => !seen.has(s))).toEqual([]);
     expect([...seen].filter((s) => !all.includes(s))).toEqual([]);
   });

@@ -183,7 +183,8 @@ it('gives up after MAX_RESTARTS restarts and reports the 10005 failure', async (
 
 it('reports a failure before init (object gone) without cancelling', async () => {
   const run = await execute('missing.bin', 'exec-missing');
-  expect(run.states).toEqual(['Prepare', 'ReportFailure', 'Failed']);
+  // CancelPrepared looks for an upload a run of Prepare initialised (its init marker): none here
+  expect(run.states).toEqual(['Prepare', 'CancelPrepared', 'ReportFailure', 'Failed']);
   expect(run.error?.name).toBe('SourceChangedError');
   expect(JSON.parse(events()[0]!.Detail!)).toMatchObject({ status: 'failed', key: 'missing.bin', cancelled: false });
 });

@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, createReadStream, 
 import { request as httpRequest, createServer, Agent, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { handlers as realHandlers } from '../../functions';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
 import type { ExecutionRecord, LambdaHandler } from '../../local/executor';
@@ -37,6 +37,10 @@ export interface S3FaultRule {
   method?: 'GET' | 'HEAD' | 'PUT' | 'DELETE';
   /** Decoded object key (exact) — default: any key. */
   key?: string;
+  /** Decoded object keys starting with this (records, attempt markers: their names hold the execution's). */
+  keyPrefix?: string;
+  /** Let this many matching requests through untouched first (e.g. fault the restart's HEAD, not the first). */
+  skip?: number;
   /** Only ranged GETs whose range starts here (byte offset). */
   rangeStart?: number;
   /** Default 1; Infinity allowed. */
@@ -65,14 +69,14 @@ export interface S3FaultProxy {
 }
 
 export async function startS3FaultProxy(): Promise<S3FaultProxy> {
-  let rules: { rule: S3FaultRule; left: number }[] = [];
+  let rules: { rule: S3FaultRule; left: number; skip: number }[] = [];
   const log: S3FaultProxy['log'] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const sockets = new Set<Socket>();
   const proxy: S3FaultProxy = {
     endpoint: '',
     target: '',
-    inject(rule) { rules.push({ rule, left: rule.times ?? 1 }); },
+    inject(rule) { rules.push({ rule, left: rule.times ?? 1, skip: rule.skip ?? 0 }); },
     clear() { rules = []; },
     log,
     async close() {
@@ -86,9 +90,11 @@ export async function startS3FaultProxy(): Promise<S3FaultProxy> {
     const i = rules.findIndex(({ rule, left }) => left > 0
       && (rule.method === undefined || rule.method === method)
       && (rule.key === undefined || rule.key === key)
+      && (rule.keyPrefix === undefined || key.startsWith(rule.keyPrefix))
       && (rule.rangeStart === undefined || rule.rangeStart === start));
     if (i < 0) return undefined;
     const r = rules[i]!;
+    if (r.skip > 0) { r.skip -= 1; return undefined; }
     r.left -= 1;
     if (r.left <= 0) rules.splice(i, 1);
     return r.rule;
@@ -102,7 +108,7 @@ export async function startS3FaultProxy(): Promise<S3FaultProxy> {
       try { key = m ? decodeURIComponent(m[1]!) : ''; } catch { key = m?.[1] ?? ''; }
       const method = req.method ?? 'GET';
       const range = typeof req.headers.range === 'string' ? req.headers.range : undefined;
-      const isObjectCall = m !== null && !/[?&](uploads|uploadId|list-type|tagging|acl)/.test(url);
+      const isObjectCall = m !== null && !/[?&](uploads|uploadId|list-type|tagging|acl|versioning)/.test(url);
       const rule = isObjectCall ? take(method, key, range) : undefined;
       const entry: S3FaultProxy['log'][number] = { method, key, ...(range ? { range } : {}) };
       if (isObjectCall) log.push(entry);
@@ -121,6 +127,9 @@ export async function startS3FaultProxy(): Promise<S3FaultProxy> {
       const out = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers: req.headers, agent }, (up) => {
         entry.status = up.statusCode;
         const headers = { ...up.headers, ...(rule?.headers ?? {}) };
+        // A client that stops reading (e.g. a read refused after its headers) must not leave the upstream
+        // connection to s3rver open: closing the stack would wait for it forever.
+        res.on('close', () => { if (!res.writableFinished) up.destroy(); });
         res.writeHead(up.statusCode ?? 502, headers);
         if (rule?.cutAfterBytes !== undefined) {
           let n = 0;
@@ -144,6 +153,62 @@ export async function startS3FaultProxy(): Promise<S3FaultProxy> {
     })().catch(() => res.destroy());
   });
   server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// AWS JSON faults the loopback AWS server cannot answer: a loopback proxy in front of its EventBridge endpoint
+// (the handlers' AWS_ENDPOINT_URL_EVENTBRIDGE points at it) that answers PutEvents with a partial failure.
+
+export interface AwsFaultRule {
+  /** X-Amz-Target, e.g. AWSEvents.PutEvents. */
+  target: string;
+  times?: number;
+  /** Answer 200 with this JSON instead of forwarding (e.g. FailedEntryCount: 1). */
+  json: unknown;
+}
+
+export interface AwsFaultProxy { endpoint: string; target: string; inject(rule: AwsFaultRule): void; clear(): void; close(): Promise<void> }
+
+export async function startAwsFaultProxy(): Promise<AwsFaultProxy> {
+  let rules: { rule: AwsFaultRule; left: number }[] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const sockets = new Set<Socket>();
+  const proxy: AwsFaultProxy = {
+    endpoint: '',
+    target: '',
+    inject(rule) { rules.push({ rule, left: rule.times ?? 1 }); },
+    clear() { rules = []; },
+    async close() {
+      for (const sk of sockets) sk.destroy();
+      agent.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const i = rules.findIndex((r) => r.left > 0 && r.rule.target === target);
+    if (i >= 0) {
+      const r = rules[i]!;
+      r.left -= 1;
+      if (r.left <= 0) rules.splice(i, 1);
+      req.resume();
+      const body = JSON.stringify(r.rule.json);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': 'FAULT' });
+      res.end(body);
+      return;
+    }
+    const t = new URL(proxy.target);
+    const out = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  server.on('connection', (sk: Socket) => { sockets.add(sk); sk.on('close', () => sockets.delete(sk)); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return proxy;
@@ -207,6 +272,8 @@ export const FAULT_ENV: Record<string, string> = {
 export interface Harness {
   stack: LocalStack;
   s3: S3FaultProxy;
+  /** EventBridge faults the loopback AWS server has no hook for (partial PutEvents failures). */
+  aws: AwsFaultProxy;
   payloads: PayloadEntry[];
   capture: Capture;
   crash(rule: CrashRule): void;
@@ -214,8 +281,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { env?: Record<string, string>; stack?: Partial<LocalStackOptions> } = {}): Promise<Harness> {
+export async function startHarness(options: { env?: Record<string, string>; stack?: Partial<LocalStackOptions>; versioning?: 'Enabled' | 'Suspended' } = {}): Promise<Harness> {
   const s3 = await startS3FaultProxy();
+  const aws = await startAwsFaultProxy();
   const payloads: PayloadEntry[] = [];
   let crashes: { rule: CrashRule; left: number }[] = [];
   const wrap = (fn: string, real: LambdaHandler): LambdaHandler => async (event, context) => {
@@ -249,25 +317,31 @@ export async function startHarness(options: { env?: Record<string, string>; stac
     stack = await startLocalStack({
       ...options.stack,
       handlers,
-      env: { ...FAULT_ENV, S3_ENDPOINT: s3.endpoint, ...options.env },
+      env: { ...FAULT_ENV, S3_ENDPOINT: s3.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: aws.endpoint, ...options.env },
     });
+    if (options.versioning) {
+      await stack.s3.client.send(new PutBucketVersioningCommand({ Bucket: stack.bucket, VersioningConfiguration: { Status: options.versioning } }));
+    }
   } catch (err) {
     capture.stop();
     await s3.close();
+    await aws.close();
     throw err;
   }
   s3.target = stack.s3.endpoint;
+  aws.target = stack.aws.endpoint;
   const creds = stack.emulator!.credentials;
   return {
     stack,
     s3,
+    aws,
     payloads,
     capture,
     secrets: { apiKey: creds.apiKey, apiSecret: creds.apiSecret },
     crash(rule) { crashes.push({ rule, left: rule.times ?? 1 }); },
     async close() {
       crashes = [];
-      try { await stack.close(); } finally { capture.stop(); await s3.close(); }
+      try { await stack.close(); } finally { capture.stop(); await s3.close(); await aws.close(); }
     },
   };
 }
@@ -395,6 +469,7 @@ export class FaultSuite {
     } finally {
       h.stack.emulator!.clearFaults();
       h.s3.clear();
+      h.aws.clear();
     }
 
     // --- what happened ----------------------------------------------------------------------------------------
