@@ -63,7 +63,8 @@ function writeFaultsPage(results, summary, parts) {
   ];
   for (const p of parts.sort((a, b) => a.part.localeCompare(b.part))) {
     const file = path.join(ROOT, 'test', `faults-${p.part}.test.ts`);
-    out.push('', `## ${fs.existsSync(file) ? describeFile(file) : p.part} (test/faults-${p.part}.test.ts)`, '');
+    out.push('', `## ${p.part} (test/faults-${p.part}.test.ts)`, '');
+    if (fs.existsSync(file)) out.push(`${describeFile(file)}.`, '');
     out.push('| scenario | outcome | verdict | time |', '|---|---|---|---|');
     for (const r of p.rows ?? []) {
       const verdict = r.verdict === 'held' ? 'held' : `${r.verdict}: ${r.problems.join('; ')}`;
