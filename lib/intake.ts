@@ -18,7 +18,7 @@
 // message's next delivery finds it held (`already`) and starts or confirms the execution under it.
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseRecord, executionName, skipReason, type ParsedRecord } from './s3-event';
-import type { ExecutionInput } from './records';
+import type { ExecutionInput } from './workflow/state';
 import type { Settings } from './settings';
 import type { AcquireResult, ReleaseResult } from './admission/semaphore';
 import { isAdmissionRetryable } from './admission/errors';

@@ -9,7 +9,7 @@
 //   destination keep the event.
 import { createHash } from 'node:crypto';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionInput } from './records';
+import type { ExecutionInput } from './workflow/state';
 import type { Settings } from './settings';
 
 export class MalformedRecordError extends Error {
