@@ -24,7 +24,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { recordFolder, type OutcomeRecord } from './workflow/outcome-records';
-import { executionName, parseRecord, skipReason } from './s3-event';
+import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './s3-event-record';
 import type { Settings } from './settings';
 
@@ -192,7 +192,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     if (o.failedOnly && failures === 0) { skip(object, 'not-failed'); return undefined; }
     const withRound: ExistingObject = failures > 0 ? { ...object, sequencer: `backfill-${failures}` } : object;
     const record = existingObjectRecord(withRound, region);
-    const execution = executionName(parseRecord(record, 0).input);
+    const execution = executionName(parseEventRecord(record, 0).input);
     if (await exists(o.s3, results.bucket, `${results.prefix}${SUBMITTED_MARKER_FOLDER}${execution}`)) {
       skip(object, 'submitted', { execution, failures });
       return undefined;
@@ -272,7 +272,7 @@ export function startExecutionSubmitter(start: (event: { Records: S3EventRecord[
     const outcomes: SubmitOutcome[] = records.map(() => ({ status: 'submitted' }));
     const byName = new Map(summary.executions.map((e) => [e.name, e.status]));
     for (const [i, r] of records.entries()) {
-      const name = executionName(parseRecord(r, i).input);
+      const name = executionName(parseEventRecord(r, i).input);
       if (byName.get(name) === 'duplicate') outcomes[i] = { status: 'duplicate' };
     }
     for (const s of [...summary.skipped, ...summary.malformed]) outcomes[s.index] = { status: 'refused', reason: s.reason };
