@@ -8,8 +8,6 @@ export const EVENT_SOURCE = 'ost-forwarder';
 export const DETAIL_TYPE_FORWARDED = 'OST File Forwarded';
 export const DETAIL_TYPE_FAILED = 'OST File Forward Failed';
 
-export { EventPublishError };
-
 export async function publishOutcomeEvent(events: EventBridgeClient, busName: string, record: OutcomeRecord, location: { bucket: string; key: string }): Promise<void> {
   const res = await events.send(new PutEventsCommand({
     Entries: [{
