@@ -5,7 +5,7 @@
 //   ours:  the real uploadSlices handler (functions/upload-slices.ts) with one batch of one 1 GiB slice: secrets
 //          from SSM (the local AWS endpoint), a ranged GetObject streamed into the OST slice request.
 //   naive: the slice read into memory (ArrayBuffer), then FormData + in-memory Blob through undici's fetch.
-import type { BatchInput } from '../lib/records';
+import type { BatchInput } from '../lib/workflow/state';
 import { naiveSlice, readRange, type OstTarget } from './naive';
 
 interface ChildJob {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import type { BatchInput } from '../lib/records';
+import type { BatchInput } from '../lib/workflow/state';
 import type { OstTarget } from './naive';
 
 export interface RssResult {

@@ -61,7 +61,7 @@ interface PutPoint {
 interface WorkflowPoint {
   profile: string;
   sliceMiB: number;
-  /** SLICE_CONCURRENCY (the Lambda client's connections follow it: lib/runtime.ts). */
+  /** SLICE_CONCURRENCY (the Lambda client's connections follow it: lib/runtime-ost.ts). */
   inFlight: number;
   slices: number;
   streams: number;

@@ -5,18 +5,21 @@
 // States.ExceedToleratedFailureThreshold, and the failing child's own {Error, Cause} is looked up so the
 // restart decision and the failure record see the real OST error (the local runner propagates it directly).
 import type { Context } from 'aws-lambda';
-import type { CancelInput, CancelResult } from '../lib/records';
-import { log, logger, s3, sfn, step } from '../lib/runtime';
+import type { CancelInput, CancelResult } from '../lib/workflow/state';
+import { log, logger } from '../lib/logging';
+import { s3, sfn } from '../lib/aws-clients';
+import { step } from '../lib/step';
 import { ostClient } from '../lib/runtime-ost';
-import { readInitMarker, resolveMapRunError, stepErrorMessage } from '../lib/records';
+import { forExecution } from '../lib/workflow/attempt-markers';
+import { resolveMapRunError } from '../lib/workflow/map-run-lookup';
+import { stepErrorMessage } from '../lib/workflow/step-errors';
 import { settings } from '../lib/settings';
 
 async function initMarkerUpload(input: CancelInput): Promise<string | undefined> {
-  const name = input.execution?.Name;
   const bucket = input.input?.bucket ?? input.object?.bucket;
-  if (!name || !bucket) return undefined;
-  const marker = await readInitMarker(s3(), settings(), bucket, `init/${name}/${input.input?.attempt ?? 0}`, log);
-  return marker?.uploadId;
+  if (!bucket) return undefined;
+  const markers = forExecution({ s3: s3(), settings: settings(), bucket, log }, input.execution?.Name, input.input?.restarts ?? 0);
+  return (await markers?.init.read())?.uploadId;
 }
 
 export const handler = step('cancel', async (input: CancelInput, _context?: Context): Promise<CancelResult> => {

@@ -1,5 +1,5 @@
 // Prepare: HeadObject (pinned to the event's version), plan, and for multipart init + batch descriptors.
-// Input {input: ExecutionInput, execution: $$.Execution}; output PreparedState (lib/records.ts).
+// Input {input: ExecutionInput, execution: $$.Execution}; output PreparedState (lib/workflow/state.ts).
 // The upload_id is recorded in an init marker right after init: a re-run of Prepare (its first run crashed or
 // timed out after init) continues that upload rather than initialising another and leaving the first orphaned, and
 // a Prepare that gives up after init is followed by Cancel (statemachine: CancelPrepared), which finds it there.
@@ -7,8 +7,12 @@
 import type { Context } from 'aws-lambda';
 import { batchSizing, sliceBatches } from '../lib/batches';
 import { planUpload } from '../lib/plan';
-import { readInitMarker, stepErrorMessage, writeInitMarker, type PrepareInput, type PreparedState } from '../lib/records';
-import { log, logger, s3, step } from '../lib/runtime';
+import { forExecution, UNKNOWN_EXECUTION } from '../lib/workflow/attempt-markers';
+import { stepErrorMessage } from '../lib/workflow/step-errors';
+import { type PrepareInput, type PreparedState } from '../lib/workflow/state';
+import { log, logger } from '../lib/logging';
+import { s3 } from '../lib/aws-clients';
+import { step } from '../lib/step';
 import { ostClient } from '../lib/runtime-ost';
 import { checkEventSize, headSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';
@@ -16,7 +20,7 @@ import { settings } from '../lib/settings';
 export const handler = step('prepare', async (event: PrepareInput, _context?: Context): Promise<PreparedState> => {
   const s = settings();
   const input = event.input;
-  const attempt = input.attempt ?? 0;
+  const restarts = input.restarts ?? 0;
   const object = await headSource(s3(), input);
   // PlanError (e.g. larger than 10,000 x 5 GiB) is thrown here, before any init.
   // SMALL_FILE_UPLOAD=multipart: every non-empty object goes multipart (a small one as one last slice), which a
@@ -28,14 +32,14 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
   const base = {
     object,
     plan,
-    attempt,
+    restarts,
     maxRestarts: s.maxRestarts,
     mapMaxConcurrency: s.mapMaxConcurrency,
-    executionName: event.execution?.Name ?? 'unknown',
+    executionName: event.execution?.Name ?? UNKNOWN_EXECUTION,
     startedAt: event.execution?.StartTime ?? new Date().toISOString(),
   };
   if (plan.mode === 'simple') {
-    logger.info('planned simple upload', { size: object.size, versionId: object.versionId, attempt });
+    logger.info('planned simple upload', { size: object.size, versionId: object.versionId, restarts });
     return { ...base, batches: [], slicesPerBatch: 0 };
   }
   const sizing = batchSizing(plan.sliceSize, s.conservativeMBps, s.uploadSlicesTimeoutSeconds);
@@ -43,20 +47,20 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
     logger.warn('one slice exceeds the batch time budget', { sliceSize: plan.sliceSize, budgetBytes: sizing.budgetBytes });
   }
   const batches = sliceBatches(plan.sliceCount, sizing.slicesPerBatch);
-  // Markers are keyed by execution: without its name (a direct invocation) there is nothing to continue.
-  const marker = event.execution?.Name ? `init/${event.execution.Name}/${attempt}` : undefined;
-  const earlier = marker ? await readInitMarker(s3(), s, object.bucket, marker, log) : undefined;
+  // Undefined for a direct invocation (no execution name): there is nothing to continue.
+  const marker = forExecution({ s3: s3(), settings: s, bucket: object.bucket, log }, event.execution?.Name, restarts)?.init;
+  const earlier = await marker?.read();
   let uploadId: string;
   let sid: string | undefined;
   if (earlier) {
     uploadId = earlier.uploadId;
-    logger.warn('continuing the upload an earlier run of Prepare initialised', { uploadId, attempt });
+    logger.warn('continuing the upload an earlier run of Prepare initialised', { uploadId, restarts });
   } else {
     const ost = await ostClient();
     ({ uploadId, sid } = await ost.init());
     if (marker) {
       try {
-        await writeInitMarker(s3(), s, object.bucket, marker, uploadId, log);
+        await marker.write(uploadId);
       } catch (err) {
         // Unrecorded, the upload would be orphaned by the retry's fresh init (and by a failure, whose Cancel looks
         // for the marker): cancel it now, then fail (AwsTransientError is retried).
@@ -67,7 +71,7 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
   }
   logger.info('multipart upload initialised', {
     size: object.size, sliceSize: plan.sliceSize, sliceCount: plan.sliceCount, batches: batches.length,
-    slicesPerBatch: sizing.slicesPerBatch, uploadId, sid, attempt,
+    slicesPerBatch: sizing.slicesPerBatch, uploadId, sid, restarts,
   });
   return { ...base, uploadId, initSid: sid, batches, slicesPerBatch: sizing.slicesPerBatch };
 });

@@ -5,8 +5,12 @@
 // be written (after the retries) fails the step: a partial PutEvents answer (FailedEntryCount > 0) is a failure.
 import type { Context } from 'aws-lambda';
 import { awsCall, EventPublishError } from '../lib/aws-errors';
-import { buildRecord, putRecordEvent, recordLocation, writeRecord, type ReportInput, type ResultRecord } from '../lib/records';
-import { eventBridge, logger, metrics, MetricUnit, s3, step } from '../lib/runtime';
+import { buildRecord, recordLocation, writeRecord, type OutcomeRecord } from '../lib/workflow/outcome-records';
+import { publishOutcomeEvent } from '../lib/workflow/outcome-events';
+import { type ReportInput } from '../lib/workflow/state';
+import { eventBridge, s3 } from '../lib/aws-clients';
+import { logger, metrics, MetricUnit } from '../lib/logging';
+import { step } from '../lib/step';
 import { settings } from '../lib/settings';
 
 /** Attempts at publishing before EventPublishError reaches the state machine (which retries it again). */
@@ -25,7 +29,7 @@ async function publishEvent(put: () => Promise<void>): Promise<void> {
   }
 }
 
-export type ReportOutput = ResultRecord & { record: string; errorName?: string; summary?: string };
+export type ReportOutput = OutcomeRecord & { record: string; errorName?: string; summary?: string };
 
 export const handler = step('report', async (input: ReportInput, _context?: Context): Promise<ReportOutput> => {
   const s = settings();
@@ -34,13 +38,13 @@ export const handler = step('report', async (input: ReportInput, _context?: Cont
   // Both are retried when transient (the SDK first, then the state machine: AwsTransientError, EventPublishError):
   // the file may be at OST already, and without its record and event it would be forwarded with no outcome.
   await awsCall(`PutObject s3://${location.bucket}/${location.key}`, () => writeRecord(s3(), location, record));
-  await publishEvent(() => putRecordEvent(eventBridge(), s.eventBusName, record, location));
+  await publishEvent(() => publishOutcomeEvent(eventBridge(), s.eventBusName, record, location));
   const where = `s3://${location.bucket}/${location.key}`;
   if (record.status === 'forwarded') {
     metrics.addMetric('FilesForwarded', MetricUnit.Count, 1);
     if (record.bytes !== null) metrics.addMetric('BytesForwarded', MetricUnit.Bytes, record.bytes);
     if (record.slices > 0) metrics.addMetric('SlicesForwarded', MetricUnit.Count, record.slices);
-    logger.info('file forwarded', { url: record.url, sid: record.sid, bytes: record.bytes, slices: record.slices, durationMs: record.duration_ms, record: where });
+    logger.info('file forwarded', { url: record.url, sid: record.sid, bytes: record.bytes, slices: record.slices, durationMs: record.durationMs, record: where });
     return { ...record, record: where };
   }
   metrics.addMetric('FilesFailed', MetricUnit.Count, 1);

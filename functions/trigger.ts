@@ -2,7 +2,8 @@
 // record when some could not be started, so Lambda's async retries and the on-failure destination keep the event.
 import type { Context, S3Event } from 'aws-lambda';
 import { StartExecutionsError, submitS3Event } from '../lib/s3-event';
-import { log, logger, metrics, MetricUnit, sfn } from '../lib/runtime';
+import { log, logger, metrics, MetricUnit } from '../lib/logging';
+import { sfn } from '../lib/aws-clients';
 import { required, settings } from '../lib/settings';
 
 export interface TriggerSummary {

@@ -4,8 +4,10 @@
 // state machine's Retry/Catch.
 import type { Context } from 'aws-lambda';
 import { sendSlices } from '../lib/ost/send';
-import type { BatchInput } from '../lib/records';
-import { logger, metrics, MetricUnit, s3, step } from '../lib/runtime';
+import type { BatchInput } from '../lib/workflow/state';
+import { logger, metrics, MetricUnit } from '../lib/logging';
+import { s3 } from '../lib/aws-clients';
+import { step } from '../lib/step';
 import { ostClient } from '../lib/runtime-ost';
 import { S3RangeSource } from '../lib/s3-source';
 import { settings } from '../lib/settings';

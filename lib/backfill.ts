@@ -10,7 +10,7 @@
 //   forwarded                         a forwarded record exists for this ETag (or versionId)
 //   not-failed                        --failed-only, and no failure record for this ETag
 //   submitted                         a submitted-marker exists: an earlier run (perhaps interrupted) sent it
-// Records live at `<resultsPrefix><status>/<key>/<executionName>.json` (lib/records.ts recordFolder). ListObjectsV2
+// Records live at `<resultsPrefix><status>/<key>/<executionName>.json` (lib/workflow/outcome-records.ts recordFolder). ListObjectsV2
 // gives no versionId, so a record matches on the ETag (same bytes); a record with a versionId matches that too.
 //
 // Execution names (lib/s3-event.ts executionName) are deterministic: bucket, key, ETag and the sequencer. A first
@@ -23,8 +23,8 @@
 // a never-forwarded one: do not backfill a prefix while its files are still arriving (see docs/backfill.md).
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
-import { recordFolder, type ResultRecord } from './records';
-import { executionName, parseRecord, skipReason } from './s3-event';
+import { recordFolder, type OutcomeRecord } from './workflow/outcome-records';
+import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './s3-event-record';
 import type { Settings } from './settings';
 
@@ -106,9 +106,9 @@ export function resultsLocation(s: BackfillOptions['settings'], sourceBucket: st
 }
 
 /** Reads the records of `key` with one status, keeping those about this object version. */
-export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: string; prefix: string }, status: 'forwarded' | 'failed', object: { key: string; etag: string; versionId?: string }): Promise<ResultRecord[]> {
+export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: string; prefix: string }, status: 'forwarded' | 'failed', object: { key: string; etag: string; versionId?: string }): Promise<OutcomeRecord[]> {
   const folder = recordFolder(results.prefix, status, object.key);
-  const out: ResultRecord[] = [];
+  const out: OutcomeRecord[] = [];
   let token: string | undefined;
   let read = 0;
   do {
@@ -119,8 +119,8 @@ export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: s
       if (rest.includes('/') || !rest.endsWith('.json')) continue;
       if (++read > MAX_RECORDS_PER_KEY) return out;
       const res = await s3.send(new GetObjectCommand({ Bucket: results.bucket, Key: o.Key! }));
-      let record: ResultRecord;
-      try { record = JSON.parse(await res.Body!.transformToString()) as ResultRecord; } catch { continue; }
+      let record: OutcomeRecord;
+      try { record = JSON.parse(await res.Body!.transformToString()) as OutcomeRecord; } catch { continue; }
       // a sha256/<hex> folder is shared by nothing else, but check the key all the same
       if (record.key !== object.key) continue;
       const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquote(record.etag) === unquote(object.etag);
@@ -192,7 +192,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     if (o.failedOnly && failures === 0) { skip(object, 'not-failed'); return undefined; }
     const withRound: ExistingObject = failures > 0 ? { ...object, sequencer: `backfill-${failures}` } : object;
     const record = existingObjectRecord(withRound, region);
-    const execution = executionName(parseRecord(record, 0).input);
+    const execution = executionName(parseEventRecord(record, 0).input);
     if (await exists(o.s3, results.bucket, `${results.prefix}${SUBMITTED_MARKER_FOLDER}${execution}`)) {
       skip(object, 'submitted', { execution, failures });
       return undefined;
@@ -272,7 +272,7 @@ export function startExecutionSubmitter(start: (event: { Records: S3EventRecord[
     const outcomes: SubmitOutcome[] = records.map(() => ({ status: 'submitted' }));
     const byName = new Map(summary.executions.map((e) => [e.name, e.status]));
     for (const [i, r] of records.entries()) {
-      const name = executionName(parseRecord(r, i).input);
+      const name = executionName(parseEventRecord(r, i).input);
       if (byName.get(name) === 'duplicate') outcomes[i] = { status: 'duplicate' };
     }
     for (const s of [...summary.skipped, ...summary.malformed]) outcomes[s.index] = { status: 'refused', reason: s.reason };

@@ -2,7 +2,7 @@
 // lib/intake.ts decides; this file only translates.
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionInput } from './records';
+import type { ExecutionInput } from './workflow/state';
 import { MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type ExecutionStarter, type IntakeQueue } from './intake';
 
 export function sfnStarter(sfn: Pick<SFNClient, 'send'>, stateMachineArn: string): ExecutionStarter {

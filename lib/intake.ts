@@ -17,8 +17,8 @@
 // the execution (a 4xx answer) is given back; after an ambiguous failure (no answer, 5xx) it is kept, and the
 // message's next delivery finds it held (`already`) and starts or confirms the execution under it.
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { parseRecord, executionName, skipReason, type ParsedRecord } from './s3-event';
-import type { ExecutionInput } from './records';
+import { parseEventRecord, executionName, skipReason, type ParsedEventRecord } from './s3-event';
+import type { ExecutionInput } from './workflow/state';
 import type { Settings } from './settings';
 import type { AcquireResult, ReleaseResult } from './admission/semaphore';
 import { isAdmissionRetryable } from './admission/errors';
@@ -198,9 +198,9 @@ export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps):
     if (body.test) outcomes.push({ index: 0, status: 'skipped', reason: 'S3 test event' });
 
     for (const [index, raw] of body.records.entries()) {
-      let parsed: ParsedRecord;
+      let parsed: ParsedEventRecord;
       try {
-        parsed = parseRecord(raw, index);
+        parsed = parseEventRecord(raw, index);
       } catch (err) {
         outcomes.push({ index, status: 'malformed', reason: bounded((err as Error).message) });
         continue;

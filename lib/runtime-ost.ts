@@ -3,7 +3,10 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { preferBaselineWasmCompiler } from './memory';
 import { OstClient } from './ost/client';
-import { log, onResetRuntime, rememberSecrets, ssm } from './runtime';
+import { log } from './logging';
+import { onResetRuntime } from './runtime';
+import { rememberSecrets } from './step';
+import { ssm } from './aws-clients';
 import { loadSecrets, secretsProvider, type OstSecrets } from './secrets';
 import { loadOstTuning, required, settings } from './settings';
 

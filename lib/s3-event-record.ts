@@ -1,5 +1,5 @@
 // S3-shaped ObjectCreated records for objects that no event announced (backfill): the same shape the trigger
-// parses (lib/s3-event.ts parseRecord), with the key URL-encoded the way S3 writes it into notifications.
+// parses (lib/s3-event.ts parseEventRecord), with the key URL-encoded the way S3 writes it into notifications.
 import type { S3EventRecord } from 'aws-lambda';
 
 /**

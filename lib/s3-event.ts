@@ -9,11 +9,11 @@
 //   destination keep the event.
 import { createHash } from 'node:crypto';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionInput } from './records';
+import type { ExecutionInput } from './workflow/state';
 import type { Settings } from './settings';
 
-export class MalformedRecordError extends Error {
-  constructor(message: string) { super(message); this.name = 'MalformedRecordError'; }
+export class MalformedEventRecordError extends Error {
+  constructor(message: string) { super(message); this.name = 'MalformedEventRecordError'; }
 }
 
 /** Decodes an S3 event key: '+' → ' ', then percent-decoding (a literal '+' arrives as %2B). */
@@ -21,11 +21,11 @@ export function decodeS3Key(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch {
-    throw new MalformedRecordError(`object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`);
+    throw new MalformedEventRecordError(`object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`);
   }
 }
 
-export interface ParsedRecord {
+export interface ParsedEventRecord {
   index: number;
   eventName: string;
   input: ExecutionInput;
@@ -57,27 +57,27 @@ export function executionName(input: Pick<ExecutionInput, 'bucket' | 'key' | 've
   return tail ? `${tail}-${hash}` : hash;
 }
 
-/** Parses one record; throws MalformedRecordError with the reason. */
-export function parseRecord(record: unknown, index: number): ParsedRecord {
-  if (!record || typeof record !== 'object') throw new MalformedRecordError('record is not an object');
+/** Parses one event record; throws MalformedEventRecordError with the reason. */
+export function parseEventRecord(record: unknown, index: number): ParsedEventRecord {
+  if (!record || typeof record !== 'object') throw new MalformedEventRecordError('record is not an object');
   const r = record as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  if (r.eventSource !== undefined && r.eventSource !== 'aws:s3') throw new MalformedRecordError(`eventSource is ${JSON.stringify(r.eventSource)}, not aws:s3`);
+  if (r.eventSource !== undefined && r.eventSource !== 'aws:s3') throw new MalformedEventRecordError(`eventSource is ${JSON.stringify(r.eventSource)}, not aws:s3`);
   const eventName = typeof r.eventName === 'string' ? r.eventName : '';
-  if (!eventName.startsWith('ObjectCreated:')) throw new MalformedRecordError(`eventName ${JSON.stringify(eventName)} is not ObjectCreated:*`);
+  if (!eventName.startsWith('ObjectCreated:')) throw new MalformedEventRecordError(`eventName ${JSON.stringify(eventName)} is not ObjectCreated:*`);
   const bucket = r.s3?.bucket?.name;
-  if (typeof bucket !== 'string' || bucket === '') throw new MalformedRecordError('s3.bucket.name is missing');
+  if (typeof bucket !== 'string' || bucket === '') throw new MalformedEventRecordError('s3.bucket.name is missing');
   const rawKey = r.s3?.object?.key;
-  if (typeof rawKey !== 'string' || rawKey === '') throw new MalformedRecordError('s3.object.key is missing');
+  if (typeof rawKey !== 'string' || rawKey === '') throw new MalformedEventRecordError('s3.object.key is missing');
   const key = decodeS3Key(rawKey);
   const o = r.s3.object as Record<string, unknown>;
   const size = o.size;
   if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
-    throw new MalformedRecordError(`s3.object.size is not a non-negative integer: ${JSON.stringify(size)}`);
+    throw new MalformedEventRecordError(`s3.object.size is not a non-negative integer: ${JSON.stringify(size)}`);
   }
   const versionId = typeof o.versionId === 'string' && o.versionId !== '' && o.versionId !== 'null' ? o.versionId : undefined;
   const etag = typeof o.eTag === 'string' && o.eTag !== '' ? o.eTag.replace(/^"(.*)"$/, '$1') : undefined;
   const sequencer = typeof o.sequencer === 'string' && o.sequencer !== '' ? o.sequencer : undefined;
-  if (!versionId && !etag && !sequencer) throw new MalformedRecordError('record has no versionId, eTag or sequencer to identify the object version');
+  if (!versionId && !etag && !sequencer) throw new MalformedEventRecordError('record has no versionId, eTag or sequencer to identify the object version');
   const input: ExecutionInput = { bucket, key };
   if (versionId) input.versionId = versionId;
   if (etag) input.etag = etag;
@@ -146,9 +146,9 @@ export async function submitS3Event(event: unknown, deps: SubmitDeps): Promise<S
     return summary;
   }
   for (const [index, record] of (e.Records as unknown[]).entries()) {
-    let parsed: ParsedRecord;
+    let parsed: ParsedEventRecord;
     try {
-      parsed = parseRecord(record, index);
+      parsed = parseEventRecord(record, index);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       summary.malformed.push({ index, reason });

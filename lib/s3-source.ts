@@ -7,7 +7,7 @@ import { Transform, Readable, type TransformCallback } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SourceChangedError, SourceReadError } from './ost/errors';
 import type { ByteSource } from './ost/source';
-import type { ExecutionInput, SourceObject } from './records';
+import type { ExecutionInput, SourceObject } from './workflow/state';
 
 interface AwsLikeError { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
 

@@ -1,10 +1,10 @@
-// Status: what happened to the files, read from the outcome records (lib/records.ts) under
+// Status: what happened to the files, read from the outcome records (lib/workflow/outcome-records.ts) under
 // `<resultsPrefix>forwarded/` and `<resultsPrefix>failed/`. The listing streams page by page; only the summary is
 // kept, and it is bounded: one row per day, at most MAX_ERROR_GROUPS failure groups, the SLOWEST_N slowest files.
 // --since skips records whose object was last written before it without reading them (a record is written once,
 // when its execution ends).
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { ResultRecord } from './records';
+import type { OutcomeRecord } from './workflow/outcome-records';
 
 export const MAX_ERROR_GROUPS = 20;
 export const SLOWEST_N = 5;
@@ -36,7 +36,7 @@ export interface StatusOptions {
   since?: Date;
   failedOnly?: boolean;
   /** Each record read, for the detail lines. */
-  onRecord?: (record: ResultRecord, location: string) => void;
+  onRecord?: (record: OutcomeRecord, location: string) => void;
   /** Record reads in flight (default 8). */
   concurrency?: number;
 }
@@ -50,7 +50,7 @@ export class StatusAggregator {
 
   unreadable(): void { this.#s.unreadable++; }
 
-  add(r: ResultRecord): void {
+  add(r: OutcomeRecord): void {
     const bytes = typeof r.bytes === 'number' && Number.isFinite(r.bytes) ? r.bytes : 0;
     const day = typeof r.finishedAt === 'string' && /^\d{4}-\d{2}-\d{2}/.test(r.finishedAt) ? r.finishedAt.slice(0, 10) : 'unknown';
     const row = this.#days.get(day) ?? { day, forwarded: 0, forwardedBytes: 0, failed: 0, failedBytes: 0 };
@@ -58,7 +58,9 @@ export class StatusAggregator {
     this.#s.records++;
     if (r.status === 'forwarded') {
       this.#s.forwarded++; this.#s.forwardedBytes += bytes; row.forwarded++; row.forwardedBytes += bytes;
-      if (typeof r.duration_ms === 'number') this.#slow({ key: r.key, durationMs: r.duration_ms, bytes: r.bytes, mode: r.mode, finishedAt: r.finishedAt });
+      // Records written before the fields were camelCase carry duration_ms: they stay readable.
+      const durationMs = r.durationMs ?? (r as { duration_ms?: number }).duration_ms;
+      if (typeof durationMs === 'number') this.#slow({ key: r.key, durationMs, bytes: r.bytes, mode: r.mode, finishedAt: r.finishedAt });
     } else {
       this.#s.failed++; this.#s.failedBytes += bytes; row.failed++; row.failedBytes += bytes;
       const error = r.error?.error ?? 'Unknown';
@@ -111,15 +113,15 @@ export async function readStatus(o: StatusOptions): Promise<StatusSummary> {
   return agg.summary();
 }
 
-async function readAll(s3: Pick<S3Client, 'send'>, bucket: string, keys: string[], n: number): Promise<Array<ResultRecord | undefined>> {
-  const out = new Array<ResultRecord | undefined>(keys.length);
+async function readAll(s3: Pick<S3Client, 'send'>, bucket: string, keys: string[], n: number): Promise<Array<OutcomeRecord | undefined>> {
+  const out = new Array<OutcomeRecord | undefined>(keys.length);
   let next = 0;
   const worker = async () => {
     while (next < keys.length) {
       const i = next++;
       try {
         const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i]! }));
-        out[i] = JSON.parse(await res.Body!.transformToString()) as ResultRecord;
+        out[i] = JSON.parse(await res.Body!.transformToString()) as OutcomeRecord;
       } catch (err) {
         const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
         // gone between the listing and the read, or not JSON: unreadable; anything else (access, network) stops

@@ -1,4 +1,4 @@
-// The whole pipeline on one machine: S3 (embedded s3rver, or S3_ENDPOINT) → ObjectCreated record → the real
+// The whole pipeline on one machine: S3 (embedded s3rver, or S3_ENDPOINT) → ObjectCreated event record → the real
 // trigger handler → StartExecution on the loopback AWS endpoint → the local executor running
 // statemachine/definition.yml with the real step handlers → OST (the emulator, or OST_ENDPOINT).
 //
@@ -17,9 +17,12 @@ import { handlers } from '../functions';
 import { FileSource } from '../lib/file-source';
 import { escapeControlCharacters } from '../lib/ost/text';
 import * as ostErrors from '../lib/ost/errors';
-import { parseStepError, recordFolder, type ResultRecord } from '../lib/records';
+import { parseStepError } from '../lib/workflow/step-errors';
+import { recordFolder, type OutcomeRecord } from '../lib/workflow/outcome-records';
+import { decodeS3Key } from '../lib/s3-event';
 import { DEFAULT_RESULTS_PREFIX, logLevelSetting } from '../lib/settings';
-import { logger, metrics, resetRuntime } from '../lib/runtime';
+import { logger, metrics } from '../lib/logging';
+import { resetRuntime } from '../lib/runtime';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
@@ -61,8 +64,8 @@ export interface ForwardResult {
   slices: number;
   error?: ForwardError;
   executionName?: string;
-  /** Result records this execution wrote (lib/records.ts). */
-  records: ResultRecord[];
+  /** Outcome records this execution wrote (lib/workflow/outcome-records.ts). */
+  records: OutcomeRecord[];
   /** EventBridge events published for this key. */
   events: RecordedEvent[];
   execution?: ExecutionRecord;
@@ -96,12 +99,12 @@ export interface LocalStack {
   forwardObject(key: string, body: Buffer | string, options?: { file?: boolean }): Promise<ForwardResult>;
   /** Invokes the trigger handler with any payload, as S3's asynchronous invocation would (retries included). */
   deliver(event: unknown): TriggerDelivery;
-  /** The ObjectCreated record S3 would send for an existing object. */
+  /** The ObjectCreated event record S3 would send for an existing object. */
   recordFor(key: string): Promise<S3EventRecord>;
   /** Waits for the execution of `key` started at or after `since` (and its end). */
   waitForExecution(key: string, since?: number): Promise<ExecutionRecord | undefined>;
-  /** Result records of `key`, every execution. */
-  recordsFor(key: string): Promise<ResultRecord[]>;
+  /** Outcome records of `key`, every execution. */
+  recordsFor(key: string): Promise<OutcomeRecord[]>;
   eventsFor(key: string): RecordedEvent[];
   stats(): ExecutorStats;
   close(): Promise<void>;
@@ -230,13 +233,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     // Deliveries per key, to tell "the trigger decided not to start" from "not started yet".
     const deliveredKeys = new Map<string, TriggerDelivery[]>();
-    const deliverRecord = (record: S3EventRecord) => {
-      const d = deliver(s3Event([record]));
-      const key = decodeEventKey(record.s3.object.key);
+    const deliverEventRecord = (eventRecord: S3EventRecord) => {
+      const d = deliver(s3Event([eventRecord]));
+      const key = decodeS3Key(eventRecord.s3.object.key);
       deliveredKeys.set(key, [...(deliveredKeys.get(key) ?? []), d]);
       return d;
     };
-    if (embedded) embedded.onObjectCreated((record) => { deliverRecord(record); });
+    if (embedded) embedded.onObjectCreated((eventRecord) => { deliverEventRecord(eventRecord); });
 
     const executionInputKey = (e: ExecutionRecord) => {
       const i = e.input as { key?: unknown; object?: { key?: unknown } } | null;
@@ -266,11 +269,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }, 25);
       });
 
-    // lib/records.ts: <prefix><forwarded|failed>/<source key>/<execution name>.json in RESULTS_BUCKET (or the source bucket)
-    const recordsFor = async (key: string): Promise<ResultRecord[]> => {
+    // lib/workflow/outcome-records.ts: <prefix><forwarded|failed>/<source key>/<execution name>.json in RESULTS_BUCKET (or the source bucket)
+    const recordsFor = async (key: string): Promise<OutcomeRecord[]> => {
       const resultsBucket = env.RESULTS_BUCKET ?? bucket;
       const prefix = env.RESULTS_PREFIX ?? DEFAULT_RESULTS_PREFIX;
-      const out: ResultRecord[] = [];
+      const out: OutcomeRecord[] = [];
       for (const status of ['forwarded', 'failed']) {
         let token: string | undefined;
         do {
@@ -280,33 +283,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             // only <key>/<name>.json, not records of a longer key that shares this prefix
             if (o.Key!.slice(folder.length).includes('/')) continue;
             const body = await s3.client.send(new GetObjectCommand({ Bucket: resultsBucket, Key: o.Key! }));
-            try { out.push(JSON.parse(await body.Body!.transformToString()) as ResultRecord); } catch { /* not a record */ }
+            try { out.push(JSON.parse(await body.Body!.transformToString()) as OutcomeRecord); } catch { /* not a record */ }
           }
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (token);
       }
       return out;
     };
-    const eventsFor = (key: string) => aws.events.filter((e) => (e.detail as ResultRecord | undefined)?.key === key);
+    const eventsFor = (key: string) => aws.events.filter((e) => (e.detail as OutcomeRecord | undefined)?.key === key);
 
     const resultOf = async (key: string, bytes: number, execution: ExecutionRecord | undefined, delivery: TriggerDelivery | undefined): Promise<ForwardResult> => {
-      const records = await recordsFor(key).catch(() => [] as ResultRecord[]);
+      const records = await recordsFor(key).catch(() => [] as OutcomeRecord[]);
       const base = { key, bytes, slices: 0, records, events: eventsFor(key) };
       if (!execution) {
         const error = delivery?.error ? { code: delivery.error.name, message: delivery.error.message } : { code: 'NOT_STARTED', message: 'the trigger started no execution for this object' };
         return { ...base, status: 'failed', error };
       }
-      const mine = { ...base, records: records.filter((r) => r.executionName === execution.name), events: base.events.filter((e) => (e.detail as ResultRecord | undefined)?.executionName === execution.name) };
+      const mine = { ...base, records: records.filter((r) => r.executionName === execution.name), events: base.events.filter((e) => (e.detail as OutcomeRecord | undefined)?.executionName === execution.name) };
       const record = mine.records[0];
       // The status is the execution's outcome, and only that: a record that cannot be found (or read) never turns
       // a forwarded file into a "failure" that invites a second forward.
       if (execution.status === 'SUCCEEDED') {
-        const output = (execution.output ?? {}) as Partial<ResultRecord>;
+        const output = (execution.output ?? {}) as Partial<OutcomeRecord>;
         const r = record?.status === 'forwarded' ? record : output;
         const slices = r.mode === 'simple' ? 1 : typeof r.slices === 'number' ? r.slices : 0;
         return { ...mine, status: 'forwarded', ...(typeof r.url === 'string' ? { url: r.url } : {}), slices, bytes: typeof r.bytes === 'number' ? r.bytes : bytes, executionName: execution.name, execution };
       }
-      const slices = record ? (record.mode === 'simple' ? 1 : record.slices) : 0;
+      const slices = record?.slices ?? 0;
       const error = record?.error
         ? { code: errorCode(record.error.error), message: record.error.message, ...(record.error.ostCode !== undefined ? { ostCode: record.error.ostCode } : {}), ...(record.error.sid ? { sid: record.error.sid } : {}) }
         : failureOf(execution);
@@ -328,7 +331,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         bytes = (putBody as Buffer).length;
       }
       await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: putBody as never, ContentLength: bytes }));
-      if (!embedded) deliverRecord(await recordFromHead(s3.client, bucket, key));
+      if (!embedded) deliverEventRecord(await recordFromHead(s3.client, bucket, key));
       log(escapeControlCharacters(`put s3://${bucket}/${key} (${bytes} bytes)`));
       const execution = await waitForExecution(key, since - 1);
       const ds = deliveredKeys.get(key) ?? [];
@@ -380,10 +383,6 @@ export function projectRoot(from = __dirname): string {
     if (existsSync(join(dir, 'statemachine', 'definition.yml'))) return dir;
     if (dirname(dir) === dir) return resolvePath(__dirname, '..');
   }
-}
-
-export function decodeEventKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 
 /** The stable code of an error class (OstAuthError → OST_AUTH), else the error name (States.Timeout…). */

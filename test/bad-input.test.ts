@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 import { startLocalStack, type LocalStack } from '../local/pipeline';
 import { sampleFile, tempDir } from './support/files';
-import { recordLocation, type ResultRecord } from '../lib/records';
+import { recordLocation, type OutcomeRecord } from '../lib/workflow/outcome-records';
 import { bytesFor, startHarness, type Harness, MiB } from './support/faults';
 import { objectCreatedRecord, s3Event, encodeEventKey } from '../local/s3';
 import type { TriggerSummary } from '../functions/trigger';
@@ -87,9 +87,9 @@ describe('keys and sizes', () => {
     const exec = await h.stack.waitForExecution(key);
     expect(exec?.status).toBe('SUCCEEDED');
     // read the record where Report wrote it: a listing would hand back a CR/LF key XML-normalised
-    const loc = recordLocation({ resultsPrefix: 'ost-forwarder/' } as never, { status: 'forwarded', key, executionName: exec!.name, bucket: h.stack.bucket } as ResultRecord);
+    const loc = recordLocation({ resultsPrefix: 'ost-forwarder/' } as never, { status: 'forwarded', key, executionName: exec!.name, bucket: h.stack.bucket } as OutcomeRecord);
     const got = await h.stack.s3.client.send(new GetObjectCommand({ Bucket: h.stack.bucket, Key: loc.key }));
-    const record = JSON.parse(await got.Body!.transformToString()) as ResultRecord;
+    const record = JSON.parse(await got.Body!.transformToString()) as OutcomeRecord;
     expect(Buffer.byteLength(loc.key)).toBeLessThanOrEqual(1024);
     expect(record).toMatchObject({ status: 'forwarded', key, bytes: 2048 });
     const served = Buffer.from(await (await fetch(record!.url!)).arrayBuffer());

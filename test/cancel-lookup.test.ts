@@ -1,8 +1,8 @@
-// Cancel's lookup of the failed batch (lib/records.ts resolveMapRunError): ListMapRuns / ListExecutions are
+// Cancel's lookup of the failed batch (lib/workflow/map-run-lookup.ts resolveMapRunError): ListMapRuns / ListExecutions are
 // eventually consistent on AWS, so a failed child that is not listed yet is asked for again, with a doubling delay.
 import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { resolveMapRunError } from '../lib/records';
+import { resolveMapRunError } from '../lib/workflow/map-run-lookup';
 
 const sfnMock = mockClient(SFNClient);
 const EXECUTION = 'arn:aws:states:us-east-1:1:execution:sm:clip';

@@ -23,9 +23,9 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
 
 function record(status: 'forwarded' | 'failed', key: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
-    status, bucket: 'src', key, versionId: null, etag: 'e1', bytes: 1000, mode: 'simple', slices: 0,
-    url: status === 'forwarded' ? 'https://ost.example/f' : null, sid: 'ost0001@x', upload_id: null, duration_ms: 1500,
-    executionName: 'name-1', attempt: 0, finishedAt: '2026-11-30T10:00:00.000Z', ...extra,
+    status, bucket: 'src', key, versionId: null, etag: 'e1', bytes: 1000, mode: 'simple', slices: 1,
+    url: status === 'forwarded' ? 'https://ost.example/f' : null, sid: 'ost0001@x', uploadId: null, durationMs: 1500,
+    executionName: 'name-1', restarts: 0, finishedAt: '2026-11-30T10:00:00.000Z', ...extra,
   });
 }
 
@@ -97,7 +97,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
 
   it('status: counts and bytes per day, failures by error with key and sid, slowest; control characters escaped', async () => {
     const put = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: 'results', Key: key, Body: body }));
-    await put('p/forwarded/a.wav/n1.json', record('forwarded', 'a.wav', { duration_ms: 9000 }));
+    await put('p/forwarded/a.wav/n1.json', record('forwarded', 'a.wav', { durationMs: 9000 }));
     await put('p/forwarded/b.wav/n2.json', record('forwarded', 'b.wav', { bytes: 2048, finishedAt: '2026-11-29T23:59:59.000Z' }));
     await put('p/failed/evil\x1b[2J.wav/n3.json', record('failed', 'evil\x1b[2J.wav', { error: { error: 'OstQuotaError', message: 'licence exhausted', ostCode: 11200, sid: 'ost-sid-9' } }));
     await put('p/failed/x.wav/n4.json', record('failed', 'x.wav', { error: { error: 'OstQuotaError', message: 'licence exhausted', ostCode: 11200, sid: 'ost-sid-10' } }));

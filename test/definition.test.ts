@@ -129,10 +129,10 @@ it('routes every failure after init through Cancel and Report to Fail, and resta
   const restart = S.RestartOrReport!.Choices[0];
   expect(restart.And).toEqual([
     { Variable: '$.cancel.error.Error', StringEquals: RESTART_ERROR_NAMES[0] },
-    { Variable: '$.attempt', NumericLessThanPath: '$.maxRestarts' },
+    { Variable: '$.restarts', NumericLessThanPath: '$.maxRestarts' },
   ]);
   expect(restart.Next).toBe('Restart');
-  expect(S.Restart!.Parameters['attempt.$']).toBe('States.MathAdd($.attempt, 1)');
+  expect(S.Restart!.Parameters['restarts.$']).toBe('States.MathAdd($.restarts, 1)');
   // the restart is pinned like the first run: ETag and size always (a null version id pins nothing)
   expect(S.Restart!.Parameters).toMatchObject({ 'etag.$': '$.object.etag', 'size.$': '$.object.size', 'versionId.$': '$.object.versionId' });
   expect(S.Restart!.Next).toBe('Prepare');

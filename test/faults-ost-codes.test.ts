@@ -25,7 +25,7 @@ function scenarios(): Scenario[] {
       out.push({ name: `10005 at init`, size: MULTI, ost: [{ ...rule, code: 10005, times: 1 }], expect: 'failed', error: 'OstUploadExpiredError', ostCode: 10005 });
     } else {
       out.push({ name: `10005 at ${where}: restart from init`, size: MULTI, ost: [{ ...rule, code: 10005, times: 1 }], expect: 'forwarded',
-        verify: (r) => r.versions[0]?.record?.attempt === 1 ? [] : [`attempt ${r.versions[0]?.record?.attempt}, expected 1`] });
+        verify: (r) => r.versions[0]?.record?.restarts === 1 ? [] : [`restarts ${r.versions[0]?.record?.restarts}, expected 1`] });
     }
   }
   out.push({ name: '10005 at every complete: restarts bounded (MAX_RESTARTS=2)', size: MULTI, ost: [{ call: 'complete', code: 10005, times: Infinity }], expect: 'failed', error: 'OstUploadExpiredError', ostCode: 10005,

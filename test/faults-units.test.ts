@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadOstTuning } from '../lib/settings';
 import { OstClient } from '../lib/ost/client';
 import { OstCompleteUncertainError, OstUploadExpiredError } from '../lib/ost/errors';
-import { markAttempt } from '../lib/records';
+import { markAttempt } from '../lib/workflow/attempt-markers';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
 import { Readable } from 'node:stream';

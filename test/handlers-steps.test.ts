@@ -9,10 +9,12 @@ import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, SF
 import { startEmulator } from '../local/emulator';
 import type { OstEmulator } from '../local/emulator/types';
 import { handlers } from '../functions';
-import { logger, metrics, resetRuntime } from '../lib/runtime';
+import { logger, metrics } from '../lib/logging';
+import { resetRuntime } from '../lib/runtime';
 import { MAX_OBJECT_SIZE, MiB } from '../lib/plan';
 import { OstServerError, OstUploadExpiredError } from '../lib/ost/errors';
-import { parseStepError, type PreparedState, type BatchInput, type ReportInput } from '../lib/records';
+import { parseStepError } from '../lib/workflow/step-errors';
+import { type PreparedState, type BatchInput, type ReportInput } from '../lib/workflow/state';
 
 const s3Mock = mockClient(S3Client);
 const ssmMock = mockClient(SSMClient);
@@ -114,7 +116,7 @@ describe('prepare', () => {
     putObject('a/small.wav', Buffer.alloc(100, 1));
     const before = emu.calls.length;
     const state = await handlers.prepare({ input: { bucket: BUCKET, key: 'a/small.wav', versionId: 'v1' }, execution });
-    expect(state).toMatchObject({ plan: { mode: 'simple', size: 100 }, batches: [], attempt: 0, maxRestarts: 2, mapMaxConcurrency: 5, executionName: 'clip-abc' });
+    expect(state).toMatchObject({ plan: { mode: 'simple', size: 100 }, batches: [], restarts: 0, maxRestarts: 2, mapMaxConcurrency: 5, executionName: 'clip-abc' });
     expect(state.object).toEqual({ bucket: BUCKET, key: 'a/small.wav', versionId: 'v1', etag: objects.get('a/small.wav')!.etag, size: 100 });
     expect(emu.calls).toHaveLength(before);
   });
@@ -123,11 +125,11 @@ describe('prepare', () => {
     putObject('big.bin', Buffer.alloc(10 * SLICE + 5, 2));
     // 10 MiB/s x 900 s x 0.5 / 1 KiB slices: everything in one batch.
     const before = emu.calls.length;
-    const state = await handlers.prepare({ input: { bucket: BUCKET, key: 'big.bin', attempt: 1 }, execution });
+    const state = await handlers.prepare({ input: { bucket: BUCKET, key: 'big.bin', restarts: 1 }, execution });
     expect(state.plan).toEqual({ mode: 'multipart', size: 10 * SLICE + 5, sliceSize: SLICE, sliceCount: 11 });
     expect(state.batches).toEqual([[1, 11]]);
     expect(state.uploadId).toEqual(expect.any(String));
-    expect(state.attempt).toBe(1);
+    expect(state.restarts).toBe(1);
     expect(emu.calls.slice(before).map((c) => c.call)).toEqual(['init']);
   });
 
@@ -302,8 +304,8 @@ describe('report', () => {
     const { state, url } = await forward('rec/a b.wav');
     const out = await handlers.report({ outcome: 'forwarded', state: { ...state, upload: { url, sid: 'sid-1' } }, execution });
     expect(out).toMatchObject({
-      status: 'forwarded', bucket: BUCKET, key: 'rec/a b.wav', versionId: 'v1', bytes: 10, slices: 0, url, sid: 'sid-1',
-      upload_id: null, executionName: 'clip-abc', duration_ms: expect.any(Number),
+      status: 'forwarded', bucket: BUCKET, key: 'rec/a b.wav', versionId: 'v1', bytes: 10, slices: 1, url, sid: 'sid-1',
+      uploadId: null, executionName: 'clip-abc', durationMs: expect.any(Number),
       record: 's3://inbox/ost-forwarder/forwarded/rec/a b.wav/clip-abc.json',
     });
     // (the attempt marker of the upload step is a PutObject too; the record is the one outside attempts/)
@@ -324,7 +326,7 @@ describe('report', () => {
       outcome: 'failed',
       state: {
         object: { bucket: BUCKET, key: 'k.bin', versionId: null, etag: 'e', size: 99 },
-        plan: { mode: 'multipart', size: 99, sliceSize: 10, sliceCount: 10 }, uploadId: 'u1', attempt: 0,
+        plan: { mode: 'multipart', size: 99, sliceSize: 10, sliceCount: 10 }, uploadId: 'u1', restarts: 0,
         error: { Error: err.name, Cause: cause },
         cancel: { cancelled: true, sid: 'sid-c', error: { Error: err.name, Cause: cause } },
       },
@@ -332,7 +334,7 @@ describe('report', () => {
     };
     const out = await handlers.report(input);
     expect(out).toMatchObject({
-      status: 'failed', url: null, sid: 'sid-42', upload_id: 'u1', slices: 10, cancelled: true, cancelSid: 'sid-c',
+      status: 'failed', url: null, sid: 'sid-42', uploadId: 'u1', slices: 10, cancelled: true, cancelSid: 'sid-c',
       error: { error: 'OstServerError', ostCode: 10002, message: 'storage failed', sid: 'sid-42', call: 'slice', sliceId: 3 },
       errorName: 'OstServerError', record: 's3://records/out/failed/k.bin/clip-abc.json',
     });

@@ -6,7 +6,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { handleIntakeBatch, backoffSeconds, startFailure, WAITS_ATTRIBUTE, FIRST_SEEN_ATTRIBUTE, type IntakeDeps, type RequeueMessage } from '../lib/intake';
 import { AdmissionConfigError, AdmissionUnavailableError } from '../lib/admission/errors';
 import type { AcquireResult } from '../lib/admission/semaphore';
-import type { ExecutionInput } from '../lib/records';
+import type { ExecutionInput } from '../lib/workflow/state';
 import { objectCreatedRecord, s3Event } from '../local/s3';
 import { executionName } from '../lib/s3-event';
 

@@ -19,7 +19,7 @@ import { handleIntakeBatch } from '../lib/intake';
 import { sqsIntakeQueue } from '../lib/intake-adapters';
 import { moveMessages } from '../lib/queue-move';
 import { objectCreatedRecord, s3Event } from '../local/s3';
-import type { ExecutionInput } from '../lib/records';
+import type { ExecutionInput } from '../lib/workflow/state';
 
 let sqs: LocalSqs;
 let clock = 1_700_000_000_000;

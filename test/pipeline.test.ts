@@ -117,7 +117,7 @@ describe('local pipeline (embedded S3, OST emulator)', () => {
     try {
       const r = await stack.forwardObject('restart/expired.bin', Buffer.alloc(31 * MiB, 2));
       expect(r.status).toBe('forwarded');
-      expect(r.records[0]).toMatchObject({ attempt: 1 });
+      expect(r.records[0]).toMatchObject({ restarts: 1 });
       const names = r.execution!.entered.map((e) => e.name);
       expect(names.filter((n) => n === 'Prepare')).toHaveLength(2);
       expect(names).toEqual(expect.arrayContaining(['Cancel', 'RestartOrReport', 'Restart', 'ReportSuccess']));

@@ -1,5 +1,5 @@
 // S3 event parsing, key decoding, execution names and filters (pure functions of lib/s3-event.ts).
-import { decodeS3Key, executionName, MalformedRecordError, parseRecord, skipReason } from '../lib/s3-event';
+import { decodeS3Key, executionName, MalformedEventRecordError, parseEventRecord, skipReason } from '../lib/s3-event';
 import { s3Record } from './support/s3-records';
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
@@ -18,7 +18,7 @@ describe('decodeS3Key', () => {
   });
 
   it('rejects broken percent-encoding as malformed', () => {
-    expect(() => decodeS3Key('bad%E4.wav')).toThrow(MalformedRecordError);
+    expect(() => decodeS3Key('bad%E4.wav')).toThrow(MalformedEventRecordError);
   });
 });
 
@@ -56,9 +56,9 @@ describe('executionName', () => {
   });
 });
 
-describe('parseRecord', () => {
+describe('parseEventRecord', () => {
   it('reads bucket, decoded key, size, version, ETag and sequencer', () => {
-    const r = parseRecord(s3Record('a+b%2B.wav', { size: 5, versionId: 'v9', eTag: '"abc"' }), 0);
+    const r = parseEventRecord(s3Record('a+b%2B.wav', { size: 5, versionId: 'v9', eTag: '"abc"' }), 0);
     expect(r.input).toEqual({ bucket: 'inbox', key: 'a b+.wav', size: 5, versionId: 'v9', etag: 'abc', sequencer: '0055AED6DCD90281E5' });
   });
 
@@ -71,7 +71,7 @@ describe('parseRecord', () => {
     ['a bad size', s3Record('k', { size: -1 }), /size/],
     ['no version', { ...s3Record('k'), s3: { bucket: { name: 'b' }, object: { key: 'k', size: 1 } } }, /versionId, eTag or sequencer/],
   ])('rejects %s with a reason', (_label, record, reason) => {
-    expect(() => parseRecord(record, 0)).toThrow(reason);
+    expect(() => parseEventRecord(record, 0)).toThrow(reason);
   });
 });
 

@@ -2,8 +2,8 @@
 import { loadSettings, settings, resetSettings } from '../lib/settings';
 import { batchSizing, sliceBatches } from '../lib/batches';
 import { mapS3Error } from '../lib/s3-source';
-import { parseStepError, stepErrorMessage } from '../lib/records';
-import { toStepError } from '../lib/runtime';
+import { parseStepError, stepErrorMessage } from '../lib/workflow/step-errors';
+import { toStepError } from '../lib/step';
 import { OstThrottledError, SourceChangedError, SourceReadError } from '../lib/ost/errors';
 import { MiB } from '../lib/plan';
 

@@ -14,7 +14,8 @@ import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
 import { startEmulator } from '../local/emulator';
 import type { OstEmulator } from '../local/emulator/types';
 import { handlers } from '../functions';
-import { logger, metrics, resetRuntime } from '../lib/runtime';
+import { logger, metrics } from '../lib/logging';
+import { resetRuntime } from '../lib/runtime';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
@@ -130,7 +131,7 @@ it('forwards a small object: Prepare → UploadWhole → ReportSuccess', async (
   const run = await execute('a.txt');
   expect(run.error).toBeUndefined();
   expect(run.states).toEqual(['Prepare', 'ChooseMode', 'UploadWhole', 'ReportSuccess']);
-  expect(run.output).toMatchObject({ status: 'forwarded', key: 'a.txt', bytes: 5, slices: 0, url: expect.stringContaining('/files/'), executionName: 'exec-1' });
+  expect(run.output).toMatchObject({ status: 'forwarded', key: 'a.txt', bytes: 5, slices: 1, url: expect.stringContaining('/files/'), executionName: 'exec-1' });
   expect(Buffer.from(await (await fetch(run.output.url)).arrayBuffer()).toString()).toBe('hello');
   expect(events().map((e) => e.DetailType)).toEqual(['OST File Forwarded']);
 });
@@ -141,7 +142,7 @@ it('forwards a multipart object through the Map of batches, byte-exact', async (
   const run = await execute('big.bin');
   expect(run.error).toBeUndefined();
   expect(run.states.filter((s) => s === 'UploadSlices')).toHaveLength(5); // 10 slices, 2 per batch
-  expect(run.output).toMatchObject({ status: 'forwarded', slices: 10, bytes: body.length, upload_id: expect.any(String) });
+  expect(run.output).toMatchObject({ status: 'forwarded', slices: 10, bytes: body.length, uploadId: expect.any(String) });
   expect(Buffer.from(await (await fetch(run.output.url)).arrayBuffer())).toEqual(body);
 });
 
@@ -167,7 +168,7 @@ it('restarts from init after OstUploadExpiredError (10005), then succeeds', asyn
   expect(run.error).toBeUndefined();
   expect(run.states.filter((s) => s === 'Prepare')).toHaveLength(2);
   expect(run.states).toContain('Restart');
-  expect(run.output).toMatchObject({ status: 'forwarded', attempt: 1 });
+  expect(run.output).toMatchObject({ status: 'forwarded', restarts: 1 });
   expect(Buffer.from(await (await fetch(run.output.url)).arrayBuffer())).toEqual(body);
 });
 
@@ -178,7 +179,7 @@ it('gives up after MAX_RESTARTS restarts and reports the 10005 failure', async (
   expect(run.states.filter((s) => s === 'Prepare')).toHaveLength(3);
   expect(run.error?.name).toBe('OstUploadExpiredError');
   const detail = JSON.parse(events().at(-1)!.Detail!);
-  expect(detail).toMatchObject({ status: 'failed', attempt: 2, error: { ostCode: 10005 } });
+  expect(detail).toMatchObject({ status: 'failed', restarts: 2, error: { ostCode: 10005 } });
 });
 
 it('reports a failure before init (object gone) without cancelling', async () => {

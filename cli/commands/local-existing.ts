@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { startExecutionSubmitter, type BackfillItem } from '../../lib/backfill';
-import { parseStepError } from '../../lib/records';
+import { parseStepError } from '../../lib/workflow/step-errors';
 import { submitS3Event } from '../../lib/s3-event';
 import { loadSettings } from '../../lib/settings';
 import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/pipeline';

@@ -6,7 +6,7 @@
 // a usage error.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors';
-import type { ResultRecord } from '../../lib/records';
+import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 import { loadSettings, type Settings } from '../../lib/settings';
 import { readStatus, type StatusSummary } from '../../lib/status';
 import { UsageError } from '../../local/commands/args';
@@ -38,7 +38,7 @@ export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket
 }
 
 /** One record as a bounded JSON line (no field grows with anything but the key, itself ≤ 1,024 bytes). */
-export function recordJson(r: ResultRecord, location: string): string {
+export function recordJson(r: OutcomeRecord, location: string): string {
   const clip = (v: unknown, n = 300) => (typeof v === 'string' ? v.slice(0, n) : v ?? null);
   return safeJson({
     status: r.status,
@@ -48,7 +48,7 @@ export function recordJson(r: ResultRecord, location: string): string {
     mode: r.mode ?? null,
     url: clip(r.url, 1100),
     sid: clip(r.sid, 100),
-    duration_ms: r.duration_ms ?? null,
+    durationMs: r.durationMs ?? null,
     finishedAt: clip(r.finishedAt, 40),
     execution: clip(r.executionName, 80),
     ...(r.error ? { error: { name: clip(r.error.error, 100), ostCode: r.error.ostCode ?? null, message: clip(r.error.message), sid: clip(r.error.sid, 100) } } : {}),

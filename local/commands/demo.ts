@@ -64,7 +64,7 @@ export function statePath(entered: { name: string; index?: number }[]): string {
 function ostCalls(stack: LocalStack, r: ForwardResult): string {
   const rec = r.records[0];
   if (!stack.emulator || !rec) return '';
-  const calls = stack.emulator.calls.filter((c) => (rec.upload_id && c.uploadId === rec.upload_id) || (rec.sid && c.sid === rec.sid));
+  const calls = stack.emulator.calls.filter((c) => (rec.uploadId && c.uploadId === rec.uploadId) || (rec.sid && c.sid === rec.sid));
   const counts = new Map<string, number>();
   for (const c of calls) counts.set(c.call, (counts.get(c.call) ?? 0) + 1);
   return [...counts].map(([k, v]) => `${k} ×${v}`).join(', ');

@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError } from '../../lib/errors';
 import { MIN_SLICE_SIZE } from '../../lib/plan';
-import { MAX_S3_KEY_BYTES } from '../../lib/records';
+import { MAX_S3_KEY_BYTES } from '../../lib/workflow/outcome-records';
 import { logLevelSetting } from '../../lib/settings';
 import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/ost/text';
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';

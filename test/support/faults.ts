@@ -21,7 +21,7 @@ import { handlers as realHandlers } from '../../functions';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
 import type { ExecutionRecord, LambdaHandler } from '../../local/executor';
 import type { FaultRule } from '../../local/emulator';
-import type { ResultRecord } from '../../lib/records';
+import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { FAULTS_SUMMARY_FILE } = require('./summary-reporter.js') as { FAULTS_SUMMARY_FILE: string };
@@ -391,7 +391,7 @@ export interface VersionOutcome {
   key: string;
   executionName: string;
   status: 'forwarded' | 'failed' | 'running' | 'none';
-  record?: ResultRecord;
+  record?: OutcomeRecord;
   execution: ExecutionRecord;
 }
 
@@ -479,7 +479,7 @@ export class FaultSuite {
     const calls = emulator.calls.slice(callStart);
     const executions = [...h.stack.executor.executions.values()].filter((e) => !execsBefore.has(e.executionArn) && !e.parentArn);
     const keys = new Set([...versions.keys(), ...executions.map((e) => (e.input as { key?: string }).key ?? '')]);
-    const records: ResultRecord[] = [];
+    const records: OutcomeRecord[] = [];
     for (const k of keys) if (k) records.push(...await h.stack.recordsFor(k));
     const events = h.stack.aws.events.slice(eventStart);
     const newFiles = filesAtOst(h).filter((f) => !filesBefore.has(f));
@@ -500,7 +500,7 @@ export class FaultSuite {
     const outcomes: VersionOutcome[] = [];
     for (const e of executions) {
       const mine = records.filter((r) => r.executionName === e.name);
-      const myEvents = events.filter((ev) => (ev.detail as ResultRecord | undefined)?.executionName === e.name);
+      const myEvents = events.filter((ev) => (ev.detail as OutcomeRecord | undefined)?.executionName === e.name);
       const record = mine[0];
       const status = e.status === 'RUNNING' ? 'running' : record?.status ?? 'none';
       outcomes.push({ key: (e.input as { key: string }).key, executionName: e.name, status, record, execution: e });
@@ -530,10 +530,10 @@ export class FaultSuite {
         if (e.error !== err?.error) problems.push(`execution error ${e.error} differs from the record's ${err?.error}`);
         if (e.cause && err?.message && !e.cause.includes(JSON.stringify(err.message).slice(1, -1).slice(0, 40))) problems.push('execution cause does not carry the message');
         // cancel called for every upload this execution inited (the record names the last one)
-        if (record.upload_id && !calls.some((c) => c.call === 'cancel' && c.uploadId === record.upload_id)) {
-          problems.push(`upload ${record.upload_id} was not cancelled`);
+        if (record.uploadId && !calls.some((c) => c.call === 'cancel' && c.uploadId === record.uploadId)) {
+          problems.push(`upload ${record.uploadId} was not cancelled`);
         }
-        if (record.upload_id && record.cancelled === undefined) problems.push('failure record does not say whether the upload was cancelled');
+        if (record.uploadId && record.cancelled === undefined) problems.push('failure record does not say whether the upload was cancelled');
       }
     }
     // inits during this scenario: each upload ends completed or cancelled
@@ -623,10 +623,10 @@ export function tally(results: ScenarioResult[]) {
 
 function describeOutcome(r: ScenarioResult): string {
   const v = r.versions.map((o) => {
-    if (o.record?.status === 'forwarded') return `forwarded byte-exact${o.record.attempt ? ` (restart ${o.record.attempt})` : ''}`;
+    if (o.record?.status === 'forwarded') return `forwarded byte-exact${o.record.restarts ? ` (restart ${o.record.restarts})` : ''}`;
     if (o.record?.status === 'failed') {
       const e = o.record.error!;
-      return `failed ${e.error}${e.ostCode !== undefined ? ` ${e.ostCode}` : ''}${o.record.upload_id ? (o.record.cancelled ? ', cancelled' : `, not cancelled (${o.record.cancelReason ?? '?'})`) : ''}`;
+      return `failed ${e.error}${e.ostCode !== undefined ? ` ${e.ostCode}` : ''}${o.record.uploadId ? (o.record.cancelled ? ', cancelled' : `, not cancelled (${o.record.cancelReason ?? '?'})`) : ''}`;
     }
     return o.status;
   });
