@@ -290,6 +290,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     const currentRuns = new Map<string, MapRun>();
     // The open-Map-Run place each run holds, given back when the run ends.
     const mapRunPlaces = new Map<MapRun, () => void>();
+    const refusedRuns = new Map<MapRun, Error>();
     const closeRun = (run: MapRun) => { mapRunPlaces.get(run)?.(); };
 
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -313,18 +314,20 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         if (violation) throw violation;
         const run = currentRuns.get(mapState);
         if (!run) throw new Error(`local executor: no map run for ${mapState}`);
+        const refusal = refusedRuns.get(run);
+        if (refusal) throw refusal;
         if (run.status !== 'RUNNING') throw mapRunFailure(run);
         if (this.options.limits?.mapRuns && !mapRunPlaces.has(run)) {
           try {
             mapRunPlaces.set(run, this.options.limits.mapRuns.enter());
           } catch (err) {
+            // every item of a refused run fails with the limit's error, so the Map's retrier sees it
             run.status = 'FAILED';
             run.stopDate = new Date();
-            mapRunPlaces.set(run, () => undefined);
+            refusedRuns.set(run, err as Error);
             throw err;
           }
         }
-        if (run.status !== 'RUNNING') throw mapRunFailure(run);
         const index = run.children.length;
         const childName = `${run.mapRunArn.split(':').pop()!.split('/').pop()}:${index}`;
         const childArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.machineName}/${mapState}:${childName}`;
