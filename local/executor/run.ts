@@ -289,9 +289,8 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     };
     const currentRuns = new Map<string, MapRun>();
     // The open-Map-Run place each run holds, given back when the run ends.
-    const mapRunPlaces = new Map<MapRun, () => void>();
-    const refusedRuns = new Map<MapRun, Error>();
-    const closeRun = (run: MapRun) => { mapRunPlaces.get(run)?.(); };
+    const mapRunPlaces = new Map<MapRun, Promise<() => void>>();
+    const closeRun = (run: MapRun) => { void mapRunPlaces.get(run)?.then((leave) => leave()); };
 
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [state, fnKey] of Object.entries(this.prepared.taskFunctions)) {
@@ -314,20 +313,11 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         if (violation) throw violation;
         const run = currentRuns.get(mapState);
         if (!run) throw new Error(`local executor: no map run for ${mapState}`);
-        const refusal = refusedRuns.get(run);
-        if (refusal) throw refusal;
         if (run.status !== 'RUNNING') throw mapRunFailure(run);
-        if (this.options.limits?.mapRuns && !mapRunPlaces.has(run)) {
-          try {
-            mapRunPlaces.set(run, this.options.limits.mapRuns.enter());
-          } catch (err) {
-            // every item of a refused run fails with the limit's error, so the Map's retrier sees it
-            run.status = 'FAILED';
-            run.stopDate = new Date();
-            refusedRuns.set(run, err as Error);
-            throw err;
-          }
-        }
+        const limit = this.options.limits?.mapRuns;
+        if (limit && !mapRunPlaces.has(run)) mapRunPlaces.set(run, this.enterMapRun(limit, run));
+        await mapRunPlaces.get(run);
+        if (run.status !== 'RUNNING') throw mapRunFailure(run);
         const index = run.children.length;
         const childName = `${run.mapRunArn.split(':').pop()!.split('/').pop()}:${index}`;
         const childArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.machineName}/${mapState}:${childName}`;
@@ -417,6 +407,23 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     })();
     this.emit('started', record);
     return record;
+  }
+
+  /**
+   * A place among the open Map Runs. AWS refuses a run beyond the quota and the definition's Map retrier
+   * (MapRunLimitExceeded) starts it again; here the refused run waits that retrier's scaled pause in place, since
+   * a retried Map state's items can reach the executor before its new run is recorded.
+   */
+  private async enterMapRun(limit: EnterLimit, run: MapRun): Promise<() => void> {
+    const pauseMs = Math.max(5, 30_000 * (this.options.retryIntervalScale ?? 0.01));
+    for (;;) {
+      try {
+        return limit.enter();
+      } catch {
+        if (run.status !== 'RUNNING') return () => undefined;
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    }
   }
 
   private async invoke(fnKey: string, event: unknown): Promise<unknown> {
