@@ -157,3 +157,23 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
     },
   };
 }
+
+/** The most intervals open at one moment (an interval without an end is still open). */
+export function peakOverlap(intervals: Array<{ start: Date; stop?: Date }>): number {
+  const edges = intervals.flatMap((i) => [[i.start.getTime(), 1], [i.stop?.getTime() ?? Infinity, -1]] as const);
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let peak = 0;
+  for (const [, d] of edges) peak = Math.max(peak, (open += d));
+  return peak;
+}
+
+/** Peaks of a stack without admission, from the executor's own records. */
+export function executorPeaks(executor: LocalExecutor): FleetSummary {
+  const top = [...executor.executions.values()].filter((e) => !e.parentArn);
+  return {
+    peakFilesInFlight: peakOverlap(top.map((e) => ({ start: e.startDate, stop: e.stopDate }))),
+    peakMapRuns: peakOverlap([...executor.mapRuns.values()].map((r) => ({ start: r.startDate, stop: r.stopDate }))),
+    peakLambda: 0, lambdaRefused: 0, mapRunsRefused: 0,
+  };
+}

@@ -23,7 +23,7 @@ import { logger, metrics, resetRuntime } from '../lib/runtime';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
-import { notificationKeys, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
+import { executorPeaks, notificationKeys, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
 import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
 
 export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
@@ -98,8 +98,8 @@ export interface LocalStack {
   env: Record<string, string>;
   /** The intake, slots and limits when admission is on. */
   fleet?: LocalFleet;
-  /** Peaks of the fleet (files in flight, Map Runs); undefined without admission. */
-  fleetSummary(): Promise<FleetSummary | undefined>;
+  /** Peaks of the fleet: the semaphore's and the limits' with admission, else from the executor's records. */
+  fleetSummary(): Promise<FleetSummary>;
   /** Puts each file as `<keyPrefix><basename>` and waits for its workflow. */
   forwardFiles(files: string[], options?: { keyPrefix?: string; onResult?: (r: ForwardResult) => void }): Promise<ForwardResult[]>;
   /** Puts bytes or a file under `key` and waits for its workflow. */
@@ -394,7 +394,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deliveries,
       env,
       fleet,
-      fleetSummary: async () => fleet?.summary(),
+      fleetSummary: async () => (fleet ? fleet.summary() : executorPeaks(executor)),
       forwardObject,
       async forwardFiles(files, fopts = {}) {
         const prefix = fopts.keyPrefix ?? '';
