@@ -10,7 +10,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SlotSemaphore } from '../lib/admission/semaphore';
 import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
-import { DEFAULT_MAX_FILES_IN_FLIGHT } from '../lib/settings';
+import { DEFAULT_MAX_FILES_IN_FLIGHT, type Settings } from '../lib/settings';
+import { parseRecord, skipReason } from '../lib/s3-event';
 import { startLocalDynamo, type LocalDynamo } from './dynamo';
 import { startLocalSqs, type LocalSqs } from './sqs';
 import { startEventSourceMapping, type EventSourceMapping } from './event-source';
@@ -55,14 +56,27 @@ export interface LocalFleet {
   close(): Promise<void>;
 }
 
-/** The object keys of an intake message (an S3 event), or none when it is not one. */
-export function notificationKeys(body: string): string[] {
+/**
+ * The keys of an intake message that the intake finished without an execution (skipped or malformed records):
+ * a deleted message whose key has an execution is seen through the executor, and one deleted because a fresh
+ * copy was re-sent (a long wait) is not finished at all.
+ */
+export function keysWithoutExecution(body: string, s: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>): string[] {
+  let records: unknown[];
   try {
-    const records = (JSON.parse(body) as { Records?: Array<{ s3?: { object?: { key?: unknown } } }> }).Records ?? [];
-    return records.flatMap((r) => (typeof r.s3?.object?.key === 'string' ? [decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '))] : []));
+    records = (JSON.parse(body) as { Records?: unknown[] }).Records ?? [];
   } catch {
     return [];
   }
+  return records.flatMap((raw, i) => {
+    const key = (raw as { s3?: { object?: { key?: unknown } } })?.s3?.object?.key;
+    if (typeof key !== 'string') return [];
+    try {
+      return skipReason(parseRecord(raw, i).input, s) ? [decodeURIComponent(key.replace(/\+/g, ' '))] : [];
+    } catch {
+      return [decodeURIComponent(key.replace(/\+/g, ' '))];
+    }
+  });
 }
 
 /** Visibility of the intake queue, in the queue's seconds: 6 × the trigger's 60 s timeout, as deployed. */

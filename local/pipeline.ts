@@ -18,12 +18,12 @@ import { FileSource } from '../lib/file-source';
 import { escapeControlCharacters } from '../lib/ost/text';
 import * as ostErrors from '../lib/ost/errors';
 import { parseStepError, recordFolder, type ResultRecord } from '../lib/records';
-import { DEFAULT_RESULTS_PREFIX, logLevelSetting } from '../lib/settings';
+import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/settings';
 import { logger, metrics, resetRuntime } from '../lib/runtime';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
-import { executorPeaks, notificationKeys, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
+import { executorPeaks, keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
 import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
 
 export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
@@ -277,7 +277,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
         for (const m of event.Records) {
           if (failed.has(m.messageId)) continue;
-          for (const key of notificationKeys(m.body)) {
+          for (const key of keysWithoutExecution(m.body, settings())) {
             for (const settle of pendingIntake.get(key)?.splice(0) ?? []) settle({ intake: 'done' });
           }
         }
