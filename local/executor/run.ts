@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws-server';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../s3';
+import { waitForPlace, type EnterLimit } from '../limits';
 import { childTaskName, prepareDefinition, serverlessResolver, type Json, type JsonObject, type PreparedDefinition } from './definition';
 import { HistoryCounter, type HistoryEstimate } from './history';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, lambdaContext, lambdaError, LambdaTaskError, TerminalStatesError, type LambdaHandler } from './lambda';
@@ -100,9 +101,6 @@ export interface LocalExecutorOptions {
    */
   limits?: { lambda?: EnterLimit; mapRuns?: EnterLimit };
 }
-
-/** A limit that admits (returning the function that gives the place back) or throws. */
-export interface EnterLimit { enter(): () => void }
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
 const EXCEED_TOLERATED = 'States.ExceedToleratedFailureThreshold';
@@ -315,7 +313,9 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         if (!run) throw new Error(`local executor: no map run for ${mapState}`);
         if (run.status !== 'RUNNING') throw mapRunFailure(run);
         const limit = this.options.limits?.mapRuns;
-        if (limit && !mapRunPlaces.has(run)) mapRunPlaces.set(run, this.enterMapRun(limit, run));
+        // AWS refuses a run beyond the quota and the Map's retrier (MapRunLimitExceeded) starts it again; here the run
+        // waits that retrier's scaled pause in place (a retried Map's items can arrive before its new run is recorded).
+        if (limit && !mapRunPlaces.has(run)) mapRunPlaces.set(run, waitForPlace(limit, 30_000 * (this.options.retryIntervalScale ?? 0.01), () => run.status === 'RUNNING'));
         await mapRunPlaces.get(run);
         if (run.status !== 'RUNNING') throw mapRunFailure(run);
         const index = run.children.length;
@@ -407,23 +407,6 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     })();
     this.emit('started', record);
     return record;
-  }
-
-  /**
-   * A place among the open Map Runs. AWS refuses a run beyond the quota and the definition's Map retrier
-   * (MapRunLimitExceeded) starts it again; here the refused run waits that retrier's scaled pause in place, since
-   * a retried Map state's items can reach the executor before its new run is recorded.
-   */
-  private async enterMapRun(limit: EnterLimit, run: MapRun): Promise<() => void> {
-    const pauseMs = Math.max(5, 30_000 * (this.options.retryIntervalScale ?? 0.01));
-    for (;;) {
-      try {
-        return limit.enter();
-      } catch {
-        if (run.status !== 'RUNNING') return () => undefined;
-        await new Promise((r) => setTimeout(r, pauseMs));
-      }
-    }
   }
 
   private async invoke(fnKey: string, event: unknown): Promise<unknown> {
