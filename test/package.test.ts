@@ -61,7 +61,7 @@ it('contains the state machine with the Distributed Map definition and Lambda AR
 
 it('runs every function on nodejs22.x / arm64', () => {
   const fns = ofType(created.template, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDash'));
-  expect(fns).toHaveLength(7);
+  expect(fns).toHaveLength(8);
   for (const [, f] of fns) {
     expect(f.Properties.Runtime).toBe('nodejs22.x');
     expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -106,7 +106,7 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   const all = statements(existing.template).filter((s) => functionRoles.includes(s.role));
   const find = (action: string) => [...new Set(all.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText)))].sort();
   // the source objects, and the workflow's own attempt markers under the records prefix
-  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
+  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/init/*"}']);
   expect(find('s3:DeleteObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
   expect(find('s3:GetObjectVersion')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}']);
   expect(find('s3:PutObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
@@ -117,7 +117,8 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
     expect.stringContaining(':parameter/ost-forwarder/test/api-key"'),
     expect.stringContaining(':parameter/ost-forwarder/test/api-secret"'),
   ]);
-  expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
+  expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}', '{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
+  expect(find('dynamodb:UpdateItem')).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
   // The created-bucket stack writes records to a records bucket of its own, never into the source bucket.
   const created3 = statements(created.template).filter((s) => s.role === 'ReportRole' && s.Action.includes('s3:PutObject'));
   expect(created3.flatMap((s) => s.Resource)).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}/ost-forwarder/*' }]);
