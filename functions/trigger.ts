@@ -20,9 +20,11 @@ export interface TriggerSummary {
   malformed: Array<{ reason: string }>;
 }
 
+/** An event source mapping's batch: every record an SQS message (an S3 event with a stray record stays an S3 event). */
 function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown })?.Records;
-  return Array.isArray(records) && records.length > 0 && (records[0] as { eventSource?: unknown })?.eventSource === 'aws:sqs';
+  return Array.isArray(records) && records.length > 0 && records.every((r: { eventSource?: unknown; messageId?: unknown; body?: unknown } | null) =>
+    r?.eventSource === 'aws:sqs' && typeof r.messageId === 'string' && typeof r.body === 'string');
 }
 
 async function admit(event: SQSEvent): Promise<SQSBatchResponse> {
