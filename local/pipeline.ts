@@ -177,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retryIntervalScale: options.retryIntervalScale,
       ...(fleet ? { limits: { lambda: fleet.limits.lambda, mapRuns: fleet.limits.mapRuns } } : {}),
     });
+    executor.setMaxListeners(0); // one 'started' listener per file waiting for its execution
     const aws = await startAwsServer({ stepFunctions: executor, parameters: { [API_KEY_PARAM]: ost.apiKey, [API_SECRET_PARAM]: ost.apiSecret } });
     closers.push(() => aws.close());
 
