@@ -6,6 +6,7 @@ import { handler as uploadSlices } from './upload-slices';
 import { handler as complete } from './complete';
 import { handler as cancel } from './cancel';
 import { handler as report } from './report';
+import { handler as release } from './release';
 
-export const handlers = { trigger, prepare, uploadWhole, uploadSlices, complete, cancel, report };
+export const handlers = { trigger, prepare, uploadWhole, uploadSlices, complete, cancel, report, release };
 export type FunctionKey = keyof typeof handlers;

@@ -205,6 +205,7 @@ export function settings(): Settings {
 /** Forgets the memoised settings (the local stack changes the environment between runs). */
 export function resetSettings(): void {
   cached = undefined;
+  cachedAdmission = undefined;
 }
 
 /** A setting some functions need and others do not; throws ConfigError naming the variable when missing. */
@@ -212,4 +213,47 @@ export function required<K extends keyof Settings>(s: Settings, key: K, variable
   const v = s[key];
   if (v === undefined || v === null || v === '') throw new ConfigError(variable, 'is required by this function');
   return v as NonNullable<Settings[K]>;
+}
+
+// --- admission (issue 14: docs/admission.md) -------------------------------------------------------------------
+// MAX_FILES_IN_FLIGHT (1–1,000, default 32): executions open at once (the slot semaphore's size).
+// SLOT_TABLE: the semaphore's DynamoDB table (required by the SQS trigger and the release function).
+// SLOT_LEASE_SECONDS (default 22,500 = 6 h 15 min): a slot's lease; must outlast the state machine's timeout.
+// INTAKE_QUEUE_URL: the intake queue (the trigger re-sends long-waiting messages to it).
+// INTAKE_MAX_RECEIVE_COUNT (3–1,000, default 10): the intake queue's redrive maxReceiveCount, told to the trigger.
+// INTAKE_WAIT_BASE_SECONDS / INTAKE_WAIT_MAX_SECONDS (default 20 / 300): backoff of a message that waits.
+// THROTTLE_BUDGET_SECONDS (default 1,800): how long a throttled file waits in the state machine's retriers.
+export interface AdmissionSettings {
+  readonly maxFilesInFlight: number;
+  readonly slotTable?: string;
+  readonly slotLeaseSeconds: number;
+  readonly intakeQueueUrl?: string;
+  readonly intakeMaxReceiveCount: number;
+  readonly intakeWaitBaseSeconds: number;
+  readonly intakeWaitMaxSeconds: number;
+  readonly throttleBudgetSeconds: number;
+}
+
+export const DEFAULT_MAX_FILES_IN_FLIGHT = 32;
+
+/** Pure: reads and validates the admission settings. Throws ConfigError naming the variable. */
+export function loadAdmissionSettings(env: Env): AdmissionSettings {
+  const intakeWaitBaseSeconds = integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200);
+  return Object.freeze({
+    maxFilesInFlight: integer(env, 'MAX_FILES_IN_FLIGHT', DEFAULT_MAX_FILES_IN_FLIGHT, 1, 1000),
+    slotTable: text(env, 'SLOT_TABLE'),
+    slotLeaseSeconds: integer(env, 'SLOT_LEASE_SECONDS', 22_500, 1, 366 * 86_400),
+    intakeQueueUrl: text(env, 'INTAKE_QUEUE_URL'),
+    intakeMaxReceiveCount: integer(env, 'INTAKE_MAX_RECEIVE_COUNT', 10, 3, 1000),
+    intakeWaitBaseSeconds,
+    intakeWaitMaxSeconds: integer(env, 'INTAKE_WAIT_MAX_SECONDS', 300, intakeWaitBaseSeconds, 43_200),
+    throttleBudgetSeconds: integer(env, 'THROTTLE_BUDGET_SECONDS', 1800, 1, 366 * 86_400),
+  });
+}
+
+let cachedAdmission: AdmissionSettings | undefined;
+
+/** The admission settings of this container, read once (resetSettings forgets them too). */
+export function admissionSettings(): AdmissionSettings {
+  return (cachedAdmission ??= loadAdmissionSettings(process.env));
 }

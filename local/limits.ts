@@ -123,3 +123,18 @@ export function fleetLimits(o: FleetLimitOptions) {
     startExecution: o.startExecution ? new RateLimit('start-execution', o.startExecution.burst, o.startExecution.perSecond, startExecutionThrottled, o.now) : undefined,
   };
 }
+
+/** A limit that admits (answering the function that gives the place back) or throws. */
+export interface EnterLimit { enter(): () => void }
+
+/** Enters `limit`, pausing `pauseMs` after each refusal, while `wanted()`; gives a no-op once it is not. */
+export async function waitForPlace(limit: EnterLimit, pauseMs: number, wanted: () => boolean): Promise<() => void> {
+  for (;;) {
+    try {
+      return limit.enter();
+    } catch {
+      if (!wanted()) return () => undefined;
+      await new Promise((r) => setTimeout(r, Math.max(5, pauseMs)));
+    }
+  }
+}

@@ -20,12 +20,13 @@ import * as ostErrors from '../lib/ost/errors';
 import { parseStepError } from '../lib/workflow/step-errors';
 import { recordFolder, type OutcomeRecord } from '../lib/workflow/outcome-records';
 import { decodeS3Key } from '../lib/s3-event';
-import { DEFAULT_RESULTS_PREFIX, logLevelSetting } from '../lib/settings';
+import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/settings';
 import { logger, metrics } from '../lib/logging';
 import { resetRuntime } from '../lib/runtime';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
+import { executorPeaks, keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
 import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
 
 export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
@@ -39,7 +40,7 @@ export interface LocalStackOptions {
   /** A real or external OST endpoint instead of the emulator. */
   ost?: { endpoint: string; appId: string; apiKey: string; apiSecret: string };
   /** Options for the emulator (ignored with `ost`). */
-  emulator?: { dir?: string; minSliceSize?: number; uploadTtlMs?: number };
+  emulator?: { dir?: string; minSliceSize?: number; uploadTtlMs?: number; maxConcurrency?: number };
   /** Extra environment for the handlers (SLICE_SIZE, SIMPLE_THRESHOLD, SLICE_CONCURRENCY, MAP_MAX_CONCURRENCY…). */
   env?: Record<string, string | undefined>;
   /** Project root holding statemachine/definition.yml and serverless.yml. */
@@ -52,6 +53,11 @@ export interface LocalStackOptions {
   triggerRetries?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
+  /**
+   * Admission (local/fleet.ts): S3 → SQS intake → trigger with slots → executions under the account's limits.
+   * On when given, or when MAX_FILES_IN_FLIGHT is set (in `env` or the process); otherwise S3 invokes the trigger.
+   */
+  fleet?: FleetOptions;
 }
 
 export interface ForwardError { code: string; message: string; ostCode?: number; sid?: string }
@@ -93,6 +99,10 @@ export interface LocalStack {
   deliveries: TriggerDelivery[];
   /** The environment the handlers see. */
   env: Record<string, string>;
+  /** The intake, slots and limits when admission is on. */
+  fleet?: LocalFleet;
+  /** Peaks of the fleet: the semaphore's and the limits' with admission, else from the executor's records. */
+  fleetSummary(): Promise<FleetSummary>;
   /** Puts each file as `<keyPrefix><basename>` and waits for its workflow. */
   forwardFiles(files: string[], options?: { keyPrefix?: string; onResult?: (r: ForwardResult) => void }): Promise<ForwardResult[]>;
   /** Puts bytes or a file under `key` and waits for its workflow. */
@@ -144,9 +154,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let emulator: OstEmulator | undefined;
     let ost = options.ost;
     if (!ost) {
-      emulator = await startEmulator({ dir: options.emulator?.dir, minSliceSize: options.emulator?.minSliceSize, uploadTtlMs: options.emulator?.uploadTtlMs });
+      emulator = await startEmulator({ ...options.emulator });
       closers.push(() => emulator!.close());
       ost = { endpoint: emulator.endpoint, ...emulator.credentials };
+    }
+
+    // Admission: the intake queue, the slots, the limits
+    const slotsSetting = options.env?.MAX_FILES_IN_FLIGHT ?? process.env.MAX_FILES_IN_FLIGHT;
+    let fleet: LocalFleet | undefined;
+    if (options.fleet || slotsSetting) {
+      const fromEnv = slotsSetting && /^\d+$/.test(slotsSetting.trim()) ? Number(slotsSetting) : undefined;
+      fleet = await startLocalFleet({ ...options.fleet, maxFilesInFlight: options.fleet?.maxFilesInFlight ?? fromEnv });
+      closers.push(() => fleet!.close());
     }
 
     // Step Functions, EventBridge, SSM
@@ -159,7 +178,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functionTimeouts: project.functionTimeouts,
       functionMemory: project.functionMemory,
       retryIntervalScale: options.retryIntervalScale,
+      ...(fleet ? { limits: { lambda: fleet.limits.lambda, mapRuns: fleet.limits.mapRuns } } : {}),
     });
+    executor.setMaxListeners(0); // one 'started' listener per file waiting for its execution
     const aws = await startAwsServer({ stepFunctions: executor, parameters: { [API_KEY_PARAM]: ost.apiKey, [API_SECRET_PARAM]: ost.apiSecret } });
     closers.push(() => aws.close());
 
@@ -185,6 +206,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: logLevelSetting(process.env) ?? 'SILENT',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       POWERTOOLS_DEV: 'false',
+      ...fleet?.env,
     };
     for (const [k, v] of Object.entries(options.env ?? {})) {
       if (v === undefined) delete env[k];
@@ -233,13 +255,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     // Deliveries per key, to tell "the trigger decided not to start" from "not started yet".
     const deliveredKeys = new Map<string, TriggerDelivery[]>();
-    const deliverEventRecord = (eventRecord: S3EventRecord) => {
-      const d = deliver(s3Event([eventRecord]));
-      const key = decodeS3Key(eventRecord.s3.object.key);
+    // With admission, a notification is "delivered" once the intake deleted its message (started, duplicate,
+    // skipped or malformed); it stays pending while it waits for a slot.
+    const pendingIntake = new Map<string, Array<(d: unknown) => void>>();
+    const deliverEventRecord = (record: S3EventRecord) => {
+      const key = decodeS3Key(record.s3.object.key);
+      let d: TriggerDelivery;
+      if (fleet) {
+        let resolveDone!: (x: TriggerDelivery) => void;
+        d = { id: randomUUID(), event: s3Event([record]), attempts: 1, deadLettered: false, done: new Promise((r) => { resolveDone = r; }) };
+        pendingIntake.set(key, [...(pendingIntake.get(key) ?? []), (result) => { d.result = result; resolveDone(d); }]);
+        fleet.notify(d.event).catch((err: Error) => { d.error = { name: err.name, message: err.message }; d.deadLettered = true; resolveDone(d); });
+        deliveries.push(d);
+      } else {
+        d = deliver(s3Event([record]));
+      }
       deliveredKeys.set(key, [...(deliveredKeys.get(key) ?? []), d]);
       return d;
     };
-    if (embedded) embedded.onObjectCreated((eventRecord) => { deliverEventRecord(eventRecord); });
+    fleet?.start({
+      trigger: allHandlers.trigger!,
+      release: allHandlers.release!,
+      executor,
+      onBatch(event, response) {
+        const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+        for (const m of event.Records) {
+          if (failed.has(m.messageId)) continue;
+          for (const key of keysWithoutExecution(m.body, settings())) {
+            for (const settle of pendingIntake.get(key)?.splice(0) ?? []) settle({ intake: 'done' });
+          }
+        }
+      },
+    });
+    if (embedded) embedded.onObjectCreated((record) => { deliverEventRecord(record); });
 
     const executionInputKey = (e: ExecutionRecord) => {
       const i = e.input as { key?: unknown; object?: { key?: unknown } } | null;
@@ -349,6 +397,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       executor,
       deliveries,
       env,
+      fleet,
+      fleetSummary: async () => (fleet ? fleet.summary() : executorPeaks(executor)),
       forwardObject,
       async forwardFiles(files, fopts = {}) {
         const prefix = fopts.keyPrefix ?? '';
@@ -365,6 +415,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       eventsFor,
       stats: () => executor.stats(),
       async close() {
+        for (const waiting of pendingIntake.values()) for (const settle of waiting.splice(0)) settle({ intake: 'closed' });
         await executor.idle().catch(() => undefined);
         await Promise.all(deliveries.map((d) => d.done));
         await close();

@@ -1,8 +1,8 @@
 // The S3 notification of serverless.yml, computed from the params (serverless `${file(...)}` JS resolver):
 // keyPrefixFilter / keySuffixFilter (comma-separated lists, as the trigger reads them) become S3 filter rules, one
 // notification configuration per prefix × suffix (S3 takes one prefix and one suffix per configuration; an unset
-// filter is left out: S3 rejects an empty rule), for the bucket the stack creates (`lambdaConfigurations`) and for
-// an existing bucket (`events`, the framework's custom resource). Packaging fails with one line when the values
+// filter is left out: S3 rejects an empty rule), for the bucket the stack creates (`queueConfigurations`: the intake
+// queue) and for an existing bucket (`events`, the framework's custom resource, which can only invoke the trigger). Packaging fails with one line when the values
 // overlap (S3 would refuse them as ambiguous) or when an object the project writes could invoke the trigger.
 'use strict';
 
@@ -58,7 +58,8 @@ module.exports = async ({ resolveVariable }) => {
   const sets = ruleSets(p);
   const filter = (r) => (r.length ? { Filter: { S3Key: { Rules: r.map((x) => { const [k, v] = Object.entries(x)[0]; return { Name: k, Value: v }; }) } } } : {});
   return {
-    lambdaConfigurations: sets.map((r) => ({ Event: 's3:ObjectCreated:*', Function: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] }, ...filter(r) })),
+    // The created bucket notifies the intake queue (admission control, docs/admission.md).
+    queueConfigurations: sets.map((r) => ({ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] }, ...filter(r) })),
     events: p.existing ? sets.map((r) => ({ s3: { bucket: p.bucket, event: 's3:ObjectCreated:*', existing: true, ...(r.length ? { rules: r } : {}) } })) : [],
   };
 };

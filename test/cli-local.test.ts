@@ -45,9 +45,24 @@ describe('ost-forward local / demo / put s3:// (CLI)', () => {
     expect(lines).toEqual([
       { key: 'up/b 会议.wav', status: 'forwarded', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/files\//), bytes: a.size, slices: 2, error: null },
       { key: 'up/a+1.txt', status: 'forwarded', url: expect.any(String), bytes: 10, slices: 1, error: null },
+      { summary: { files: 2, forwarded: 2, failed: 0, peakFilesInFlight: expect.any(Number), peakMapRuns: expect.any(Number), seconds: expect.any(Number) } },
     ]);
+    expect(Object.keys(lines[2].summary)).toEqual(['files', 'forwarded', 'failed', 'peakFilesInFlight', 'peakMapRuns', 'seconds']);
+    expect(lines[2].summary.peakFilesInFlight).toBeGreaterThanOrEqual(1);
+    expect(lines[2].summary.peakMapRuns).toBe(1);
     // the stack is gone when the command exits: the URLs were served by its emulator
     await expect(sha256Url(lines[0].url)).rejects.toThrow();
+  });
+
+  it('local --json with MAX_FILES_IN_FLIGHT: admission through the intake queue, peaks within the slots', async () => {
+    const files = await Promise.all(Array.from({ length: 6 }, (_, i) => sampleFile(tmp.dir, `slot${i}.bin`, 1000 + i)));
+    const r = await cli(['local', ...files.map((f) => f.path), '--json', '--key-prefix', 'slots/'], { MAX_FILES_IN_FLIGHT: '2' });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.slice(0, 6).map((l) => l.status)).toEqual(Array(6).fill('forwarded'));
+    expect(lines[6].summary).toMatchObject({ files: 6, forwarded: 6, failed: 0, peakMapRuns: 0 });
+    expect(lines[6].summary.peakFilesInFlight).toBeGreaterThanOrEqual(1);
+    expect(lines[6].summary.peakFilesInFlight).toBeLessThanOrEqual(2);
   });
 
   it('local: exit 1 and an error code when OST refuses; exit 2 on usage errors', async () => {
@@ -56,8 +71,9 @@ describe('ost-forward local / demo / put s3:// (CLI)', () => {
       const f = await sampleFile(tmp.dir, 'refused.bin', 100);
       const r = await cli(['local', f.path, '--json'], { OST_ENDPOINT: emulator.endpoint, OST_APP_ID: emulator.credentials.appId, OST_API_KEY: emulator.credentials.apiKey, OST_API_SECRET: 'wrong-secret' });
       expect(r.code).toBe(1);
-      const line = JSON.parse(r.stdout.trim());
+      const [line, summary] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(line).toMatchObject({ key: 'refused.bin', status: 'failed', url: null, error: { code: 'OST_AUTH', message: expect.any(String) } });
+      expect(summary.summary).toMatchObject({ files: 1, forwarded: 0, failed: 1 });
       expect(r.stdout + r.stderr).not.toContain('wrong-secret');
     } finally {
       await emulator.close();

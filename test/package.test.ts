@@ -61,7 +61,7 @@ it('contains the state machine with the Distributed Map definition and Lambda AR
 
 it('runs every function on nodejs22.x / arm64', () => {
   const fns = ofType(created.template, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDash'));
-  expect(fns).toHaveLength(7);
+  expect(fns).toHaveLength(8);
   for (const [, f] of fns) {
     expect(f.Properties.Runtime).toBe('nodejs22.x');
     expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -73,11 +73,11 @@ it('wires the S3 notification to the trigger (created bucket, versioned) and via
   expect(bucket.Type).toBe('AWS::S3::Bucket');
   expect(bucket.Properties.BucketName).toEqual({ 'Fn::Sub': 'ost-forwarder-test-inbox-${AWS::AccountId}-${AWS::Region}' });
   expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-  expect(bucket.Properties.NotificationConfiguration.LambdaConfigurations).toEqual([
-    { Event: 's3:ObjectCreated:*', Function: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] } },
+  // the created bucket notifies the intake queue (admission); test/template.test.ts checks the queue's policy
+  expect(bucket.Properties.NotificationConfiguration.QueueConfigurations).toEqual([
+    { Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] } },
   ]);
-  expect([bucket.DependsOn].flat()).toEqual(['TriggerS3Permission']);
-  expect(resources(created.template).TriggerS3Permission.Properties).toMatchObject({ Principal: 's3.amazonaws.com', SourceAccount: { Ref: 'AWS::AccountId' } });
+  expect([bucket.DependsOn].flat()).toEqual(['IntakeQueuePolicy']);
   // existing bucket: no bucket of ours is created for the source
   expect(resources(existing.template).SourceBucket.Condition).toBe('CreateSourceBucket');
   expect(existing.template.Conditions.CreateSourceBucket).toEqual({ 'Fn::Equals': ['true', 'false'] });
@@ -102,7 +102,7 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
       expect(s.Action).not.toContain('*');
     }
   }
-  const functionRoles = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report'].map((f) => `${f}Role`);
+  const functionRoles = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report', 'Release'].map((f) => `${f}Role`);
   const all = statements(existing.template).filter((s) => functionRoles.includes(s.role));
   const find = (action: string) => [...new Set(all.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText)))].sort();
   // the source objects, and the workflow's own attempt markers under the records prefix (Cancel: init markers only)
@@ -117,7 +117,8 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
     expect.stringContaining(':parameter/ost-forwarder/test/api-key"'),
     expect.stringContaining(':parameter/ost-forwarder/test/api-secret"'),
   ]);
-  expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
+  expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}', '{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
+  expect(find('dynamodb:UpdateItem')).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
   // The created-bucket stack writes records to a records bucket of its own, never into the source bucket.
   const created3 = statements(created.template).filter((s) => s.role === 'ReportRole' && s.Action.includes('s3:PutObject'));
   expect(created3.flatMap((s) => s.Resource)).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}/ost-forwarder/*' }]);

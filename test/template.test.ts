@@ -21,7 +21,7 @@ beforeAll(async () => {
 }, 400_000);
 
 const R = (p: Packaged): Record<string, Json> => p.template.Resources;
-const FUNCTIONS = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report'];
+const FUNCTIONS = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report', 'Release'];
 
 /** Evaluates a template condition (the params are literals by then; AWS::Partition as given). */
 function condition(p: Packaged, name: string, partition = 'aws'): boolean {
@@ -77,8 +77,14 @@ describe('least privilege per function', () => {
     expect(R(created).IamRoleLambdaExecution).toBeUndefined();
   });
 
-  it('lets the trigger start executions and reach its queue, nothing else', () => {
-    expect(actionsOf(created, 'TriggerRole')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'states:StartExecution']);
+  it('lets the trigger start executions and reach its queues and the slots, nothing else', () => {
+    expect(actionsOf(created, 'TriggerRole')).toEqual([
+      'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents',
+      'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage', 'states:StartExecution',
+    ]);
+    expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('sqs:ReceiveMessage'))!.Resource).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}']);
+    expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('dynamodb:UpdateItem'))!.Resource).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
+    expect(actionsOf(created, 'ReleaseRole')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('logs:PutLogEvents'))!.Resource).toEqual([
       '{"Fn::Sub":"arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/ost-forwarder-test-trigger:*"}',
     ]);
@@ -125,9 +131,9 @@ describe('buckets and notifications', () => {
   it('turns keyPrefixFilter / keySuffixFilter into S3 filter rules (existing bucket and created bucket)', () => {
     const [custom] = Object.values(R(existing)).filter((r: Json) => r.Type === 'Custom::S3') as Json[];
     expect(custom.Properties.BucketConfigs).toEqual([{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'incoming/' }, { Suffix: '.wav' }] }]);
-    expect(R(china).SourceBucket.Properties.NotificationConfiguration.LambdaConfigurations).toEqual([{
+    expect(R(china).SourceBucket.Properties.NotificationConfiguration.QueueConfigurations).toEqual([{
       Event: 's3:ObjectCreated:*',
-      Function: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] },
+      Queue: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] },
       Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'inbox/' }] } },
     }]);
     // the trigger applies the same filters
@@ -138,7 +144,7 @@ describe('buckets and notifications', () => {
     // default: a records bucket of the stack's own
     const env = R(created).ReportLambdaFunction.Properties.Environment.Variables;
     expect(env.RESULTS_BUCKET).toEqual({ 'Fn::Sub': 'ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}' });
-    expect(R(created).SourceBucket.Properties.NotificationConfiguration.LambdaConfigurations[0].Filter).toBeUndefined();
+    expect(R(created).SourceBucket.Properties.NotificationConfiguration.QueueConfigurations[0].Filter).toBeUndefined();
     // records in the source bucket: only with a notification prefix that the records prefix is outside of
     expect(condition(china, 'CreateRecordsBucket')).toBe(false);
     expect(R(china).ReportLambdaFunction.Properties.Environment.Variables.RESULTS_BUCKET).toEqual({ 'Fn::Sub': 'audio-cn' });
@@ -164,8 +170,8 @@ describe('buckets and notifications', () => {
     expect(n.events.map((e: Json) => e.s3.rules)).toEqual([
       [{ prefix: 'a/' }, { suffix: '.wav' }], [{ prefix: 'a/' }, { suffix: '.mp3' }], [{ prefix: 'b/' }, { suffix: '.wav' }], [{ prefix: 'b/' }, { suffix: '.mp3' }],
     ]);
-    expect(n.lambdaConfigurations).toHaveLength(4);
-    expect(n.lambdaConfigurations[3].Filter).toEqual({ S3Key: { Rules: [{ Name: 'prefix', Value: 'b/' }, { Name: 'suffix', Value: '.mp3' }] } });
+    expect(n.queueConfigurations).toHaveLength(4);
+    expect(n.queueConfigurations[3].Filter).toEqual({ S3Key: { Rules: [{ Name: 'prefix', Value: 'b/' }, { Name: 'suffix', Value: '.mp3' }] } });
   });
 
   it('keeps user data: buckets retained, versions and markers expired by lifecycle rules', () => {
@@ -192,14 +198,15 @@ describe('SSE-KMS', () => {
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.${AWS::URLSuffix}' } } },
       }));
     }
-    for (const f of ['Prepare', 'UploadWhole', 'Complete', 'Report']) {
+    // Cancel reads the init markers (issue 11's merge), which the results key encrypts
+    for (const f of ['Prepare', 'UploadWhole', 'Complete', 'Report', 'Cancel']) {
       expect(keyGrants(china, f).find((s) => s.Sid === 'ResultsKey')).toEqual(expect.objectContaining({
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'],
       }));
     }
     // Cancel reads init markers only (CancelPrepared): Decrypt, no GenerateDataKey
     expect(keyGrants(china, 'Cancel')).toEqual([expect.objectContaining({ Sid: 'ResultsKey', Action: ['kms:Decrypt'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'] })]);
-    expect(keyGrants(china, 'Trigger')).toEqual([]);
+    for (const f of ['Trigger', 'Release']) expect(keyGrants(china, f)).toEqual([]);
     // no key params: no key grant at all
     for (const f of FUNCTIONS) expect(keyGrants(created, f)).toEqual([]);
     // the created bucket is encrypted with the given key
@@ -223,7 +230,7 @@ describe('operations', () => {
 
   it('alarms on failed, timed-out, aborted and throttled executions and dead letters, sent to a topic it creates', () => {
     const metrics = Object.values(R(created)).filter((r: Json) => r.Type === 'AWS::CloudWatch::Alarm').map((r: Json) => r.Properties.MetricName).sort();
-    expect(metrics).toEqual(['ApproximateNumberOfMessagesVisible', 'ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(metrics).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     for (const r of Object.values(R(created)).filter((x: Json) => x.Type === 'AWS::CloudWatch::Alarm') as Json[]) {
       expect(r.Properties.AlarmActions).toEqual([{ 'Fn::If': ['HasAlarmTopic', '', { Ref: 'AlarmTopic' }] }]);
     }
@@ -269,7 +276,7 @@ describe('the semi-space flag on Lambda (exec wrapper)', () => {
       });
     }
     const zips = readdirSync(created.dir).filter((n) => n.endsWith('.zip') && !n.startsWith('custom-resources'));
-    expect(zips).toHaveLength(7);
+    expect(zips).toHaveLength(8);
     for (const z of zips) {
       const entries = zipEntries(join(created.dir, z));
       const wrapper = entries.find((e) => e.name === 'scripts/lambda-exec-wrapper.sh');
@@ -289,5 +296,53 @@ describe('the semi-space flag on Lambda (exec wrapper)', () => {
     expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '8' })).toContain('--max-semi-space-size=8');
     // a value that is not a number of MiB falls back to 1
     expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '1; rm -rf /' })).toContain('--max-semi-space-size=1');
+  });
+});
+
+describe('admission (issue 14)', () => {
+  it('sends the created bucket\'s notifications to an intake queue only S3 from that bucket may write to', () => {
+    const q = R(created).IntakeQueue.Properties;
+    expect(q).toMatchObject({ MessageRetentionPeriod: 1209600, VisibilityTimeout: 360, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] }, maxReceiveCount: '10' } });
+    // the visibility timeout is at least 6 × the trigger's timeout
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * R(created).TriggerLambdaFunction.Properties.Timeout);
+    expect(R(created).IntakeDeadLetterQueue.Properties.MessageRetentionPeriod).toBe(1209600);
+    const [st] = R(created).IntakeQueuePolicy.Properties.PolicyDocument.Statement;
+    expect(st).toMatchObject({ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: ['sqs:SendMessage'] });
+    expect(st.Condition.ArnLike['aws:SourceArn']).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::ost-forwarder-test-inbox-${AWS::AccountId}-${AWS::Region}' });
+    expect(st.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+    expect([R(created).SourceBucket.DependsOn].flat()).toEqual(['IntakeQueuePolicy']);
+  });
+
+  it('consumes the intake through an event source mapping: batches, partial failures, a maximum concurrency', () => {
+    const [[, esm]] = Object.entries(R(created)).filter(([, r]: [string, Json]) => r.Type === 'AWS::Lambda::EventSourceMapping') as [[string, Json]];
+    expect(esm.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] }, FunctionName: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] },
+      BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(R(created).TriggerLambdaFunction.Properties.Environment.Variables).toMatchObject({
+      MAX_FILES_IN_FLIGHT: '32', SLOT_TABLE: { Ref: 'SlotTable' }, INTAKE_QUEUE_URL: { Ref: 'IntakeQueue' }, INTAKE_MAX_RECEIVE_COUNT: '10',
+    });
+  });
+
+  it('keeps the slots in an on-demand table keyed as lib/admission/table.ts describes', () => {
+    expect(R(created).SlotTable.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    });
+  });
+
+  it('releases slots on every final status of this state machine (EventBridge rule → release function)', () => {
+    const rule = R(created).ReleaseRule.Properties;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:ost-forwarder-test' }] },
+    });
+    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['ReleaseLambdaFunction', 'Arn'] });
+    expect(R(created).ReleasePermission.Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['ReleaseRule', 'Arn'] } });
+  });
+
+  it('alarms on the intake\'s dead letters, age and depth', () => {
+    expect(R(created).IntakeDeadLetterAlarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
+    expect(R(created).IntakeAgeAlarm.Properties).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage' });
+    expect(R(created).IntakeDepthAlarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible' });
   });
 });

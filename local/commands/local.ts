@@ -5,7 +5,9 @@
 //   --threshold BYTES    SIMPLE_THRESHOLD: smaller files use the simple upload
 //   --concurrency N      SLICE_CONCURRENCY: slices in flight inside one batch
 //   --key-prefix P       key prefix in the bucket (default none)
-//   --json               one JSON line per file: {"key","status","url","bytes","slices","error"}
+//   --json               one JSON line per file: {"key","status","url","bytes","slices","error"}, then one line
+//                        {"summary":{"files","forwarded","failed","peakFilesInFlight","peakMapRuns","seconds"}}
+// MAX_FILES_IN_FLIGHT set: admission as deployed (S3 → SQS intake → trigger with slots; local/fleet.ts).
 // OST: the emulator, unless OST_ENDPOINT, OST_APP_ID, OST_API_KEY and OST_API_SECRET are all set.
 // S3: an embedded s3rver, unless S3_ENDPOINT is set (credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
 // Bucket: LOCAL_BUCKET, default ost-forwarder-local, created if missing.
@@ -204,27 +206,40 @@ export async function run(argv: string[]): Promise<number> {
   for (const n of opts.notices) process.stderr.write(`ost-forward local: ${n}\n`);
   const { notices: _n, ...stackOpts } = opts;
   if (args.existing) return (await import('../../cli/commands/local-existing')).runExisting(args, stackOpts, progress);
+  const started = Date.now();
   const results = await withStack({ ...stackOpts, log: progress }, async (stack) => {
-    progress(`S3 ${stack.s3.endpoint} bucket ${stack.bucket}; OST ${stack.ostEndpoint}`);
-    // Lines come out in the order of the arguments, each as soon as it and those before it are done.
-    const out: (ForwardResult | undefined)[] = args.files.map(() => undefined);
-    let next = 0;
-    const flush = () => {
-      while (next < out.length && out[next]) {
-        const r = out[next++]!;
-        process.stdout.write((args.json ? resultLine(r) : humanLine(r)) + '\n');
-      }
-    };
-    return Promise.all(args.files.map(async (f, i) => {
-      // a file that cannot be put (it changed while it was read, its size is not stable) fails alone, in one line
-      const r = await stack.forwardFiles([f], { keyPrefix: args.keyPrefix }).then(([x]) => x!, (err: unknown): ForwardResult => ({
-        key: args.keyPrefix + basename(f), status: 'failed', bytes: 0, slices: 0, records: [], events: [],
-        error: { code: String((err as { code?: unknown }).code ?? (err as Error).name ?? 'Error'), message: String((err as Error).message ?? err) },
-      }));
-      out[i] = r;
-      flush();
-      return r;
-    }));
+    const done = await forwardAll(stack, args, progress);
+    if (args.json) process.stdout.write(summaryLine(done, await stack.fleetSummary(), (Date.now() - started) / 1000) + '\n');
+    return done;
   });
   return results.every((r) => r.status === 'forwarded') ? 0 : 1;
+}
+
+/** The --json summary line (the pinned interface of issue 14: exactly these keys). */
+export function summaryLine(results: ForwardResult[], peaks: { peakFilesInFlight: number; peakMapRuns: number }, seconds: number): string {
+  const forwarded = results.filter((r) => r.status === 'forwarded').length;
+  return JSON.stringify({ summary: { files: results.length, forwarded, failed: results.length - forwarded, peakFilesInFlight: peaks.peakFilesInFlight, peakMapRuns: peaks.peakMapRuns, seconds: Math.round(seconds * 1000) / 1000 } });
+}
+
+async function forwardAll(stack: LocalStack, args: LocalArgs, progress: (line: string) => void): Promise<ForwardResult[]> {
+  progress(`S3 ${stack.s3.endpoint} bucket ${stack.bucket}; OST ${stack.ostEndpoint}`);
+  // Lines come out in the order of the arguments, each as soon as it and those before it are done.
+  const out: (ForwardResult | undefined)[] = args.files.map(() => undefined);
+  let next = 0;
+  const flush = () => {
+    while (next < out.length && out[next]) {
+      const r = out[next++]!;
+      process.stdout.write((args.json ? resultLine(r) : humanLine(r)) + '\n');
+    }
+  };
+  return Promise.all(args.files.map(async (f, i) => {
+    // a file that cannot be put (it changed while it was read, its size is not stable) fails alone, in one line
+    const r = await stack.forwardFiles([f], { keyPrefix: args.keyPrefix }).then(([x]) => x!, (err: unknown): ForwardResult => ({
+      key: args.keyPrefix + basename(f), status: 'failed', bytes: 0, slices: 0, records: [], events: [],
+      error: { code: String((err as { code?: unknown }).code ?? (err as Error).name ?? 'Error'), message: String((err as Error).message ?? err) },
+    }));
+    out[i] = r;
+    flush();
+    return r;
+  }));
 }

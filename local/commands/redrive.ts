@@ -14,9 +14,11 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { escapeControlCharacters } from '../../lib/ost/text';
 import { ConfigError } from '../../lib/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/s3-event';
+import { moveMessages } from '../../lib/queue-move';
 import { loadSettings, type Settings } from '../../lib/settings';
 
-const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]';
+const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]\n' +
+  '       ost-forward redrive --intake [--queue-url DLQ_URL] [--to-url INTAKE_URL] [--max N] [--dry-run]';
 
 export interface RedriveOptions {
   sqs: Pick<SQSClient, 'send'>;
@@ -110,6 +112,8 @@ export async function run(argv: string[]): Promise<number> {
         'state-machine-arn': { type: 'string' },
         max: { type: 'string' },
         'dry-run': { type: 'boolean' },
+        intake: { type: 'boolean' },
+        'to-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -122,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    if (values.intake) return await redriveIntake(values);
     const queueUrl = (values['queue-url'] as string | undefined) ?? process.env.TRIGGER_DLQ_URL;
     if (!queueUrl) throw new ConfigError('--queue-url', 'is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
     const settings = loadSettings({ ...process.env, ...(values['state-machine-arn'] ? { STATE_MACHINE_ARN: values['state-machine-arn'] as string } : {}) });
@@ -148,5 +153,27 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stderr.write(`ost-forward redrive: ${escapeControlCharacters(`${(err as Error).name}: ${(err as Error).message}`)}\n`);
     return 1;
+  }
+}
+
+/**
+ * --intake: moves the intake's dead-letter queue (--queue-url or INTAKE_DLQ_URL) back into the intake queue
+ * (--to-url or INTAKE_QUEUE_URL; stack outputs IntakeDeadLetterQueueUrl, IntakeQueueUrl), so each file waits for a
+ * slot again instead of starting around admission (lib/queue-move.ts). Exit 0 when everything moved, 1 otherwise.
+ */
+async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const fromUrl = (values['queue-url'] as string | undefined) ?? process.env.INTAKE_DLQ_URL;
+  if (!fromUrl) throw new ConfigError('--queue-url', 'is required with --intake (or set INTAKE_DLQ_URL); see the stack output IntakeDeadLetterQueueUrl');
+  const toUrl = (values['to-url'] as string | undefined) ?? process.env.INTAKE_QUEUE_URL;
+  if (!toUrl) throw new ConfigError('--to-url', 'is required with --intake (or set INTAKE_QUEUE_URL); see the stack output IntakeQueueUrl');
+  const max = values.max !== undefined ? Number(values.max) : undefined;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new ConfigError('--max', `must be a positive whole number, got ${values.max}`);
+  const sqs = new SQSClient({});
+  try {
+    const r = await moveMessages({ sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']) });
+    process.stdout.write(`redrive --intake: ${r.received} message(s), ${r.moved} moved to the intake queue, ${r.kept} kept, ${r.undeleted} copied but not deleted\n`);
+    return r.kept > 0 || r.undeleted > 0 ? 1 : 0;
+  } finally {
+    sqs.destroy();
   }
 }

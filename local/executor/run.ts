@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws-server';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../s3';
+import { waitForPlace, type EnterLimit } from '../limits';
 import { childTaskName, prepareDefinition, serverlessResolver, type Json, type JsonObject, type PreparedDefinition } from './definition';
 import { HistoryCounter, type HistoryEstimate } from './history';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, lambdaContext, lambdaError, LambdaTaskError, TerminalStatesError, type LambdaHandler } from './lambda';
@@ -93,6 +94,12 @@ export interface LocalExecutorOptions {
    */
   retryIntervalScale?: number;
   payloadLimitBytes?: number;
+  /**
+   * Account limits to enforce (local/limits.ts): Lambda concurrency across every invoke (beyond it the task fails
+   * with Lambda.TooManyRequestsException, as Step Functions reports it) and open Distributed Map Runs (beyond it
+   * the Map fails with the limit's error, which the definition retries).
+   */
+  limits?: { lambda?: EnterLimit; mapRuns?: EnterLimit };
 }
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
@@ -279,6 +286,9 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       return violation;
     };
     const currentRuns = new Map<string, MapRun>();
+    // The open-Map-Run place each run holds, given back when the run ends.
+    const mapRunPlaces = new Map<MapRun, Promise<() => void>>();
+    const closeRun = (run: MapRun) => { void mapRunPlaces.get(run)?.then((leave) => leave()); };
 
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [state, fnKey] of Object.entries(this.prepared.taskFunctions)) {
@@ -301,6 +311,12 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         if (violation) throw violation;
         const run = currentRuns.get(mapState);
         if (!run) throw new Error(`local executor: no map run for ${mapState}`);
+        if (run.status !== 'RUNNING') throw mapRunFailure(run);
+        const limit = this.options.limits?.mapRuns;
+        // AWS refuses a run beyond the quota and the Map's retrier (MapRunLimitExceeded) starts it again; here the run
+        // waits that retrier's scaled pause in place (a retried Map's items can arrive before its new run is recorded).
+        if (limit && !mapRunPlaces.has(run)) mapRunPlaces.set(run, waitForPlace(limit, 30_000 * (this.options.retryIntervalScale ?? 0.01), () => run.status === 'RUNNING'));
+        await mapRunPlaces.get(run);
         if (run.status !== 'RUNNING') throw mapRunFailure(run);
         const index = run.children.length;
         const childName = `${run.mapRunArn.split(':').pop()!.split('/').pop()}:${index}`;
@@ -348,11 +364,14 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         } else if (ev.type === 'StateExited') {
           const run = currentRuns.get(ev.state.name);
           if (run && run.status === 'RUNNING') { run.status = 'SUCCEEDED'; run.stopDate = new Date(); }
+          if (run) closeRun(run);
           if (!(ev.state.name in this.prepared.childTasks) && measure(ev.state.output, ev.state.name, 'output')) execution.abort();
         } else if (ev.type === 'StateRetried') {
           chain((r) => r.retries.push({ state: ev.state.name, attempt: ev.retry.attempt }));
         } else if (ev.type === 'StateFailed') {
           lastError.set(ev.state.name, ev.Error);
+          const run = currentRuns.get(ev.state.name);
+          if (run) closeRun(run);
         } else if (ev.type === 'StateCaught') {
           chain((r) => r.caught.push({ state: ev.state.name, error: lastError.get(ev.state.name) }));
         }
@@ -376,6 +395,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       record.stopDate = new Date();
       const children = record.mapRuns.flatMap((r) => r.children);
       await Promise.all(children.map((c) => c.done));
+      for (const run of record.mapRuns) closeRun(run);
       record.history = {
         ...history.estimate(),
         childExecutions: children.length,
@@ -391,6 +411,12 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
 
   private async invoke(fnKey: string, event: unknown): Promise<unknown> {
     const handler = this.options.handlers[fnKey]!;
+    let leave: () => void = () => undefined;
+    try {
+      leave = this.options.limits?.lambda?.enter() ?? leave;
+    } catch (err) {
+      throw new LambdaTaskError('Lambda.TooManyRequestsException', (err as Error).message, []);
+    }
     const timeoutS = this.options.functionTimeouts?.[fnKey] ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
     const deadline = Date.now() + timeoutS * 1000;
     const requestId = randomUUID();
@@ -408,6 +434,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
       throw lambdaError(err);
     } finally {
       clearTimeout(timer);
+      leave();
     }
   }
 }

@@ -25,7 +25,7 @@ function files(dir: string): string[] {
 function inputsHash(params: string[], region: string): string {
   const h = createHash('sha256').update(JSON.stringify({ params, region }));
   const inputs = ['serverless.yml', 'statemachine/definition.yml', 'package.json', 'package-lock.json', 'tsconfig.json',
-    'scripts/s3-notification.js', 'scripts/lambda-esbuild.cjs', 'scripts/undici-pool.cjs', 'scripts/lambda-exec-wrapper.sh']
+    'scripts/s3-notification.js', 'scripts/trigger-events.js', 'scripts/lambda-esbuild.cjs', 'scripts/undici-pool.cjs', 'scripts/lambda-exec-wrapper.sh']
     .map((f) => join(ROOT, f)).filter(existsSync)
     .concat(...['functions', 'lib'].map((d) => files(join(ROOT, d))).map((l) => l.sort()));
   for (const f of inputs) h.update(f.slice(ROOT.length)).update(readFileSync(f));

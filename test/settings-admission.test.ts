@@ -1,0 +1,19 @@
+// The admission settings block of lib/settings.ts: defaults, bounds, and ConfigError naming the variable.
+import { loadAdmissionSettings } from '../lib/settings';
+
+it('has the documented defaults', () => {
+  expect(loadAdmissionSettings({})).toEqual({
+    maxFilesInFlight: 32, slotTable: undefined, slotLeaseSeconds: 22_500, intakeQueueUrl: undefined,
+    intakeMaxReceiveCount: 10, intakeWaitBaseSeconds: 20, intakeWaitMaxSeconds: 300, throttleBudgetSeconds: 1800,
+  });
+});
+
+it('reads and bounds every variable', () => {
+  expect(loadAdmissionSettings({ MAX_FILES_IN_FLIGHT: '16', SLOT_TABLE: ' slots ', INTAKE_WAIT_BASE_SECONDS: '5', INTAKE_WAIT_MAX_SECONDS: '5' }))
+    .toMatchObject({ maxFilesInFlight: 16, slotTable: 'slots', intakeWaitBaseSeconds: 5, intakeWaitMaxSeconds: 5 });
+  expect(() => loadAdmissionSettings({ MAX_FILES_IN_FLIGHT: '0' })).toThrow(/MAX_FILES_IN_FLIGHT/);
+  expect(() => loadAdmissionSettings({ MAX_FILES_IN_FLIGHT: '1001' })).toThrow(/MAX_FILES_IN_FLIGHT/);
+  expect(() => loadAdmissionSettings({ INTAKE_MAX_RECEIVE_COUNT: '2' })).toThrow(/INTAKE_MAX_RECEIVE_COUNT/);
+  expect(() => loadAdmissionSettings({ INTAKE_WAIT_BASE_SECONDS: '30', INTAKE_WAIT_MAX_SECONDS: '20' })).toThrow(/INTAKE_WAIT_MAX_SECONDS/);
+  expect(() => loadAdmissionSettings({ SLOT_TABLE: 'a\u0007b' })).toThrow(/SLOT_TABLE/);
+});
