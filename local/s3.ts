@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdtemp, rename, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
@@ -206,7 +206,9 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
   server.middleware.unshift(s3rverFixes(server.store));
   // Versions and whole reads (local/s3-versions.ts): s3rver overwrites an object file in place, so a GET during a
   // PUT would serve the old ETag over new, half-written bytes; every write now lands in a new immutable file.
-  const versionsDir = await mkdtemp(join(tmpdir(), 'ost-forwarder-s3-versions-'));
+  // Beside s3rver's directory, on the same filesystem: a version file is hard-linked over the object file (a
+  // directory inside would be listed as a bucket; one under the system temp dir fails with EXDEV on /dev/shm).
+  const versionsDir = await mkdtemp(join(dirname(resolvePath(directory)), `${basename(directory)}-versions-`));
   const index = new VersionIndex();
   versionStore(server.store as unknown as S3rverFsStore, index, versionsDir);
   server.middleware.unshift(versionedObjects(index, server.store as unknown as S3rverFsStore));
