@@ -12,7 +12,7 @@ import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOpti
 import { ConfigError } from '../../lib/errors';
 import { submitS3Event } from '../../lib/s3-event';
 import { loadSettings, type Settings } from '../../lib/settings';
-import { integer, UsageError } from '../../local/commands/args';
+import { integer, UsageError } from './args';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
 export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--state-machine-arn ARN]';

@@ -16,7 +16,7 @@ import { loadSettings } from '../../lib/settings';
 import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
 import type { ExecutionRecord } from '../../local/executor';
 import { startEmbeddedS3 } from '../../local/s3';
-import { humanLine, resultLine, withStack, type LocalArgs } from '../../local/commands/local';
+import { humanLine, resultLine, withStack, type LocalArgs } from './local';
 import { runBackfill, summaryLine } from './backfill';
 import { safeJson, safeText } from '../output';
 

@@ -9,7 +9,7 @@ import { ConfigError } from '../../lib/errors';
 import type { ResultRecord } from '../../lib/records';
 import { loadSettings, type Settings } from '../../lib/settings';
 import { readStatus, type StatusSummary } from '../../lib/status';
-import { UsageError } from '../../local/commands/args';
+import { UsageError } from './args';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
 export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]';

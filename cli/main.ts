@@ -1,7 +1,7 @@
-// ost-forward: the command-line entry. Each command lives in local/commands/<name>.ts and exports `run(argv)`
+// ost-forward: the command-line entry. Each command lives in cli/commands/<name>.ts and exports `run(argv)`
 // returning the process exit code. Errors print one line; an unexpected one says so, and prints its stack only
 // with OST_FORWARD_DEBUG=1 (a stack is noise to a user, and can carry more than the message).
-import './polyfills';
+import '../local/polyfills';
 import { ConfigError } from '../lib/errors';
 import { escapeControlCharacters } from '../lib/ost/text';
 import { run as put } from './commands/put';
@@ -9,8 +9,8 @@ import { run as emulator } from './commands/emulator';
 import { run as local } from './commands/local';
 import { run as demo } from './commands/demo';
 import { run as redrive } from './commands/redrive';
-import { run as backfill } from '../cli/commands/backfill';
-import { run as status } from '../cli/commands/status';
+import { run as backfill } from './commands/backfill';
+import { run as status } from './commands/status';
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = { put, emulator, local, demo, redrive, backfill, status };
 

@@ -20,7 +20,7 @@ import { MAX_S3_KEY_BYTES } from '../../lib/records';
 import { logLevelSetting } from '../../lib/settings';
 import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/ost/text';
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';
-import type { ForwardResult, LocalStack, LocalStackOptions } from '../pipeline';
+import type { ForwardResult, LocalStack, LocalStackOptions } from '../../local/pipeline';
 import { integer, notUtf8, UsageError } from './args';
 import { onTermination } from './signals';
 
@@ -168,7 +168,7 @@ export async function checkFiles(files: string[]): Promise<void> {
 
 export async function withStack<T>(opts: LocalStackOptions, fn: (stack: LocalStack) => Promise<T>): Promise<T> {
   // Loaded lazily: the pipeline pulls in the handlers, s3rver and the engine.
-  const { startLocalStack } = await import('../pipeline');
+  const { startLocalStack } = await import('../../local/pipeline');
   const stack = await startLocalStack(opts);
   // SIGTERM (timeout, CI, systemd) is handled as SIGINT is: the stack closes (its executions stop), then exit.
   const off = onTermination((code) => { void stack.close().finally(() => process.exit(code)); });
@@ -203,7 +203,7 @@ export async function run(argv: string[]): Promise<number> {
   const progress = (line: string) => { if (tty) process.stderr.write(`ost-forward local: ${line}\n`); };
   for (const n of opts.notices) process.stderr.write(`ost-forward local: ${n}\n`);
   const { notices: _n, ...stackOpts } = opts;
-  if (args.existing) return (await import('../../cli/commands/local-existing')).runExisting(args, stackOpts, progress);
+  if (args.existing) return (await import('./local-existing')).runExisting(args, stackOpts, progress);
   const results = await withStack({ ...stackOpts, log: progress }, async (stack) => {
     progress(`S3 ${stack.s3.endpoint} bucket ${stack.bucket}; OST ${stack.ostEndpoint}`);
     // Lines come out in the order of the arguments, each as soon as it and those before it are done.

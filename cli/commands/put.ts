@@ -1,4 +1,4 @@
-// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (local/commands/put-s3.ts opens
+// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (cli/commands/put-s3.ts opens
 // it), to OST (or the emulator) and prints the URL.
 //   --endpoint URL       overrides OST_ENDPOINT (default https://upload-ost-api.xfyun.cn; http only for loopback)
 //   --slice-size BYTES   preferred slice size (default 16 MiB; raised to stay within 10,000 slices)

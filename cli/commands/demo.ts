@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MiB } from '../../lib/plan';
-import type { ForwardResult, LocalStack } from '../pipeline';
+import type { ForwardResult, LocalStack } from '../../local/pipeline';
 import { UsageError } from './args';
 import { checkFiles, stackOptions, withStack } from './local';
 
