@@ -117,7 +117,7 @@ export class VersionIndex {
 /** The version a request made (PUT, POST, CompleteMultipartUpload), for its response header and its event. */
 export const requestVersion = new AsyncLocalStorage<{ version?: StoredVersion }>();
 
-const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'content-type'];
+const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'content-type', 'x-amz-storage-class'];
 
 function storedMetadata(metadata: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};

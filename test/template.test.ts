@@ -197,7 +197,9 @@ describe('SSE-KMS', () => {
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'],
       }));
     }
-    for (const f of ['Trigger', 'Cancel']) expect(keyGrants(china, f)).toEqual([]);
+    // Cancel reads init markers only (CancelPrepared): Decrypt, no GenerateDataKey
+    expect(keyGrants(china, 'Cancel')).toEqual([expect.objectContaining({ Sid: 'ResultsKey', Action: ['kms:Decrypt'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'] })]);
+    expect(keyGrants(china, 'Trigger')).toEqual([]);
     // no key params: no key grant at all
     for (const f of FUNCTIONS) expect(keyGrants(created, f)).toEqual([]);
     // the created bucket is encrypted with the given key

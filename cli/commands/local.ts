@@ -22,6 +22,7 @@ import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/ost/tex
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';
 import type { ForwardResult, LocalStack, LocalStackOptions } from '../../local/pipeline';
 import { integer, notUtf8, UsageError } from './args';
+import { isUsageError, reportFailure } from '../exit';
 import { onTermination } from './signals';
 
 
@@ -189,14 +190,7 @@ export async function run(argv: string[]): Promise<number> {
     opts = stackOptions(args);
     await checkFiles(args.files);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ost-forward local: ${(err as Error).message}\nusage: ost-forward local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]\n`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`ost-forward local: ${err.message}\n`);
-      return 1;
-    }
+    if (isUsageError(err) || err instanceof ConfigError) return reportFailure('local', err, 'usage: ost-forward local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]');
     throw err;
   }
   const tty = Boolean(process.stderr.isTTY);

@@ -103,26 +103,6 @@ export interface PayloadCallOptions extends CallOptions {
 
 export interface ByteRange { start: number; end: number }
 
-/** Client options from the environment: OST_ENDPOINT, OST_APP_ID, OST_API_KEY, OST_API_SECRET, OST_CLOUD_ID. */
-export function ostClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OstClientOptions {
-  const endpoint = env.OST_ENDPOINT?.trim() || DEFAULT_ENDPOINT;
-  parseEndpoint(endpoint);
-  const required = (name: string): string => {
-    const v = env[name];
-    if (v === undefined || v.trim() === '') throw new ConfigError(name, 'is required (set it in the environment)');
-    return credentialValue(name, v.trim());
-  };
-  const options: OstClientOptions = {
-    endpoint,
-    appId: required('OST_APP_ID'),
-    apiKey: required('OST_API_KEY'),
-    apiSecret: required('OST_API_SECRET'),
-  };
-  const cloudId = env.OST_CLOUD_ID?.trim();
-  if (cloudId) options.cloudId = credentialValue('OST_CLOUD_ID', cloudId);
-  return options;
-}
-
 /** A credential or id goes into a header or a form field: a control character (a stray newline) is refused. */
 export function credentialValue(name: string, value: string): string {
   if (hasControlCharacters(value)) throw new ConfigError(name, 'contains a control character (a line break or similar); check how it was stored');

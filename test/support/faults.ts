@@ -201,7 +201,9 @@ export async function startAwsFaultProxy(): Promise<AwsFaultProxy> {
       return;
     }
     const t = new URL(proxy.target);
-    const out = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
+    // The AWS endpoint answers only under its per-run token path: keep that path in front of the request's.
+    const path = `${t.pathname.replace(/\/$/, '')}${req.url ?? '/'}`;
+    const out = httpRequest({ host: t.hostname, port: t.port, method: req.method, path, headers: req.headers, agent }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });
