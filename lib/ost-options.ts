@@ -2,7 +2,7 @@
 // the functions (lib/runtime-ost.ts: credentials from SSM) and the command line (`put`: credentials from the
 // environment). lib/ost itself reads no environment: it takes this options object.
 import { ConfigError } from './errors';
-import { credentialValue, type OstClientOptions } from './ost/client';
+import { credentialValue, type OstClientOptions } from './ost/options';
 import type { Env } from './setting-parsers';
 import { loadOstTuning, type OstTuning } from './settings';
 import { readSetting } from './settings-table';
