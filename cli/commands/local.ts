@@ -21,6 +21,7 @@ import { logLevelSetting } from '../../lib/settings';
 import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/ost/text';
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';
 import type { ForwardResult, LocalStack, LocalStackOptions } from '../../local/pipeline';
+import { readSetting } from '../../lib/settings-table';
 import { integer, notUtf8, UsageError } from './args';
 import { isUsageError, reportFailure } from '../exit';
 import { onTermination } from './signals';
@@ -129,14 +130,16 @@ export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | '
     handlerEnv.MIN_SLICE_SIZE = String(args.sliceSize);
     notices.push(`tiny-slice mode: slices of ${args.sliceSize} bytes (the real service requires ${MIN_SLICE_SIZE})`);
   }
-  if (env.S3_ENDPOINT?.trim()) {
+  const s3Endpoint = readSetting<string | undefined>(env, 'S3_ENDPOINT');
+  if (s3Endpoint) {
     const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
     const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
     if (!accessKeyId || !secretAccessKey) throw new UsageError('S3_ENDPOINT is set: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are needed too');
-    opts.s3 = { endpoint: env.S3_ENDPOINT.trim(), region: env.AWS_REGION?.trim() || 'us-east-1', accessKeyId, secretAccessKey };
+    opts.s3 = { endpoint: s3Endpoint, region: readSetting<string | undefined>(env, 'AWS_REGION') || 'us-east-1', accessKeyId, secretAccessKey };
     notices.push(`S3: ${opts.s3.endpoint} (from S3_ENDPOINT)`);
   }
-  if (env.LOCAL_BUCKET?.trim()) opts.bucket = env.LOCAL_BUCKET.trim();
+  const bucket = readSetting<string | undefined>(env, 'LOCAL_BUCKET');
+  if (bucket) opts.bucket = bucket;
   return opts;
 }
 
