@@ -6,18 +6,24 @@
 
 /** A transient AWS failure (after the SDK's retries). Retried by the state machine (AWS_RETRYABLE_ERROR_NAMES). */
 export class AwsTransientError extends Error {
+  static readonly errorName = 'AwsTransientError';
+  static readonly handling: ErrorHandling = 'retry';
   readonly code = 'AWS_TRANSIENT';
-  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'AwsTransientError'; }
+  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = AwsTransientError.errorName; }
 }
 
 /** PutEvents answered but rejected the entry (FailedEntryCount > 0): no event was published. Retried. */
 export class EventPublishError extends Error {
+  static readonly errorName = 'EventPublishError';
+  static readonly handling: ErrorHandling = 'retry';
   readonly code = 'EVENT_NOT_PUBLISHED';
-  constructor(message: string) { super(message); this.name = 'EventPublishError'; }
+  constructor(message: string) { super(message); this.name = EventPublishError.errorName; }
 }
 
 /** The names the state machine retries in every Task (test/definition.test.ts checks they are). */
-export const AWS_RETRYABLE_ERROR_NAMES = ['AwsTransientError', 'EventPublishError'] as const;
+export const AWS_RETRYABLE_ERROR_NAMES = errorNames([AwsTransientError, EventPublishError], 'retry');
+
+import { errorNames, type ErrorHandling } from './error-handling';
 
 const TRANSIENT_NAMES = new Set([
   'SlowDown', 'InternalError', 'InternalFailure', 'InternalException', 'ServiceUnavailable', 'ServiceUnavailableException',

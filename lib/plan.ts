@@ -1,5 +1,6 @@
 // The slice plan: a pure function of the object size. OST accepts 1..10,000 slices of 5 MiB..5 GiB, and only
 // the last slice may be smaller than 5 MiB. Slice ids start at 1.
+import type { ErrorHandling } from './error-handling';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -26,8 +27,10 @@ export type UploadPlan =
   | { mode: 'multipart'; size: number; sliceSize: number; sliceCount: number };
 
 export class PlanError extends Error {
+  static readonly errorName = 'PlanError';
+  static readonly handling: ErrorHandling = 'fatal';
   readonly code = 'PLAN_INVALID';
-  constructor(message: string) { super(message); this.name = 'PlanError'; }
+  constructor(message: string) { super(message); this.name = PlanError.errorName; }
 }
 
 export function planUpload(size: number, options: PlanOptions = {}): UploadPlan {

@@ -3,12 +3,13 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { preferBaselineWasmCompiler } from './memory';
 import { OstClient } from './ost/client';
+import { ostClientOptions } from './ost-options';
 import { log } from './logging';
 import { onResetRuntime } from './runtime';
 import { rememberSecrets } from './step';
 import { ssm } from './aws-clients';
 import { loadSecrets, secretsProvider, type OstSecrets } from './secrets';
-import { loadOstTuning, required, settings } from './settings';
+import { ostTuning, required, settings } from './settings';
 
 // Before the OST client's first request: keeps undici's parser from costing ~35 MB of RSS (lib/memory.ts).
 preferBaselineWasmCompiler();
@@ -36,13 +37,11 @@ export async function ostClient(): Promise<OstClient> {
   const previous = current;
   if (previous && previous.secrets.apiKey === secrets.apiKey && previous.secrets.apiSecret === secrets.apiSecret) return previous.client;
   const client = new OstClient({
-    endpoint: s.ostEndpoint,
-    appId: required(s, 'ostAppId', 'OST_APP_ID'),
-    apiKey: secrets.apiKey,
-    apiSecret: secrets.apiSecret,
-    ...(s.ostCloudId !== undefined ? { cloudId: s.ostCloudId } : {}),
-    multipartDigest: s.multipartDigest,
-    ...loadOstTuning(process.env),
+    ...ostClientOptions(
+      { endpoint: s.ostEndpoint, appId: required(s, 'ostAppId', 'OST_APP_ID'), cloudId: s.ostCloudId, multipartDigest: s.multipartDigest },
+      secrets,
+      ostTuning(),
+    ),
     connections: Math.max(2, s.sliceConcurrency),
     log,
   });

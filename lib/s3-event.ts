@@ -13,6 +13,7 @@ import type { ExecutionInput } from './workflow/state';
 import type { Settings } from './settings';
 
 export class MalformedEventRecordError extends Error {
+  readonly code = 'S3_RECORD_MALFORMED';
   constructor(message: string) { super(message); this.name = 'MalformedEventRecordError'; }
 }
 
@@ -124,6 +125,7 @@ const silent: SubmitLog = { info: () => undefined, warn: () => undefined, error:
 
 /** Thrown after every record was tried, when some could not be started: keeps the event for a retry. */
 export class StartExecutionsError extends Error {
+  readonly code = 'EXECUTIONS_NOT_STARTED';
   constructor(readonly summary: SubmitSummary) {
     super(`${summary.failed.length} of the event's records could not be started: ${summary.failed.map((f) => f.error).join('; ').slice(0, 500)}`);
     this.name = 'StartExecutionsError';

@@ -2,11 +2,10 @@
 // bad deployment fails with a ConfigError naming the variable instead of half-way through an upload.
 // Secrets are not settings: OST_API_KEY_PARAM / OST_API_SECRET_PARAM only name the SSM parameters (lib/secrets.ts).
 import { ConfigError } from './errors';
-import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
-import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/endpoint';
-import { hasControlCharacters, quote } from './ost/text';
+import type { Env } from './setting-parsers';
+import { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, readSetting, type LogLevel } from './settings-table';
 
-export const DEFAULT_RESULTS_PREFIX = 'ost-forwarder/';
+export { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, type LogLevel };
 
 export interface Settings {
   /** OST_ENDPOINT: base URL of the OST API. */
@@ -64,116 +63,54 @@ export interface Settings {
   readonly logLevel?: LogLevel;
 }
 
-/** The levels Powertools' Logger knows. */
-export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 /** POWERTOOLS_LOG_LEVEL, checked: a level Powertools would reject throws ConfigError naming the variable. */
 export function logLevelSetting(env: Env): LogLevel | undefined {
-  const v = text(env, 'POWERTOOLS_LOG_LEVEL')?.toUpperCase();
-  if (v === undefined) return undefined;
-  if (!(LOG_LEVELS as readonly string[]).includes(v)) {
-    throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${quote(env.POWERTOOLS_LOG_LEVEL ?? '')}`);
-  }
-  return v as LogLevel;
+  return readSetting(env, 'POWERTOOLS_LOG_LEVEL');
 }
 
-type Env = Record<string, string | undefined>;
-
-/** A setting's value without surrounding white space; a control character inside it is refused naming it. */
-function text(env: Env, name: string): string | undefined {
-  const v = env[name];
-  if (v === undefined) return undefined;
-  const t = v.trim();
-  if (hasControlCharacters(t)) throw new ConfigError(name, `contains a control character: ${quote(t.slice(0, 100))}`);
-  return t === '' ? undefined : t;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const v = text(env, name);
-  if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(v)}`);
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${v}`);
-  return n;
-}
-
-function positive(env: Env, name: string, fallback: number): number {
-  const v = text(env, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n) || n <= 0) throw new ConfigError(name, `must be a positive number, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const v = text(env, name)?.toLowerCase();
-  if (v === undefined) return fallback;
-  if (['1', 'true', 'yes'].includes(v)) return true;
-  if (['0', 'false', 'no'].includes(v)) return false;
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(v)}`);
-}
-
-function list(env: Env, name: string): string[] {
-  return (text(env, name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-/** Pure: reads and validates every setting. Throws ConfigError naming the variable. */
+/** Pure: reads and validates every setting of the functions (lib/settings-table.ts). Throws ConfigError naming the variable. */
 export function loadSettings(env: Env): Settings {
-  const ostEndpoint = text(env, 'OST_ENDPOINT') ?? DEFAULT_ENDPOINT;
-  parseEndpoint(ostEndpoint);
-  const minSliceSize = integer(env, 'MIN_SLICE_SIZE', MIN_SLICE_SIZE, 1, MAX_SLICE_SIZE);
-  const sliceSize = integer(env, 'SLICE_SIZE', DEFAULT_SLICE_SIZE, minSliceSize, MAX_SLICE_SIZE);
-  const digest = text(env, 'OST_MULTIPART_DIGEST') ?? 'empty';
-  if (digest !== 'empty' && digest !== 'body') throw new ConfigError('OST_MULTIPART_DIGEST', `must be 'empty' or 'body', got ${JSON.stringify(digest)}`);
-  const smallFileUpload = text(env, 'SMALL_FILE_UPLOAD') ?? 'simple';
-  if (smallFileUpload !== 'simple' && smallFileUpload !== 'multipart') {
-    throw new ConfigError('SMALL_FILE_UPLOAD', `must be 'simple' or 'multipart', got ${JSON.stringify(smallFileUpload.slice(0, 40))}`);
-  }
-  const resultsPrefix = text(env, 'RESULTS_PREFIX') ?? DEFAULT_RESULTS_PREFIX;
-  if (resultsPrefix.startsWith('/')) throw new ConfigError('RESULTS_PREFIX', 'must not start with /');
-  const s3Endpoint = text(env, 'S3_ENDPOINT');
-  if (s3Endpoint !== undefined) {
-    try { new URL(s3Endpoint); } catch { throw new ConfigError('S3_ENDPOINT', `not a valid URL: ${JSON.stringify(s3Endpoint)}`); }
-  }
-  const stateMachineArn = text(env, 'STATE_MACHINE_ARN');
-  if (stateMachineArn !== undefined && !stateMachineArn.startsWith('arn:')) {
-    throw new ConfigError('STATE_MACHINE_ARN', `must be an ARN, got ${JSON.stringify(stateMachineArn)}`);
-  }
+  const read = <T>(variable: string): T => readSetting<T>(env, variable);
+  const ostEndpoint = read<string>('OST_ENDPOINT');
+  const minSliceSize = read<number>('MIN_SLICE_SIZE');
+  const sliceSize = read<number>('SLICE_SIZE');
+  const multipartDigest = read<'empty' | 'body'>('OST_MULTIPART_DIGEST');
+  const smallFileUpload = read<'simple' | 'multipart'>('SMALL_FILE_UPLOAD');
+  const resultsPrefix = read<string>('RESULTS_PREFIX');
+  const s3Endpoint = read<string | undefined>('S3_ENDPOINT');
+  const stateMachineArn = read<string | undefined>('STATE_MACHINE_ARN');
   return Object.freeze({
     ostEndpoint,
-    ostAppId: text(env, 'OST_APP_ID'),
-    ostCloudId: text(env, 'OST_CLOUD_ID'),
-    apiKeyParam: text(env, 'OST_API_KEY_PARAM'),
-    apiSecretParam: text(env, 'OST_API_SECRET_PARAM'),
-    secretsMaxAgeSeconds: integer(env, 'SECRETS_MAX_AGE', 300, 0, 86_400),
-    multipartDigest: digest,
+    ostAppId: read<string | undefined>('OST_APP_ID'),
+    ostCloudId: read<string | undefined>('OST_CLOUD_ID'),
+    apiKeyParam: read<string | undefined>('OST_API_KEY_PARAM'),
+    apiSecretParam: read<string | undefined>('OST_API_SECRET_PARAM'),
+    secretsMaxAgeSeconds: read<number>('SECRETS_MAX_AGE'),
+    multipartDigest,
     sliceSize,
-    simpleThreshold: integer(env, 'SIMPLE_THRESHOLD', DEFAULT_THRESHOLD, 0),
+    simpleThreshold: read<number>('SIMPLE_THRESHOLD'),
     smallFileUpload,
     minSliceSize,
-    sliceConcurrency: integer(env, 'SLICE_CONCURRENCY', 4, 1, 64),
-    mapMaxConcurrency: integer(env, 'MAP_MAX_CONCURRENCY', 8, 1, 10_000),
-    conservativeMBps: positive(env, 'CONSERVATIVE_MBPS', 10),
-    uploadSlicesTimeoutSeconds: integer(env, 'UPLOAD_SLICES_TIMEOUT', 900, 1, 900),
-    resultsBucket: text(env, 'RESULTS_BUCKET'),
+    sliceConcurrency: read<number>('SLICE_CONCURRENCY'),
+    mapMaxConcurrency: read<number>('MAP_MAX_CONCURRENCY'),
+    conservativeMBps: read<number>('CONSERVATIVE_MBPS'),
+    uploadSlicesTimeoutSeconds: read<number>('UPLOAD_SLICES_TIMEOUT'),
+    resultsBucket: read<string | undefined>('RESULTS_BUCKET'),
     resultsPrefix,
-    eventBusName: text(env, 'EVENT_BUS_NAME') ?? 'default',
-    keyPrefixes: Object.freeze(list(env, 'KEY_PREFIX_FILTER')),
-    keySuffixes: Object.freeze(list(env, 'KEY_SUFFIX_FILTER')),
+    eventBusName: read<string>('EVENT_BUS_NAME'),
+    keyPrefixes: Object.freeze(read<string[]>('KEY_PREFIX_FILTER')),
+    keySuffixes: Object.freeze(read<string[]>('KEY_SUFFIX_FILTER')),
     stateMachineArn,
-    maxRestarts: integer(env, 'MAX_RESTARTS', 2, 0, 10),
+    maxRestarts: read<number>('MAX_RESTARTS'),
     s3Endpoint,
-    s3ForcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
+    s3ForcePathStyle: read<boolean>('S3_FORCE_PATH_STYLE'),
     logLevel: logLevelSetting(env),
   });
 }
 
 /**
  * The OST client's own retry policy and timeouts (lib/ost/retry.ts, lib/ost/client.ts). Unset = the client's
- * defaults (5 attempts, 200 ms base, 10 s cap, 2 s base after throttling; 10 s connect, 60 s headers/body).
- * OST_RETRY_ATTEMPTS, OST_RETRY_BASE_MS, OST_RETRY_MAX_DELAY_MS, OST_RETRY_THROTTLED_BASE_MS,
- * OST_CONNECT_TIMEOUT_MS, OST_RESPONSE_TIMEOUT_MS (response headers and idle body). Tests shorten them.
+ * defaults (lib/settings-table.ts lists them). Tests shorten them.
  */
 export interface OstTuning {
   retry: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number; throttledBaseDelayMs?: number };
@@ -181,31 +118,37 @@ export interface OstTuning {
 }
 
 export function loadOstTuning(env: Env): OstTuning {
-  const opt = (name: string, min: number, max: number): number | undefined =>
-    text(env, name) === undefined ? undefined : integer(env, name, 0, min, max);
-  const response = opt('OST_RESPONSE_TIMEOUT_MS', 1, 900_000);
+  const read = (variable: string): number | undefined => readSetting(env, variable);
+  const response = read('OST_RESPONSE_TIMEOUT_MS');
   return {
     retry: {
-      attempts: opt('OST_RETRY_ATTEMPTS', 1, 20),
-      baseDelayMs: opt('OST_RETRY_BASE_MS', 0, 600_000),
-      maxDelayMs: opt('OST_RETRY_MAX_DELAY_MS', 0, 600_000),
-      throttledBaseDelayMs: opt('OST_RETRY_THROTTLED_BASE_MS', 0, 600_000),
+      attempts: read('OST_RETRY_ATTEMPTS'),
+      baseDelayMs: read('OST_RETRY_BASE_MS'),
+      maxDelayMs: read('OST_RETRY_MAX_DELAY_MS'),
+      throttledBaseDelayMs: read('OST_RETRY_THROTTLED_BASE_MS'),
     },
-    timeouts: { connectMs: opt('OST_CONNECT_TIMEOUT_MS', 1, 900_000), headersMs: response, bodyMs: response },
+    timeouts: { connectMs: read('OST_CONNECT_TIMEOUT_MS'), headersMs: response, bodyMs: response },
   };
 }
 
 let cached: Settings | undefined;
+let cachedTuning: OstTuning | undefined;
 
 /** The settings of this container, read on first use (so a local runner can set the environment first). */
 export function settings(): Settings {
   return (cached ??= loadSettings(process.env));
 }
 
+/** The OST client's tuning in this container, read once like settings(). */
+export function ostTuning(): OstTuning {
+  return (cachedTuning ??= loadOstTuning(process.env));
+}
+
 /** Forgets the memoised settings (the local stack changes the environment between runs). */
 export function resetSettings(): void {
   cached = undefined;
   cachedAdmission = undefined;
+  cachedTuning = undefined;
 }
 
 /** A setting some functions need and others do not; throws ConfigError naming the variable when missing. */
@@ -236,18 +179,21 @@ export interface AdmissionSettings {
 
 export const DEFAULT_MAX_FILES_IN_FLIGHT = 32;
 
-/** Pure: reads and validates the admission settings. Throws ConfigError naming the variable. */
+/** Pure: reads and validates the admission settings (described in lib/settings-table.ts). */
 export function loadAdmissionSettings(env: Env): AdmissionSettings {
-  const intakeWaitBaseSeconds = integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200);
+  const read = <T>(variable: string): T => readSetting<T>(env, variable);
+  const intakeWaitBaseSeconds = read<number>('INTAKE_WAIT_BASE_SECONDS');
+  const intakeWaitMaxSeconds = read<number>('INTAKE_WAIT_MAX_SECONDS');
+  if (intakeWaitMaxSeconds < intakeWaitBaseSeconds) throw new ConfigError('INTAKE_WAIT_MAX_SECONDS', `must be at least INTAKE_WAIT_BASE_SECONDS (${intakeWaitBaseSeconds}), got ${intakeWaitMaxSeconds}`);
   return Object.freeze({
-    maxFilesInFlight: integer(env, 'MAX_FILES_IN_FLIGHT', DEFAULT_MAX_FILES_IN_FLIGHT, 1, 1000),
-    slotTable: text(env, 'SLOT_TABLE'),
-    slotLeaseSeconds: integer(env, 'SLOT_LEASE_SECONDS', 22_500, 1, 366 * 86_400),
-    intakeQueueUrl: text(env, 'INTAKE_QUEUE_URL'),
-    intakeMaxReceiveCount: integer(env, 'INTAKE_MAX_RECEIVE_COUNT', 10, 3, 1000),
+    maxFilesInFlight: read<number>('MAX_FILES_IN_FLIGHT'),
+    slotTable: read<string | undefined>('SLOT_TABLE'),
+    slotLeaseSeconds: read<number>('SLOT_LEASE_SECONDS'),
+    intakeQueueUrl: read<string | undefined>('INTAKE_QUEUE_URL'),
+    intakeMaxReceiveCount: read<number>('INTAKE_MAX_RECEIVE_COUNT'),
     intakeWaitBaseSeconds,
-    intakeWaitMaxSeconds: integer(env, 'INTAKE_WAIT_MAX_SECONDS', 300, intakeWaitBaseSeconds, 43_200),
-    throttleBudgetSeconds: integer(env, 'THROTTLE_BUDGET_SECONDS', 1800, 1, 366 * 86_400),
+    intakeWaitMaxSeconds,
+    throttleBudgetSeconds: read<number>('THROTTLE_BUDGET_SECONDS'),
   });
 }
 

@@ -2,7 +2,7 @@
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 
-const entries = { cli: 'local/cli.ts', bench: 'bench/bench.ts' };
+const entries = { cli: 'cli/main.ts', bench: 'bench/bench.ts' };
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, f]) => existsSync(f)));
 await build({
   entryPoints,

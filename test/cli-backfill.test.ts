@@ -36,7 +36,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
   beforeAll(async () => {
     tmp = await tempDir();
     mkdirSync(join(outfile, '..'), { recursive: true });
-    await build({ entryPoints: [join(root, 'local', 'cli.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
+    await build({ entryPoints: [join(root, 'cli', 'main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
     s3 = await startEmbeddedS3({ buckets: ['src', 'results'] });
     env = { S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: 'us-east-1' };
   });

@@ -28,7 +28,7 @@ describe('ost-forward local / demo / put s3:// (CLI)', () => {
   beforeAll(async () => {
     tmp = await tempDir();
     mkdirSync(join(outfile, '..'), { recursive: true });
-    await build({ entryPoints: [join(root, 'local', 'cli.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
+    await build({ entryPoints: [join(root, 'cli', 'main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
   });
   afterAll(async () => {
     rmSync(outfile, { force: true });

@@ -127,6 +127,33 @@ describe('ost-forward put <file>', () => {
     expect(r.stderr).toMatch(/^ost-forward put: slice size must be between 5242880/);
   });
 
+  it('honours OST_RETRY_ATTEMPTS as the functions do', async () => {
+    emu.inject({ call: 'upload', status: 500 });
+    const once = await put([small], { OST_RETRY_ATTEMPTS: '1', OST_RETRY_BASE_MS: '1' });
+    expect(once.code).toBe(1);
+    expect(emu.calls.filter((c) => c.call === 'upload')).toHaveLength(1);
+    emu.calls.length = 0;
+    emu.inject({ call: 'upload', status: 500 });
+    const retried = await put([small], { OST_RETRY_ATTEMPTS: '2', OST_RETRY_BASE_MS: '1' });
+    expect(retried.code).toBe(0);
+    expect(emu.calls.filter((c) => c.call === 'upload')).toHaveLength(2);
+  });
+
+  it('honours OST_MULTIPART_DIGEST as the functions do', async () => {
+    const bad = await put([small], { OST_MULTIPART_DIGEST: 'md5' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(`ost-forward put: OST_MULTIPART_DIGEST: must be 'empty' or 'body', got "md5"`);
+    const strict = await startEmulator({ apiSecret: SECRET, strict: true });
+    try {
+      const r = await put([big, '--endpoint', strict.endpoint, '--threshold', String(MiB), '--json'], { OST_MULTIPART_DIGEST: 'body', OST_APP_ID: strict.credentials.appId, OST_API_KEY: strict.credentials.apiKey, OST_API_SECRET: strict.credentials.apiSecret });
+      if (r.code !== 0) throw new Error(r.stderr);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'multipart' });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('exits 2 on usage errors', async () => {
     expect((await put([])).code).toBe(2);
     expect((await put([small, '--bogus'])).code).toBe(2);

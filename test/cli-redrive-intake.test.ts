@@ -1,7 +1,7 @@
 // `ost-forward redrive --intake`: the intake's dead-letter queue goes back into the intake queue (local SQS), so a
 // re-driven file waits for a slot like any other.
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { run } from '../local/commands/redrive';
+import { run } from '../cli/commands/redrive';
 import { startLocalSqs, type LocalSqs } from '../local/sqs';
 
 let sqs: LocalSqs;

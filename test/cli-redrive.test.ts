@@ -3,7 +3,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventOfMessage, redrive } from '../local/commands/redrive';
+import { eventOfMessage, redrive } from '../cli/commands/redrive';
 import { executionName } from '../lib/s3-event';
 
 const sqsMock = mockClient(SQSClient);

@@ -27,7 +27,7 @@ describe('ost-forward emulator (CLI)', () => {
     mkdirSync(join(outfile, '..'), { recursive: true });
     await build({
       stdin: {
-        contents: "import { run } from './local/commands/emulator'; run(process.argv.slice(2)).then((c) => { process.exitCode = c; });",
+        contents: "import { run } from './cli/commands/emulator'; run(process.argv.slice(2)).then((c) => { process.exitCode = c; });",
         resolveDir: root, loader: 'ts',
       },
       bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent',

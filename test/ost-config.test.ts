@@ -1,5 +1,6 @@
 import { ConfigError } from '../lib/errors';
-import { DEFAULT_ENDPOINT, isLoopbackHost, OstClient, ostClientOptionsFromEnv, parseEndpoint } from '../lib/ost/client';
+import { DEFAULT_ENDPOINT, isLoopbackHost, OstClient, parseEndpoint } from '../lib/ost/client';
+import { ostClientOptionsFromEnv } from '../lib/ost-options';
 
 const creds = { OST_APP_ID: 'app', OST_API_KEY: 'key', OST_API_SECRET: 'secret' };
 

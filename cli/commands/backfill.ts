@@ -12,7 +12,8 @@ import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOpti
 import { ConfigError } from '../../lib/errors';
 import { submitS3Event } from '../../lib/s3-event';
 import { loadSettings, type Settings } from '../../lib/settings';
-import { integer, UsageError } from '../../local/commands/args';
+import { integer, UsageError } from './args';
+import { EXIT, isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
 export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--state-machine-arn ARN]';
@@ -171,20 +172,17 @@ export async function run(argv: string[]): Promise<number> {
     args = parseBackfillArgs(argv);
     settings = loadSettings(process.env);
     const arn = args.stateMachineArn ?? settings.stateMachineArn;
-    if (args.stateMachineArn !== undefined && !args.stateMachineArn.startsWith('arn:')) throw new ConfigError('--state-machine-arn', `must be an ARN, got ${JSON.stringify(args.stateMachineArn.slice(0, 200))}`);
-    if (!arn && !args.dryRun) throw new ConfigError('--state-machine-arn', 'is required to submit (or set STATE_MACHINE_ARN; see the stack output StateMachineArn), or use --dry-run');
+    if (args.stateMachineArn !== undefined && !args.stateMachineArn.startsWith('arn:')) throw new UsageError(`--state-machine-arn: must be an ARN, got ${JSON.stringify(args.stateMachineArn.slice(0, 200))}`);
+    if (!arn && !args.dryRun) throw new UsageError('--state-machine-arn: is required to submit (or set STATE_MACHINE_ARN; see the stack output StateMachineArn), or use --dry-run');
     const sfn = new SFNClient({ maxAttempts: 5 });
     submit = startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: arn ?? '', settings }));
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ost-forward backfill: ${safeText((err as Error).message, 500)}\n${BACKFILL_USAGE}\n`);
-      return 2;
-    }
+    if (isUsageError(err) || err instanceof ConfigError) return reportFailure('backfill', err, BACKFILL_USAGE, safeText((err as Error).message, 500));
     throw err;
   }
   const controller = new AbortController();
   const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) process.exit(EXIT.SIGINT);
     controller.abort();
     process.stderr.write('\nost-forward backfill: stopping after the batch in flight (Ctrl-C again to quit now)\n');
   };
@@ -197,12 +195,11 @@ export async function run(argv: string[]): Promise<number> {
     });
     if (args.json) process.stdout.write(safeJson({ summary: { location: where, dryRun: args.dryRun, ...summary } }) + '\n');
     else process.stdout.write(summaryLine(where, summary, args.dryRun) + '\n');
-    if (summary.stopped === 'interrupted') return 130;
+    if (summary.stopped === 'interrupted') return EXIT.SIGINT;
     return summary.errors > 0 ? 1 : 0;
   } catch (err) {
     const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-    process.stderr.write(`ost-forward backfill: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})\n`);
-    return 1;
+    return reportFailure('backfill', err, BACKFILL_USAGE, `${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})`);
   } finally {
     process.off('SIGINT', onSigint);
   }

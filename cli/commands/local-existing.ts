@@ -1,7 +1,7 @@
 // `ost-forward local --existing <file...> [--key-prefix P] [--json]`: the backfill path on this machine. The files
 // are put into the local bucket with no event (as objects that were there before the deployment), then forwarded
 // by a backfill over the key prefix (lib/backfill.ts, submitted through the trigger's code), and each file gets the
-// usual line (local/commands/local.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
+// usual line (cli/commands/local.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
 // With the embedded S3 the command starts its own s3rver and hands it to the stack as an external endpoint, so no
 // ObjectCreated notification reaches the trigger.
 import { createReadStream } from 'node:fs';
@@ -16,7 +16,7 @@ import { loadSettings } from '../../lib/settings';
 import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
 import type { ExecutionRecord } from '../../local/executor';
 import { startEmbeddedS3 } from '../../local/s3';
-import { humanLine, resultLine, withStack, type LocalArgs } from '../../local/commands/local';
+import { humanLine, resultLine, withStack, type LocalArgs } from './local';
 import { runBackfill, summaryLine } from './backfill';
 import { safeJson, safeText } from '../output';
 

@@ -9,7 +9,8 @@ import { ConfigError } from '../../lib/errors';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 import { loadSettings, type Settings } from '../../lib/settings';
 import { readStatus, type StatusSummary } from '../../lib/status';
-import { UsageError } from '../../local/commands/args';
+import { UsageError } from './args';
+import { isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
 export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]';
@@ -30,7 +31,7 @@ export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket
     ({ bucket, prefix } = parseS3Url(positionals[0], 'the results location'));
     if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
   } else {
-    if (!s.resultsBucket) throw new ConfigError('RESULTS_BUCKET', 'is not set: give the location, e.g. ost-forward status s3://my-bucket/ost-forwarder/');
+    if (!s.resultsBucket) throw new UsageError('RESULTS_BUCKET: is not set: give the location, e.g. ost-forward status s3://my-bucket/ost-forwarder/');
     bucket = s.resultsBucket;
     prefix = s.resultsPrefix;
   }
@@ -96,10 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     settings = loadSettings(process.env);
     args = parseStatusArgs(argv, settings);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ost-forward status: ${safeText((err as Error).message, 500)}\n${STATUS_USAGE}\n`);
-      return 2;
-    }
+    if (isUsageError(err) || err instanceof ConfigError) return reportFailure('status', err, STATUS_USAGE, safeText((err as Error).message, 500));
     throw err;
   }
   const where = `s3://${args.bucket}/${args.prefix}`;
@@ -117,7 +115,6 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-    process.stderr.write(`ost-forward status: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})\n`);
-    return 1;
+    return reportFailure('status', err, STATUS_USAGE, `${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})`);
   }
 }

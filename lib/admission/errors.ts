@@ -2,6 +2,8 @@
 // Lambda reports as errorType, so a state machine's Retry/Catch can list these names (see the name lists below).
 // Messages name the table and the operation, never credentials, and are bounded in length.
 
+import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../error-handling';
+
 export type AdmissionOperation = 'acquire' | 'release' | 'renew' | 'reclaim' | 'read' | 'create';
 
 export interface AdmissionErrorDetails {
@@ -22,7 +24,7 @@ export class AdmissionError extends Error {
 
   constructor(message: string, details: AdmissionErrorDetails = {}) {
     super(message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE - 1) + '…' : message, details.cause !== undefined ? { cause: details.cause } : undefined);
-    this.name = new.target.name;
+    this.name = declaredName(new.target, 'AdmissionError');
     this.table = details.table;
     this.operation = details.operation;
     this.awsError = details.awsError;
@@ -37,19 +39,32 @@ export class AdmissionError extends Error {
  * The semaphore table could not be reached or answered with a transient fault (throttled, 5xx, connection refused
  * or reset, timeout). Retryable: the caller keeps the message (or the state retries) and tries again later.
  */
-export class AdmissionUnavailableError extends AdmissionError { override readonly code = 'ADMISSION_UNAVAILABLE'; }
+export class AdmissionUnavailableError extends AdmissionError {
+  static readonly errorName = 'AdmissionUnavailableError';
+  static readonly handling: ErrorHandling = 'retry';
+  override readonly code = 'ADMISSION_UNAVAILABLE';
+}
 /** The table is missing, access is denied or a request was rejected as invalid: a deployment fault. Not retried. */
-export class AdmissionConfigError extends AdmissionError { override readonly code = 'ADMISSION_MISCONFIGURED'; }
+export class AdmissionConfigError extends AdmissionError {
+  static readonly errorName = 'AdmissionConfigError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'ADMISSION_MISCONFIGURED';
+}
 /** A bad argument from the caller (holder name, slot count, lease length). A bug; not retried. */
-export class AdmissionInputError extends AdmissionError { override readonly code = 'ADMISSION_BAD_INPUT'; }
+export class AdmissionInputError extends AdmissionError {
+  static readonly errorName = 'AdmissionInputError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'ADMISSION_BAD_INPUT';
+}
 
 /** Names a state machine may list in Retry (retryable) or Catch (fatal). */
-export const ADMISSION_RETRYABLE_ERROR_NAMES = ['AdmissionUnavailableError'] as const;
-export const ADMISSION_FATAL_ERROR_NAMES = ['AdmissionConfigError', 'AdmissionInputError'] as const;
+const ADMISSION_ERRORS: readonly DeclaredError[] = [AdmissionUnavailableError, AdmissionConfigError, AdmissionInputError];
+export const ADMISSION_RETRYABLE_ERROR_NAMES = errorNames(ADMISSION_ERRORS, 'retry');
+export const ADMISSION_FATAL_ERROR_NAMES = errorNames(ADMISSION_ERRORS, 'fatal');
 
-/** The one place that decides whether an admission failure is retried. */
+/** The one place that decides whether an admission failure is retried: the class's declared handling. */
 export function isAdmissionRetryable(e: unknown): boolean {
-  return e instanceof AdmissionUnavailableError;
+  return e instanceof AdmissionError && handlingOf(e) === 'retry';
 }
 
 // DynamoDB error names that mean "try again later". Anything with a 5xx status or no HTTP answer at all

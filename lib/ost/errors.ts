@@ -3,6 +3,7 @@
 // Messages never contain credentials: only the OST code/message/sid, the call and the request id.
 // Every text an error carries is bounded (MAX_MESSAGE_CHARS, MAX_FIELD_CHARS): errors travel in state payloads,
 // records and events, whose size is limited (a 256 KiB state), and an OST message can be any length.
+import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../error-handling';
 import { bounded, quote, quoteIfNeeded } from './text';
 
 /** Longest message an error keeps (a longer one keeps its head). */
@@ -49,7 +50,7 @@ export class OstError extends Error {
 
   constructor(message: string, details: OstErrorDetails = {}) {
     super(bounded(String(message), MAX_MESSAGE_CHARS), details.cause !== undefined ? { cause: details.cause } : undefined);
-    this.name = new.target.name;
+    this.name = declaredName(new.target, 'OstError');
     this.ostCode = details.ostCode;
     this.status = details.status;
     this.sid = field(details.sid);
@@ -98,70 +99,87 @@ function field(v: string | undefined): string | undefined {
 }
 
 /** 10001: the request is invalid. A bug or bad input; never retried. */
-export class OstInvalidRequestError extends OstError { override readonly code = 'OST_INVALID_REQUEST'; }
+export class OstInvalidRequestError extends OstError {
+  static readonly errorName = 'OstInvalidRequestError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'OST_INVALID_REQUEST';
+}
 /** 10002–10004, 10006, 10007: a fault inside the service; retried with backoff. */
-export class OstServerError extends OstError { override readonly code = 'OST_SERVER_ERROR'; }
+export class OstServerError extends OstError {
+  static readonly errorName = 'OstServerError';
+  static readonly handling: ErrorHandling = 'retry';
+  override readonly code = 'OST_SERVER_ERROR';
+}
 /** 10005: the upload_id expired or is unknown; the caller must start again from init. */
-export class OstUploadExpiredError extends OstError { override readonly code = 'OST_UPLOAD_EXPIRED'; }
+export class OstUploadExpiredError extends OstError {
+  static readonly errorName = 'OstUploadExpiredError';
+  static readonly handling: ErrorHandling = 'restart';
+  override readonly code = 'OST_UPLOAD_EXPIRED';
+}
 /** HTTP 401: signature, key, secret or clock rejected. Not retried. */
-export class OstAuthError extends OstError { override readonly code = 'OST_AUTH'; }
+export class OstAuthError extends OstError {
+  static readonly errorName = 'OstAuthError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'OST_AUTH';
+}
 /** 11200/11201: licence or daily quota exhausted. Not retried. */
-export class OstQuotaError extends OstError { override readonly code = 'OST_QUOTA'; }
+export class OstQuotaError extends OstError {
+  static readonly errorName = 'OstQuotaError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'OST_QUOTA';
+}
 /** 11202/11203 or HTTP 429: throttled; retried with a longer backoff. */
-export class OstThrottledError extends OstError { override readonly code = 'OST_THROTTLED'; }
+export class OstThrottledError extends OstError {
+  static readonly errorName = 'OstThrottledError';
+  static readonly handling: ErrorHandling = 'retry';
+  override readonly code = 'OST_THROTTLED';
+}
 /** HTTP 5xx without a usable OST body; retried. */
-export class OstHttpError extends OstError { override readonly code = 'OST_HTTP_ERROR'; }
+export class OstHttpError extends OstError {
+  static readonly errorName = 'OstHttpError';
+  static readonly handling: ErrorHandling = 'retry';
+  override readonly code = 'OST_HTTP_ERROR';
+}
 /** Any other unexpected response (unknown code, non-JSON body, other 4xx). Not retried. */
-export class OstProtocolError extends OstError { override readonly code = 'OST_PROTOCOL'; }
+export class OstProtocolError extends OstError {
+  static readonly errorName = 'OstProtocolError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'OST_PROTOCOL';
+}
 /**
  * complete answered 10005 after an earlier complete attempt for the same upload_id whose answer was lost (timeout,
  * reset, 5xx): that attempt may have completed the upload, whose URL is then unknown. Fatal and never a restart
  * (a restart would forward the file a second time).
  */
-export class OstCompleteUncertainError extends OstError { override readonly code = 'OST_COMPLETE_UNCERTAIN'; }
+export class OstCompleteUncertainError extends OstError {
+  static readonly errorName = 'OstCompleteUncertainError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'OST_COMPLETE_UNCERTAIN';
+}
 /**
  * A simple upload whose whole body was sent but whose answer was lost (timeout, reset), or an UploadWhole step
  * that runs again after an earlier run ended without an answer: the file may be at OST already, and the simple
  * upload has no idempotency key. Fatal: sending it again could forward the file twice.
  */
-export class OstUploadUncertainError extends OstError { override readonly code = 'OST_UPLOAD_UNCERTAIN'; }
+export class OstUploadUncertainError extends OstError {
+  static readonly errorName = 'OstUploadUncertainError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'OST_UPLOAD_UNCERTAIN';
+}
 /**
  * The TLS handshake with the endpoint failed (wrong version number: an http server on an https URL; a self-signed
  * or expired certificate; a name mismatch). A setup problem, not a passing fault: not retried.
  */
-export class OstTlsError extends OstError { override readonly code = 'OST_TLS'; }
+export class OstTlsError extends OstError {
+  static readonly errorName = 'OstTlsError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'OST_TLS';
+}
 /** Connection reset, refused, timeout: no answer was read. Retried. */
-export class TransportError extends OstError { override readonly code = 'OST_TRANSPORT'; }
-
-/** Names the state machine may list in Retry/Catch. Tests check the definition uses only known names. */
-export const RETRYABLE_ERROR_NAMES = [
-  'OstServerError',
-  'OstThrottledError',
-  'OstHttpError',
-  'TransportError',
-  'SourceReadError',
-] as const;
-export const FATAL_ERROR_NAMES = [
-  'OstInvalidRequestError',
-  'OstAuthError',
-  'OstQuotaError',
-  'OstProtocolError',
-  'SourceChangedError',
-  'OstCompleteUncertainError',
-  'OstUploadUncertainError',
-  'OstTlsError',
-] as const;
-export const RESTART_ERROR_NAMES = ['OstUploadExpiredError'] as const;
-
-/** The one place that decides what is retried. */
-export function isRetryable(e: unknown): boolean {
-  return (
-    e instanceof OstServerError ||
-    e instanceof OstThrottledError ||
-    e instanceof OstHttpError ||
-    e instanceof TransportError ||
-    e instanceof SourceReadError
-  );
+export class TransportError extends OstError {
+  static readonly errorName = 'TransportError';
+  static readonly handling: ErrorHandling = 'retry';
+  override readonly code = 'OST_TRANSPORT';
 }
 
 /** Maps an HTTP status and an OST body (if any) to the error class. Returns undefined for success. */
@@ -200,6 +218,31 @@ export function errorFromResponse(
 }
 
 /** The byte source failed while reading (e.g. a ranged GET reset). Transient: the slice is re-read. */
-export class SourceReadError extends OstError { override readonly code = 'SOURCE_READ'; }
+export class SourceReadError extends OstError {
+  static readonly errorName = 'SourceReadError';
+  static readonly handling: ErrorHandling = 'retry';
+  override readonly code = 'SOURCE_READ';
+}
 /** The source object changed or vanished mid-transfer (S3 412/404). Fatal: never complete with mixed bytes. */
-export class SourceChangedError extends OstError { override readonly code = 'SOURCE_CHANGED'; }
+export class SourceChangedError extends OstError {
+  static readonly errorName = 'SourceChangedError';
+  static readonly handling: ErrorHandling = 'fatal';
+  override readonly code = 'SOURCE_CHANGED';
+}
+
+/** Every OST and byte-source error class, each declaring its handling (lib/error-handling.ts). */
+export const OST_ERRORS: readonly DeclaredError[] = [
+  OstInvalidRequestError, OstServerError, OstUploadExpiredError, OstAuthError, OstQuotaError, OstThrottledError,
+  OstHttpError, OstProtocolError, OstCompleteUncertainError, OstUploadUncertainError, OstTlsError, TransportError,
+  SourceReadError, SourceChangedError,
+];
+
+/** Names the state machine may list in Retry/Catch, from the declarations. Tests check the definition uses only known names. */
+export const RETRYABLE_ERROR_NAMES = errorNames(OST_ERRORS, 'retry');
+export const FATAL_ERROR_NAMES = errorNames(OST_ERRORS, 'fatal');
+export const RESTART_ERROR_NAMES = errorNames(OST_ERRORS, 'restart');
+
+/** The one place that decides what the OST client retries: the class's declared handling. */
+export function isRetryable(e: unknown): boolean {
+  return e instanceof OstError && handlingOf(e) === 'retry';
+}

@@ -1,7 +1,9 @@
 // SIGINT (Ctrl-C) and SIGTERM (timeout, CI, systemd, docker stop) are handled the same way: the command cancels
 // what it started (the open multipart upload, the local stack) and exits 128 + the signal number.
 
-const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+import { EXIT } from '../exit';
+
+const EXIT_CODES = { SIGINT: EXIT.SIGINT, SIGTERM: EXIT.SIGTERM } as const;
 
 /** Calls `handler` once, on the first SIGINT or SIGTERM, with the exit code for it. Returns a function that stops listening. */
 export function onTermination(handler: (exitCode: number, signal: keyof typeof EXIT_CODES) => void): () => void {

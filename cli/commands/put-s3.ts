@@ -9,6 +9,7 @@ import { SourceChangedError } from '../../lib/ost/errors';
 import type { ByteSource } from '../../lib/ost/source';
 import { headSource, S3RangeSource } from '../../lib/s3-source';
 import { UsageError } from './args';
+import { cliSettings } from '../settings';
 
 /** s3://bucket/key → {bucket, key}; the key is taken literally (not URL-decoded), as the AWS CLI does. */
 export function parseS3Url(url: string): { bucket: string; key: string } {
@@ -22,16 +23,21 @@ export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client 
   for (const v of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION']) {
     if (env[v] !== undefined) credentialValue(v, env[v]!.trim());
   }
-  const endpoint = env.S3_ENDPOINT?.trim() || undefined;
-  const pathStyle = env.S3_FORCE_PATH_STYLE !== undefined ? /^(1|true|yes)$/i.test(env.S3_FORCE_PATH_STYLE) : endpoint !== undefined;
+  const { s3Endpoint: endpoint, s3ForcePathStyle, region } = cliSettings(env);
   return new S3Client({
     ...(endpoint ? { endpoint } : {}),
-    forcePathStyle: pathStyle,
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    forcePathStyle: s3ForcePathStyle,
+    region: region || env.AWS_DEFAULT_REGION || 'us-east-1',
     // S3-compatible servers often cannot read aws-chunked bodies; this command only reads, so checksums are
     // only validated when S3 sends them.
     ...(endpoint ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
   });
+}
+
+/** The object named on the command line does not exist: a failure (exit 1), not a bad command line. */
+export class S3ObjectNotFoundError extends Error {
+  readonly code = 'S3_OBJECT_NOT_FOUND';
+  override readonly name = 'S3ObjectNotFoundError';
 }
 
 /** Heads the object and returns its range source (pinned to the version/ETag seen now) and a close function. */
@@ -41,7 +47,7 @@ export async function openS3Source(url: string): Promise<{ source: ByteSource; c
   try {
     const object = await headSource(s3, { bucket, key }).catch((err: unknown) => {
       // Before anything was read, a 404 is simply a missing object, not a change.
-      if (err instanceof SourceChangedError && err.status === 404) throw new UsageError(`s3://${bucket}/${key}: no such object (HTTP 404)`);
+      if (err instanceof SourceChangedError && err.status === 404) throw new S3ObjectNotFoundError(`s3://${bucket}/${key}: no such object (HTTP 404)`);
       throw err;
     });
     return { source: new S3RangeSource(s3, object), close: () => s3.destroy() };

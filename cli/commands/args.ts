@@ -1,7 +1,10 @@
 // Argument helpers shared by the commands.
 
 /** A bad command line: the command prints the message and its usage, and exits 2. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+  override readonly name = 'UsageError';
+}
 
 /** A whole-number flag value (undefined when the flag is absent). */
 export function integer(flag: string, value: string | undefined, min: number): number | undefined {

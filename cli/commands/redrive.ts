@@ -16,6 +16,9 @@ import { ConfigError } from '../../lib/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/s3-event';
 import { moveMessages } from '../../lib/queue-move';
 import { loadSettings, type Settings } from '../../lib/settings';
+import { UsageError } from './args';
+import { cliSettings } from '../settings';
+import { isUsageError, reportFailure } from '../exit';
 
 const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]\n' +
   '       ost-forward redrive --intake [--queue-url DLQ_URL] [--to-url INTAKE_URL] [--max N] [--dry-run]';
@@ -118,8 +121,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    process.stderr.write(`ost-forward redrive: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
+    return reportFailure('redrive', err, USAGE);
   }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
@@ -127,12 +129,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     if (values.intake) return await redriveIntake(values);
-    const queueUrl = (values['queue-url'] as string | undefined) ?? process.env.TRIGGER_DLQ_URL;
-    if (!queueUrl) throw new ConfigError('--queue-url', 'is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
+    const queueUrl = (values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl;
+    if (!queueUrl) throw new UsageError('--queue-url: is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
     const settings = loadSettings({ ...process.env, ...(values['state-machine-arn'] ? { STATE_MACHINE_ARN: values['state-machine-arn'] as string } : {}) });
-    if (!settings.stateMachineArn) throw new ConfigError('--state-machine-arn', 'is required (or set STATE_MACHINE_ARN); see the stack output StateMachineArn');
+    if (!settings.stateMachineArn) throw new UsageError('--state-machine-arn: is required (or set STATE_MACHINE_ARN); see the stack output StateMachineArn');
     const max = values.max !== undefined ? Number(values.max) : undefined;
-    if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new ConfigError('--max', `must be a positive whole number, got ${values.max}`);
+    if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);
     const result = await redrive({
       sqs: new SQSClient({}),
       sfn: new SFNClient({}),
@@ -147,12 +149,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`redrive: ${result.messages} message(s), ${result.redriven} redriven and deleted, ${result.kept} kept; executions started ${result.started}, duplicates ${result.duplicates}\n`);
     return result.kept > 0 ? 1 : 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`ost-forward redrive: ${err.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`ost-forward redrive: ${escapeControlCharacters(`${(err as Error).name}: ${(err as Error).message}`)}\n`);
-    return 1;
+    return reportFailure('redrive', err, USAGE, isUsageError(err) || err instanceof ConfigError ? (err as Error).message : `${(err as Error).name}: ${(err as Error).message}`);
   }
 }
 

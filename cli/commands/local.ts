@@ -22,8 +22,10 @@ import { MAX_S3_KEY_BYTES } from '../../lib/workflow/outcome-records';
 import { logLevelSetting } from '../../lib/settings';
 import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/ost/text';
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';
-import type { ForwardResult, LocalStack, LocalStackOptions } from '../pipeline';
+import type { ForwardResult, LocalStack, LocalStackOptions } from '../../local/pipeline';
+import { readSetting } from '../../lib/settings-table';
 import { integer, notUtf8, UsageError } from './args';
+import { isUsageError, reportFailure } from '../exit';
 import { onTermination } from './signals';
 
 
@@ -130,14 +132,16 @@ export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | '
     handlerEnv.MIN_SLICE_SIZE = String(args.sliceSize);
     notices.push(`tiny-slice mode: slices of ${args.sliceSize} bytes (the real service requires ${MIN_SLICE_SIZE})`);
   }
-  if (env.S3_ENDPOINT?.trim()) {
+  const s3Endpoint = readSetting<string | undefined>(env, 'S3_ENDPOINT');
+  if (s3Endpoint) {
     const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
     const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
     if (!accessKeyId || !secretAccessKey) throw new UsageError('S3_ENDPOINT is set: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are needed too');
-    opts.s3 = { endpoint: env.S3_ENDPOINT.trim(), region: env.AWS_REGION?.trim() || 'us-east-1', accessKeyId, secretAccessKey };
+    opts.s3 = { endpoint: s3Endpoint, region: readSetting<string | undefined>(env, 'AWS_REGION') || 'us-east-1', accessKeyId, secretAccessKey };
     notices.push(`S3: ${opts.s3.endpoint} (from S3_ENDPOINT)`);
   }
-  if (env.LOCAL_BUCKET?.trim()) opts.bucket = env.LOCAL_BUCKET.trim();
+  const bucket = readSetting<string | undefined>(env, 'LOCAL_BUCKET');
+  if (bucket) opts.bucket = bucket;
   return opts;
 }
 
@@ -170,7 +174,7 @@ export async function checkFiles(files: string[]): Promise<void> {
 
 export async function withStack<T>(opts: LocalStackOptions, fn: (stack: LocalStack) => Promise<T>): Promise<T> {
   // Loaded lazily: the pipeline pulls in the handlers, s3rver and the engine.
-  const { startLocalStack } = await import('../pipeline');
+  const { startLocalStack } = await import('../../local/pipeline');
   const stack = await startLocalStack(opts);
   // SIGTERM (timeout, CI, systemd) is handled as SIGINT is: the stack closes (its executions stop), then exit.
   const off = onTermination((code) => { void stack.close().finally(() => process.exit(code)); });
@@ -191,21 +195,14 @@ export async function run(argv: string[]): Promise<number> {
     opts = stackOptions(args);
     await checkFiles(args.files);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ost-forward local: ${(err as Error).message}\nusage: ost-forward local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]\n`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`ost-forward local: ${err.message}\n`);
-      return 1;
-    }
+    if (isUsageError(err) || err instanceof ConfigError) return reportFailure('local', err, 'usage: ost-forward local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]');
     throw err;
   }
   const tty = Boolean(process.stderr.isTTY);
   const progress = (line: string) => { if (tty) process.stderr.write(`ost-forward local: ${line}\n`); };
   for (const n of opts.notices) process.stderr.write(`ost-forward local: ${n}\n`);
   const { notices: _n, ...stackOpts } = opts;
-  if (args.existing) return (await import('../../cli/commands/local-existing')).runExisting(args, stackOpts, progress);
+  if (args.existing) return (await import('./local-existing')).runExisting(args, stackOpts, progress);
   const started = Date.now();
   const results = await withStack({ ...stackOpts, log: progress }, async (stack) => {
     const done = await forwardAll(stack, args, progress);

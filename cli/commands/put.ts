@@ -1,4 +1,4 @@
-// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (local/commands/put-s3.ts opens
+// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (cli/commands/put-s3.ts opens
 // it), to OST (or the emulator) and prints the URL.
 //   --endpoint URL       overrides OST_ENDPOINT (default https://upload-ost-api.xfyun.cn; http only for loopback)
 //   --slice-size BYTES   preferred slice size (default 16 MiB; raised to stay within 10,000 slices)
@@ -14,15 +14,17 @@ import { ConfigError } from '../../lib/errors';
 import { FileSource } from '../../lib/file-source';
 import { preferBaselineWasmCompiler } from '../../lib/memory';
 import type { ByteSource } from '../../lib/ost/source';
-import { OstClient, ostClientOptionsFromEnv, OstLog } from '../../lib/ost/client';
+import { OstClient, OstLog } from '../../lib/ost/client';
+import { ostClientOptionsFromEnv } from '../../lib/ost-options';
 import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
 import { PlanError, PlanOptions } from '../../lib/plan';
 import { createProgressBar, ProgressBar } from '../progress';
 import { integer, notUtf8, UsageError } from './args';
 import { onTermination } from './signals';
+import { reportFailure } from '../exit';
 import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/ost/text';
-import { openS3Source, parseS3Url, s3Failure } from './put-s3';
+import { openS3Source, parseS3Url, S3ObjectNotFoundError, s3Failure } from './put-s3';
 
 const USAGE = 'usage: ost-forward put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]';
 
@@ -62,7 +64,7 @@ function parse(argv: string[]) {
 /** One line for an expected failure; undefined for an unexpected one (which gets a stack trace). */
 export function describeFailure(err: unknown): string | undefined {
   if (err instanceof OstError) return err.describe();
-  if (err instanceof ConfigError || err instanceof PlanError || err instanceof UsageError) return err.message;
+  if (err instanceof ConfigError || err instanceof PlanError || err instanceof UsageError || err instanceof S3ObjectNotFoundError) return err.message;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const path = (err as NodeJS.ErrnoException | undefined)?.path ?? '';
   const shown = escapeControlCharacters(path);
@@ -80,8 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     args = parse(argv);
   } catch (err) {
-    process.stderr.write(`ost-forward put: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
+    return reportFailure('put', err, USAGE);
   }
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -137,8 +138,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const line = describeFailure(err) ?? s3Failure(err);
     if (line === undefined) throw err;
-    process.stderr.write(`ost-forward put: ${escapeControlCharacters(line)}\n`);
-    return 1;
+    return reportFailure('put', err, USAGE, line);
   } finally {
     off();
     closeSource();

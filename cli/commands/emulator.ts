@@ -2,7 +2,7 @@
 // emulator in the foreground with fixed demo credentials, prints ready-to-paste OST_* exports and the control
 // token, logs one line per call to stderr, stops on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { CONTROL_TOKEN_HEADER, DEFAULT_EMULATOR_PORT, EMULATOR_DEMO_CREDENTIALS, startEmulator } from '../emulator';
+import { CONTROL_TOKEN_HEADER, DEFAULT_EMULATOR_PORT, EMULATOR_DEMO_CREDENTIALS, startEmulator } from '../../local/emulator';
 
 const usage = `usage: ost-forward emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]
   --port N              port on 127.0.0.1 (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)

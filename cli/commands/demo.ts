@@ -10,8 +10,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MiB } from '../../lib/plan';
-import type { ForwardResult, LocalStack } from '../pipeline';
-import { UsageError } from './args';
+import type { ForwardResult, LocalStack } from '../../local/pipeline';
+import { ConfigError } from '../../lib/errors';
+import { EXIT, isUsageError, reportFailure } from '../exit';
+
+const DEMO_USAGE = 'usage: ost-forward demo [file...]   (npm start -- <file...>)';
 import { checkFiles, stackOptions, withStack } from './local';
 
 const KEY_PREFIX = 'demo/';
@@ -74,15 +77,15 @@ export async function run(argv: string[]): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const files = argv.filter((a) => !a.startsWith('--'));
   if (files.length !== argv.length) {
-    process.stderr.write('usage: ost-forward demo [file...]   (npm start -- <file...>)\n');
-    return 2;
+    process.stderr.write(`${DEMO_USAGE}\n`);
+    return EXIT.usage;
   }
   let opts: ReturnType<typeof stackOptions>;
   try {
     opts = stackOptions({});
     await checkFiles(files);
   } catch (err) {
-    if (err instanceof UsageError) { process.stderr.write(`ost-forward demo: ${err.message}\n`); return 2; }
+    if (isUsageError(err) || err instanceof ConfigError) return reportFailure('demo', err, DEMO_USAGE);
     throw err;
   }
   // keys and messages may hold any character: none reaches the terminal as a control character

@@ -1,0 +1,28 @@
+// What the command line itself reads from the environment, through the one table of settings
+// (lib/settings-table.ts); the OST client's options come from lib/ost-options.ts.
+import { readSetting } from '../lib/settings-table';
+
+type Env = Record<string, string | undefined>;
+
+export interface CliSettings {
+  /** OST_FORWARD_DEBUG=1: an unexpected error prints its stack. */
+  debug: boolean;
+  /** TRIGGER_DLQ_URL: `redrive`'s queue when --queue-url is not given. */
+  triggerDlqUrl?: string;
+  /** S3_ENDPOINT / S3_FORCE_PATH_STYLE / AWS_REGION: the S3 of `put s3://`. */
+  s3Endpoint?: string;
+  s3ForcePathStyle?: boolean;
+  region?: string;
+}
+
+export function cliSettings(env: Env = process.env): CliSettings {
+  const s3Endpoint = readSetting<string | undefined>(env, 'S3_ENDPOINT');
+  return {
+    // never throws: a bad value is simply "not 1"
+    debug: env.OST_FORWARD_DEBUG === '1',
+    triggerDlqUrl: readSetting(env, 'TRIGGER_DLQ_URL'),
+    s3Endpoint,
+    s3ForcePathStyle: env.S3_FORCE_PATH_STYLE?.trim() ? readSetting<boolean>(env, 'S3_FORCE_PATH_STYLE') : s3Endpoint !== undefined,
+    region: readSetting(env, 'AWS_REGION'),
+  };
+}

@@ -1,0 +1,167 @@
+// Every setting, described once: its environment variable, its serverless stage param (serverless.yml `params`),
+// how it is parsed, its default, what it means and who reads it. lib/settings.ts reads the Lambda's settings
+// through it, the CLI reads its own through it (cli/settings.ts), docs/configuration.md's table is generated
+// from it (`ost-forward settings --markdown`) and `ost-forward settings` shows each one's effective value.
+import { ConfigError } from './errors';
+import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
+import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/endpoint';
+import { quote } from './ost/text';
+import { boolean, integer, list, oneOf, optionalInteger, positive, text, type Env } from './setting-parsers';
+
+/** Who reads a setting: the deployed functions, the command line (`put`, `redrive`, `backfill`, `status`), the local stack. */
+export type Reader = 'lambda' | 'cli' | 'local';
+
+export interface SettingSpec {
+  /** The environment variable; undefined for a param that only shapes the template. */
+  readonly variable?: string;
+  /** The serverless stage param (`--param "name=value"`) that sets it when deployed. */
+  readonly param?: string;
+  /** The default, as a person reads it. */
+  readonly default: string;
+  readonly meaning: string;
+  readonly readers: readonly Reader[];
+  /** Never shown: `ost-forward settings` says only whether it is set. */
+  readonly secret?: boolean;
+  /** Parses and checks the variable (ConfigError naming it); the value when unset is the default. */
+  readonly read?: (env: Env) => unknown;
+}
+
+export const DEFAULT_RESULTS_PREFIX = 'ost-forwarder/';
+
+/** POWERTOOLS_LOG_LEVEL: the levels Powertools' Logger knows. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const L: Reader[] = ['lambda'];
+const LC: Reader[] = ['lambda', 'cli'];
+const LCL: Reader[] = ['lambda', 'cli', 'local'];
+const CL: Reader[] = ['cli', 'local'];
+
+/** A secret is checked where it is used (credentialValue), whose error never quotes it; here it is only trimmed. */
+function secretText(env: Env, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
+function endpoint(env: Env): string {
+  const v = text(env, 'OST_ENDPOINT') ?? DEFAULT_ENDPOINT;
+  parseEndpoint(v);
+  return v;
+}
+
+function logLevel(env: Env): LogLevel | undefined {
+  const v = text(env, 'POWERTOOLS_LOG_LEVEL')?.toUpperCase();
+  if (v === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) {
+    throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${quote(env.POWERTOOLS_LOG_LEVEL ?? '')}`);
+  }
+  return v as LogLevel;
+}
+
+function url(name: string) {
+  return (env: Env): string | undefined => {
+    const v = text(env, name);
+    if (v !== undefined) { try { new URL(v); } catch { throw new ConfigError(name, `not a valid URL: ${JSON.stringify(v)}`); } }
+    return v;
+  };
+}
+
+/** Unset = the OST client's own default (lib/ost/retry.ts, lib/ost/client.ts). */
+const opt = (name: string, min: number, max: number) => (env: Env) => optionalInteger(env, name, min, max);
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { variable: 'OST_ENDPOINT', param: 'ostEndpoint', default: `\`${DEFAULT_ENDPOINT}\``, meaning: 'OST base URL (https; http only for loopback)', readers: LCL, read: endpoint },
+  { variable: 'OST_APP_ID', param: 'ostAppId', default: '— (**required**)', meaning: 'iFlytek app_id', readers: LCL, read: (env) => text(env, 'OST_APP_ID') },
+  { variable: 'OST_CLOUD_ID', param: 'ostCloudId', default: 'unset', meaning: 'cloud_id sent on upload/init (`0` = public cloud)', readers: LC, read: (env) => text(env, 'OST_CLOUD_ID') },
+  { variable: 'OST_API_KEY', default: '— (**required** by the CLI)', meaning: 'api_key of `put` and the local stack (the functions read it from SSM)', readers: CL, secret: true, read: (env) => secretText(env, 'OST_API_KEY') },
+  { variable: 'OST_API_SECRET', default: '— (**required** by the CLI)', meaning: 'api_secret of `put` and the local stack (the functions read it from SSM)', readers: CL, secret: true, read: (env) => secretText(env, 'OST_API_SECRET') },
+  { variable: 'OST_API_KEY_PARAM', param: 'apiKeyParam', default: '`/ost-forwarder/<stage>/api-key`', meaning: 'SSM SecureString holding api_key', readers: L, read: (env) => text(env, 'OST_API_KEY_PARAM') },
+  { variable: 'OST_API_SECRET_PARAM', param: 'apiSecretParam', default: '`/ost-forwarder/<stage>/api-secret`', meaning: 'SSM SecureString holding api_secret', readers: L, read: (env) => text(env, 'OST_API_SECRET_PARAM') },
+  { variable: 'SECRETS_MAX_AGE', default: '300', meaning: 'seconds decrypted secrets stay cached in a container', readers: L, read: (env) => integer(env, 'SECRETS_MAX_AGE', 300, 0, 86_400) },
+  { variable: 'OST_MULTIPART_DIGEST', default: '`empty`', meaning: '`empty` or `body`: the Digest of a slice upload (above)', readers: LC, read: (env) => oneOf(env, 'OST_MULTIPART_DIGEST', ['empty', 'body'] as const, 'empty') },
+  { variable: 'SLICE_SIZE', param: 'sliceSize', default: '16777216 (16 MiB)', meaning: 'preferred slice size (5 MiB–5 GiB; raised to stay ≤ 10,000 slices)', readers: L, read: (env) => integer(env, 'SLICE_SIZE', DEFAULT_SLICE_SIZE, integer(env, 'MIN_SLICE_SIZE', MIN_SLICE_SIZE, 1, MAX_SLICE_SIZE), MAX_SLICE_SIZE) },
+  { variable: 'SIMPLE_THRESHOLD', param: 'simpleThreshold', default: '31457280 (30 MiB)', meaning: 'smaller objects use the simple upload', readers: L, read: (env) => integer(env, 'SIMPLE_THRESHOLD', DEFAULT_THRESHOLD, 0) },
+  { variable: 'SMALL_FILE_UPLOAD', default: '`simple`', meaning: '`simple` (one call) or `multipart` (retry-safe) for objects under SIMPLE_THRESHOLD (docs/failures.md)', readers: L, read: (env) => oneOf(env, 'SMALL_FILE_UPLOAD', ['simple', 'multipart'] as const, 'simple', 40) },
+  { variable: 'MIN_SLICE_SIZE', default: '5242880 (5 MiB)', meaning: 'lower bound of a slice (only the emulator\'s tiny-slice mode lowers it)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MIN_SLICE_SIZE', MIN_SLICE_SIZE, 1, MAX_SLICE_SIZE) },
+  { variable: 'SLICE_CONCURRENCY', param: 'sliceConcurrency', default: '4', meaning: 'slices in flight inside one batch', readers: L, read: (env) => integer(env, 'SLICE_CONCURRENCY', 4, 1, 64) },
+  { variable: 'MAP_MAX_CONCURRENCY', param: 'mapMaxConcurrency', default: '8', meaning: 'batches in flight (protects the destination)', readers: L, read: (env) => integer(env, 'MAP_MAX_CONCURRENCY', 8, 1, 10_000) },
+  { variable: 'CONSERVATIVE_MBPS', param: 'conservativeMBps', default: '10', meaning: 'MiB/s a batch is sized for', readers: L, read: (env) => positive(env, 'CONSERVATIVE_MBPS', 10) },
+  { variable: 'UPLOAD_SLICES_TIMEOUT', default: '900', meaning: 'uploadSlices timeout (s), from `custom.uploadSlicesTimeout`', readers: L, read: (env) => integer(env, 'UPLOAD_SLICES_TIMEOUT', 900, 1, 900) },
+  { variable: 'MAX_RESTARTS', param: 'maxRestarts', default: '2', meaning: 'restarts from init after 10005', readers: L, read: (env) => integer(env, 'MAX_RESTARTS', 2, 0, 10) },
+  { variable: 'OST_RETRY_ATTEMPTS', default: '5', meaning: 'attempts per OST call (exponential backoff, full jitter)', readers: LC, read: opt('OST_RETRY_ATTEMPTS', 1, 20) },
+  { variable: 'OST_RETRY_BASE_MS', default: '200', meaning: 'backoff base', readers: LC, read: opt('OST_RETRY_BASE_MS', 0, 600_000) },
+  { variable: 'OST_RETRY_MAX_DELAY_MS', default: '10000', meaning: 'backoff cap', readers: LC, read: opt('OST_RETRY_MAX_DELAY_MS', 0, 600_000) },
+  { variable: 'OST_RETRY_THROTTLED_BASE_MS', default: '2000', meaning: 'backoff base after 429/11202/11203', readers: LC, read: opt('OST_RETRY_THROTTLED_BASE_MS', 0, 600_000) },
+  { variable: 'OST_CONNECT_TIMEOUT_MS', default: '10000', meaning: 'connect timeout (happy-eyeballs attempts: 1 s each)', readers: LC, read: opt('OST_CONNECT_TIMEOUT_MS', 1, 900_000) },
+  { variable: 'OST_RESPONSE_TIMEOUT_MS', default: '60000', meaning: 'waiting for response headers, and idle response body', readers: LC, read: opt('OST_RESPONSE_TIMEOUT_MS', 1, 900_000) },
+  { param: 'bucketName', default: '`ost-forwarder-<stage>-inbox-<account>-<region>`', meaning: 'source bucket', readers: [] },
+  { param: 'existingBucket', default: '`false`', meaning: '`true`: notify from an existing bucket instead of creating a versioned one', readers: [] },
+  { variable: 'RESULTS_BUCKET', param: 'resultsBucket', default: 'a records bucket the stack creates', meaning: 'where records are written (`status` reads them)', readers: LC, read: (env) => text(env, 'RESULTS_BUCKET') },
+  {
+    variable: 'RESULTS_PREFIX', param: 'resultsPrefix', default: `\`${DEFAULT_RESULTS_PREFIX}\``, meaning: 'records\' prefix; the trigger never forwards keys under it', readers: LCL,
+    read: (env) => {
+      const v = text(env, 'RESULTS_PREFIX') ?? DEFAULT_RESULTS_PREFIX;
+      if (v.startsWith('/')) throw new ConfigError('RESULTS_PREFIX', 'must not start with /');
+      return v;
+    },
+  },
+  { variable: 'EVENT_BUS_NAME', param: 'eventBusName', default: '`default`', meaning: 'EventBridge bus of the outcome events', readers: L, read: (env) => text(env, 'EVENT_BUS_NAME') ?? 'default' },
+  { variable: 'KEY_PREFIX_FILTER', param: 'keyPrefixFilter', default: 'empty (all)', meaning: 'comma-separated key prefixes to forward', readers: LC, read: (env) => list(env, 'KEY_PREFIX_FILTER') },
+  { variable: 'KEY_SUFFIX_FILTER', param: 'keySuffixFilter', default: 'empty (all)', meaning: 'comma-separated key suffixes, e.g. `.wav,.mp3`', readers: LC, read: (env) => list(env, 'KEY_SUFFIX_FILTER') },
+  { param: 'logRetentionDays', default: '30', meaning: 'CloudWatch Logs retention', readers: [] },
+  { variable: 'POWERTOOLS_LOG_LEVEL', param: 'logLevel', default: 'INFO', meaning: `one of ${LOG_LEVELS.join(', ')} (any case)`, readers: ['lambda', 'local'], read: logLevel },
+  { param: 'alarmTopicArn', default: 'none', meaning: 'SNS topic for the alarms', readers: [] },
+  {
+    variable: 'STATE_MACHINE_ARN', default: 'set on the trigger', meaning: 'the state machine to start (built with `!Sub`; `backfill`/`redrive` take it too)', readers: LC,
+    read: (env) => {
+      const v = text(env, 'STATE_MACHINE_ARN');
+      if (v !== undefined && !v.startsWith('arn:')) throw new ConfigError('STATE_MACHINE_ARN', `must be an ARN, got ${JSON.stringify(v)}`);
+      return v;
+    },
+  },
+  { variable: 'TRIGGER_DLQ_URL', default: 'none', meaning: 'the trigger\'s dead-letter queue (`redrive`; stack output TriggerDeadLetterQueueUrl)', readers: ['cli'], read: (env) => text(env, 'TRIGGER_DLQ_URL') },
+  { variable: 'S3_ENDPOINT', default: 'AWS', meaning: 'an S3-compatible endpoint (path-style), for local runs', readers: LCL, read: url('S3_ENDPOINT') },
+  { variable: 'S3_FORCE_PATH_STYLE', default: '`false` (`true` with S3_ENDPOINT in the CLI)', meaning: 'path-style S3 URLs', readers: LCL, read: (env) => boolean(env, 'S3_FORCE_PATH_STYLE', false) },
+  { variable: 'AWS_REGION', default: 'the SDK\'s chain; `us-east-1` for `put s3://` and the local stack', meaning: 'AWS region of the CLI\'s and the local stack\'s clients', readers: CL, read: (env) => text(env, 'AWS_REGION') },
+  // admission (docs/admission.md)
+  { variable: 'MAX_FILES_IN_FLIGHT', param: 'maxFilesInFlight', default: '32', meaning: 'executions open at once: the slot semaphore\'s size (well under the 1,000 open Map Runs and the account\'s Lambda concurrency)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MAX_FILES_IN_FLIGHT', 32, 1, 1000) },
+  { variable: 'SLOT_TABLE', default: 'the stack\'s table', meaning: 'the slot semaphore\'s DynamoDB table (the trigger and the release function)', readers: L, read: (env) => text(env, 'SLOT_TABLE') },
+  { variable: 'SLOT_LEASE_SECONDS', param: 'slotLeaseSeconds', default: '22500', meaning: 'a slot\'s lease, the last resort when no release arrives; must outlast an execution', readers: L, read: (env) => integer(env, 'SLOT_LEASE_SECONDS', 22_500, 1, 366 * 86_400) },
+  { variable: 'INTAKE_QUEUE_URL', default: 'the stack\'s queue', meaning: 'the intake queue (a message that waits long is re-sent to it)', readers: L, read: (env) => text(env, 'INTAKE_QUEUE_URL') },
+  { variable: 'INTAKE_MAX_RECEIVE_COUNT', param: 'intakeMaxReceiveCount', default: '10', meaning: 'the intake queue\'s maxReceiveCount, told to the trigger so a waiting message never reaches the DLQ', readers: L, read: (env) => integer(env, 'INTAKE_MAX_RECEIVE_COUNT', 10, 3, 1000) },
+  { variable: 'INTAKE_WAIT_BASE_SECONDS', default: '20', meaning: 'first visibility backoff of a message that found no free slot', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200) },
+  { variable: 'INTAKE_WAIT_MAX_SECONDS', default: '300', meaning: 'longest visibility backoff of a waiting message', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_MAX_SECONDS', 300, 1, 43_200) },
+  { variable: 'THROTTLE_BUDGET_SECONDS', default: '1800', meaning: 'how long throttled OST calls (11202/11203/429) wait in the state machine\'s retriers (the definition is sized for the default)', readers: L, read: (env) => integer(env, 'THROTTLE_BUDGET_SECONDS', 1800, 1, 366 * 86_400) },
+  { variable: 'LOCAL_BUCKET', default: '`ost-forwarder-local`', meaning: 'the local stack\'s bucket, created if missing', readers: ['local'], read: (env) => text(env, 'LOCAL_BUCKET') },
+  { variable: 'OST_FORWARD_DEBUG', default: 'unset', meaning: '`1`: an unexpected CLI error prints its stack', readers: ['cli'], read: (env) => text(env, 'OST_FORWARD_DEBUG') === '1' },
+];
+
+const byVariable = new Map(SETTINGS.filter((s) => s.variable).map((s) => [s.variable!, s]));
+
+/** The parsed value of one variable, through its one description (ConfigError naming it when bad). */
+export function readSetting<T>(env: Env, variable: string): T {
+  const spec = byVariable.get(variable);
+  if (!spec?.read) throw new Error(`no setting described as ${variable}`);
+  return spec.read(env) as T;
+}
+
+/** docs/configuration.md's table of settings, generated (a test keeps the page equal to it). */
+export function settingsMarkdown(): string {
+  const cell = (v: string | undefined) => (v ?? '—').replace(/\|/g, '\\|');
+  const rows = SETTINGS.map((s) => `| ${cell(s.param)} | ${cell(s.variable)} | ${cell(s.default)} | ${cell(s.meaning)} | ${s.readers.length ? s.readers.join(', ') : 'template'} |`);
+  return ['| param | variable | default | meaning | read by |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Each variable's effective value in `env`: secrets only as set/unset, a bad value as its ConfigError's message. */
+export function effectiveSettings(env: Env): Array<{ variable: string; value: string; ok: boolean }> {
+  return SETTINGS.filter((s) => s.variable && s.read).map((s) => {
+    const variable = s.variable!;
+    if (s.secret) return { variable, value: env[variable]?.trim() ? '(set, not shown)' : '(unset)', ok: true };
+    try {
+      const v = s.read!(env);
+      const shown = v === undefined ? (/^(unset|none)$/.test(s.default) ? '(unset)' : `(unset: ${s.default})`) : Array.isArray(v) ? (v.length ? v.join(',') : '(empty)') : String(v);
+      return { variable, value: shown, ok: true };
+    } catch (err) {
+      return { variable, value: `invalid: ${(err as Error).message}`, ok: false };
+    }
+  });
+}

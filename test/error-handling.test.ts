@@ -1,0 +1,41 @@
+// One list of errors: every class declares its name and handling once (lib/error-handling.ts); isRetryable and
+// the state machine's name lists derive from it, and the names survive the Lambda bundles' minification.
+import { build } from 'esbuild';
+import { handlingOf } from '../lib/error-handling';
+import { FATAL_ERROR_NAMES, isRetryable, OST_ERRORS, RESTART_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '../lib/ost/errors';
+import { ADMISSION_FATAL_ERROR_NAMES, ADMISSION_RETRYABLE_ERROR_NAMES } from '../lib/admission/errors';
+import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/aws-errors';
+
+const { options } = require('../scripts/lambda-esbuild.cjs') as { options: Record<string, unknown> };
+
+describe('the list of errors', () => {
+  it('gives every OST error class a stable name, a code and one handling', () => {
+    for (const C of OST_ERRORS as unknown as Array<(new (m: string) => Error & { code: string }) & { errorName: string; handling: string }>) {
+      const e = new C('m');
+      expect([C.errorName, e.name]).toEqual([C.errorName, C.errorName]);
+      expect(e.code).toMatch(/^[A-Z_]+$/);
+      expect(handlingOf(e)).toBe(C.handling);
+      expect(isRetryable(e)).toBe(C.handling === 'retry');
+    }
+    const all = [...RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES];
+    expect(new Set(all).size).toBe(OST_ERRORS.length);
+    expect(ADMISSION_RETRYABLE_ERROR_NAMES).toEqual(['AdmissionUnavailableError']);
+    expect(ADMISSION_FATAL_ERROR_NAMES).toEqual(['AdmissionConfigError', 'AdmissionInputError']);
+    expect(AWS_RETRYABLE_ERROR_NAMES).toEqual(['AwsTransientError', 'EventPublishError']);
+  });
+
+  it('keeps the names in a minified Lambda bundle (the state machine matches them)', async () => {
+    const { minify, target, platform, format } = options as { minify: boolean; target: string; platform: 'node'; format: 'cjs' };
+    const out = await build({
+      bundle: true, minify, target, platform, format, write: false, logLevel: 'silent',
+      stdin: {
+        contents: "const e = require('./lib/ost/errors'); const a = require('./lib/admission/errors'); const w = require('./lib/aws-errors'); const c = require('./lib/errors');"
+          + " module.exports = [new e.OstServerError('x').name, new e.SourceChangedError('x').name, new a.AdmissionUnavailableError('x').name, new w.AwsTransientError('x').name, new c.ConfigError('X', 'y').name];",
+        resolveDir: `${__dirname}/..`, loader: 'ts',
+      },
+    } as Parameters<typeof build>[0]);
+    const mod = { exports: [] as string[] };
+    new Function('module', 'exports', 'require', out.outputFiles![0]!.text)(mod, mod.exports, require);
+    expect(mod.exports).toEqual(['OstServerError', 'SourceChangedError', 'AdmissionUnavailableError', 'AwsTransientError', 'ConfigError']);
+  });
+});
