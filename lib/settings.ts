@@ -2,7 +2,7 @@
 // bad deployment fails with a ConfigError naming the variable instead of half-way through an upload.
 // Secrets are not settings: OST_API_KEY_PARAM / OST_API_SECRET_PARAM only name the SSM parameters (lib/secrets.ts).
 import { ConfigError } from './errors';
-import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
+import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
 import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/endpoint';
 import { hasControlCharacters, quote } from './ost/text';
 
@@ -40,7 +40,7 @@ export interface Settings {
   readonly sliceConcurrency: number;
   /** MAP_MAX_CONCURRENCY: batches in flight (the Map's MaxConcurrencyPath reads it from Prepare's output). */
   readonly mapMaxConcurrency: number;
-  /** CONSERVATIVE_MBPS: throughput (MiB/s) a batch is sized for; see lib/batches.ts. */
+  /** CONSERVATIVE_MBPS: per-stream throughput (MiB/s) a batch is sized for, times SLICE_CONCURRENCY; lib/batches.ts. */
   readonly conservativeMBps: number;
   /** UPLOAD_SLICES_TIMEOUT: timeout in seconds of the uploadSlices function (batch sizing). */
   readonly uploadSlicesTimeoutSeconds: number;
@@ -152,9 +152,9 @@ export function loadSettings(env: Env): Settings {
     simpleThreshold: integer(env, 'SIMPLE_THRESHOLD', DEFAULT_THRESHOLD, 0),
     smallFileUpload,
     minSliceSize,
-    sliceConcurrency: integer(env, 'SLICE_CONCURRENCY', 4, 1, 64),
+    sliceConcurrency: integer(env, 'SLICE_CONCURRENCY', DEFAULT_SLICES_IN_FLIGHT, 1, 64),
     mapMaxConcurrency: integer(env, 'MAP_MAX_CONCURRENCY', 8, 1, 10_000),
-    conservativeMBps: positive(env, 'CONSERVATIVE_MBPS', 10),
+    conservativeMBps: positive(env, 'CONSERVATIVE_MBPS', 1),
     uploadSlicesTimeoutSeconds: integer(env, 'UPLOAD_SLICES_TIMEOUT', 900, 1, 900),
     resultsBucket: text(env, 'RESULTS_BUCKET'),
     resultsPrefix,

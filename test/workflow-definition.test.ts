@@ -103,7 +103,7 @@ beforeEach(async () => {
     AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x',
     OST_ENDPOINT: emu.endpoint, OST_APP_ID: emu.credentials.appId, OST_API_KEY_PARAM: '/k', OST_API_SECRET_PARAM: '/s',
     SLICE_SIZE: String(SLICE), MIN_SLICE_SIZE: String(SLICE), SIMPLE_THRESHOLD: String(4 * SLICE), SLICE_CONCURRENCY: '2',
-    CONSERVATIVE_MBPS: String((2 * SLICE) / (1024 * 1024) / 450), MAP_MAX_CONCURRENCY: '3', MAX_RESTARTS: '2',
+    CONSERVATIVE_MBPS: String((2 * SLICE) / (1024 * 1024) / 450 / 2), MAP_MAX_CONCURRENCY: '3', MAX_RESTARTS: '2',
     RESULTS_PREFIX: 'ost-forwarder/',
   });
   await resetRuntime();
