@@ -4,13 +4,15 @@
 // bench/wan-defaults.json and docs/wan.md's "defaults" section.
 //
 //   node dist/bench.js --wan-defaults     about 2 minutes (WAN_DEFAULTS_FILE_MIB=1024, WAN_VENDOR_MIB=64)
-import { existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { localS3Client } from '../local/s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, planUpload } from '../lib/plan';
 import { randomFile, removeTree } from './files';
 import { machine, MiB, progress } from './measure';
-import { forwardOnce, putObject } from './pipeline-run';
+import { forwardOnce } from './pipeline-run';
 import { startServers } from './servers';
 import { profileProxy, vendorForward, WAN_PROFILES, writeDocSection } from './wan';
 
@@ -26,6 +28,7 @@ export interface WanDefaultsResult {
   sliceMiB: number;
   inFlight: number;
   slices: number;
+  streams: number;
   uploadSlicesInvocations: number;
   /** Prepare to Report, and the same without OST's assembly of the slices (complete). */
   ms: number;
@@ -43,7 +46,8 @@ export async function runWanDefaults(root: string): Promise<void> {
   const fileMiB = Number(process.env.WAN_DEFAULTS_FILE_MIB ?? 1024);
   const vendorMiB = Number(process.env.WAN_VENDOR_MIB ?? 64);
   const tmp = join(root, 'bench', 'tmp', `wan-defaults-${process.pid}`);
-  const serversDir = existsSync('/dev/shm') ? `/dev/shm/ost-forwarder-wan-defaults-${process.pid}` : join(tmp, 'servers');
+  // Under bench/tmp, not /dev/shm: here the embedded S3 answered InternalError to every write under /dev/shm.
+  const serversDir = join(tmp, 'servers');
   await removeTree(tmp);
   await mkdir(tmp, { recursive: true });
   const bigPath = join(tmp, 'object.bin');
@@ -54,7 +58,7 @@ export async function runWanDefaults(root: string): Promise<void> {
   const servers = await startServers({ dir: serversDir, bucket: 'wan' });
   let result: WanDefaultsResult;
   try {
-    await putObject(servers, KEY, bigPath);
+    await putLarge(servers, KEY, bigPath, fileMiB * MiB);
     const proxy = await profileProxy(profile, servers);
     try {
       progress(`profile ${profile.id}: the workflow at the defaults, ${fileMiB} MiB`);
@@ -74,7 +78,7 @@ export async function runWanDefaults(root: string): Promise<void> {
       const vendorMibps = vendorMiB / (vendorMs / 1000);
       result = {
         generatedAt: new Date().toISOString(), machine: machine(), profile, fileMiB,
-        sliceMiB: DEFAULT_SLICE_SIZE / MiB, inFlight: DEFAULT_SLICES_IN_FLIGHT, slices,
+        sliceMiB: DEFAULT_SLICE_SIZE / MiB, inFlight: DEFAULT_SLICES_IN_FLIGHT, slices, streams,
         uploadSlicesInvocations: run.steps.uploadSlices?.invocations ?? 0,
         ms: Math.round(run.ms), assemblyMs: Math.round(assemblyMs),
         mibps: round(mibps), mibpsWithoutAssembly: round(fileMiB / ((run.ms - assemblyMs) / 1000)),
@@ -87,14 +91,32 @@ export async function runWanDefaults(root: string): Promise<void> {
     }
   } finally {
     await servers.close();
-    await removeTree(tmp);
-    await removeTree(serversDir);
+    await removeTree(tmp); // serversDir is inside it
   }
   const report = renderWanDefaults(result);
   process.stdout.write(`\n${report}\n`);
   await writeFile(join(root, 'bench', 'wan-defaults.json'), `${JSON.stringify(result, null, 2)}\n`);
   await writeDocSection(join(root, 'docs', 'wan.md'), report, BEGIN, END);
   process.stdout.write('\nWritten: bench/wan-defaults.json, docs/wan.md (defaults section)\n');
+}
+
+/** A 1 GiB single PutObject fails in the embedded S3 (InternalError): put it in 64 MiB parts, one at a time. */
+async function putLarge(servers: Awaited<ReturnType<typeof startServers>>, key: string, path: string, size: number): Promise<void> {
+  const client = localS3Client(servers.s3);
+  const part = 64 * MiB;
+  try {
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: servers.bucket, Key: key }));
+    const parts: Array<{ ETag?: string; PartNumber: number }> = [];
+    for (let n = 1, at = 0; at < size; n++, at += part) {
+      const end = Math.min(size, at + part);
+      const body = createReadStream(path, { start: at, end: end - 1, highWaterMark: MiB });
+      const { ETag } = await client.send(new UploadPartCommand({ Bucket: servers.bucket, Key: key, UploadId, PartNumber: n, Body: body, ContentLength: end - at }));
+      parts.push({ ETag, PartNumber: n });
+    }
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: servers.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+  } finally {
+    client.destroy();
+  }
 }
 
 const round = (v: number, digits = 2) => Number(v.toFixed(digits));
@@ -104,7 +126,7 @@ export function renderWanDefaults(r: WanDefaultsResult): string {
     `Profile ${r.profile.id} (${r.profile.rttMs} ms, ${r.profile.mibps} MiB/s per connection), ${r.fileMiB} MiB through the workflow at the defaults `
       + `(${r.sliceMiB} MiB slices, ${r.inFlight} in flight, ${r.slices} slices in ${r.uploadSlicesInvocations} Upload slices invocation(s)); ${r.generatedAt.slice(0, 10)}, ${r.machine.cores} cores:`,
     '',
-    `- workflow: ${r.mibps.toFixed(1)} MiB/s (${(r.ms / 1000).toFixed(1)} s Prepare to Report; ${r.mibpsWithoutAssembly.toFixed(1)} MiB/s without OST's ${(r.assemblyMs / 1000).toFixed(1)} s assembly) = ${r.ratio.toFixed(2)} of the ideal ${r.ideal} MiB/s of its ${r.inFlight} streams`,
+    `- workflow: ${r.mibps.toFixed(1)} MiB/s (${(r.ms / 1000).toFixed(1)} s Prepare to Report; ${r.mibpsWithoutAssembly.toFixed(1)} MiB/s without OST's ${(r.assemblyMs / 1000).toFixed(1)} s assembly) = ${r.ratio.toFixed(2)} of the ideal ${r.ideal} MiB/s of its ${r.streams} streams`,
     `- vendor pattern (${r.vendor.fileMiB} MiB, 5 MiB slices one at a time): ${r.vendor.mibps.toFixed(2)} MiB/s; the defaults are ${r.timesVendor.toFixed(1)} × that`,
   ].join('\n');
 }

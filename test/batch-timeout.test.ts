@@ -4,24 +4,22 @@
 // did not acknowledge (per-batch progress under attempts/slices/ in the records bucket, here an S3 mock).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { startEmulator } from '../local/emulator';
 import type { OstEmulator } from '../local/emulator/types';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, type LambdaHandler } from '../local/executor';
 import { handlers } from '../functions';
+import { mockSecretsAndSources, type MockObjects } from './support/source-mocks';
 import { logger, metrics, resetRuntime } from '../lib/runtime';
 
-const s3Mock = mockClient(S3Client);
-const ssmMock = mockClient(SSMClient);
-const ebMock = mockClient(EventBridgeClient);
+const [s3Mock, ssmMock, ebMock] = [mockClient(S3Client), mockClient(SSMClient), mockClient(EventBridgeClient)];
+const objects: MockObjects = new Map();
 const SLICE = 1024;
 const BUCKET = 'inbox';
 let emu: OstEmulator;
-const objects = new Map<string, { body: Buffer; etag: string }>();
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, minSliceSize: SLICE });
@@ -42,20 +40,7 @@ beforeEach(async () => {
     CONSERVATIVE_MBPS: '1', UPLOAD_SLICES_TIMEOUT: '900', MAP_MAX_CONCURRENCY: '3', MAX_RESTARTS: '2', RESULTS_PREFIX: 'ost-forwarder/',
   });
   await resetRuntime();
-  ssmMock.on(GetParameterCommand, { Name: '/k' }).resolves({ Parameter: { Value: emu.credentials.apiKey } });
-  ssmMock.on(GetParameterCommand, { Name: '/s' }).resolves({ Parameter: { Value: emu.credentials.apiSecret } });
-  s3Mock.on(HeadObjectCommand).callsFake((i) => {
-    const o = objects.get(i.Key);
-    if (!o) throw Object.assign(new Error('nf'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
-    return { ContentLength: o.body.length, ETag: `"${o.etag}"` };
-  });
-  s3Mock.on(GetObjectCommand).callsFake((i) => {
-    const o = objects.get(i.Key);
-    if (!o) throw Object.assign(new Error('nsk'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
-    if (!i.Range) return { Body: Object.assign(Readable.from([o.body]), { transformToString: async () => o.body.toString() }) };
-    const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(i.Range)!;
-    return { Body: Readable.from([o.body.subarray(Number(a), Number(b) + 1)]), ETag: `"${o.etag}"` };
-  });
+  mockSecretsAndSources(ssmMock, s3Mock, emu, objects);
   s3Mock.on(PutObjectCommand).callsFake((i) => { put(i.Key, Buffer.from(String(i.Body))); return {}; });
   ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });
