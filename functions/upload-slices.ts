@@ -47,8 +47,9 @@ export const handler = step('uploadSlices', async (item: BatchInput, context?: C
       signal: deadline.signal,
     }));
   } catch (err) {
-    if (!deadline.signal.aborted) throw err;
+    // Whatever stopped the batch, what OST acknowledged is kept for the retry.
     await progress.flush();
+    if (!deadline.signal.aborted) throw err;
     const seconds = (Date.now() - started) / 1000;
     if (acknowledged === 0) throw new SliceTooSlowError(item.plan.sliceSize, seconds);
     let remaining = 0;
