@@ -7,6 +7,7 @@
 //   node dist/bench.js --cold-start   only the cold-start table (each handler's bundle size and load time;
 //                                 writes docs/cold-starts.md)
 //   node dist/bench.js --render   re-writes docs/benchmarks.md from bench/results.json (the last full run)
+//   node dist/bench.js --wan-defaults  profile A, 1 GiB through the workflow at the defaults (bench/wan-defaults.ts)
 //   node dist/bench.js --wan      only the WAN bench (bench/wan.ts; writes bench/wan-results.json and docs/wan.md's tables)
 //   BENCH_PHASES=p1,p2,naive,sweep,p3   a subset (development)
 //   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
@@ -28,6 +29,7 @@ import { plainTransfer } from './plain';
 import { runP2, type P2Result } from './p2';
 import { serversChild, startServers, type Servers } from './servers';
 import { runWan } from './wan';
+import { runWanDefaults } from './wan-defaults';
 
 const ROOT = resolve(__dirname, '..');
 const BENCH = join(ROOT, 'bench');
@@ -157,6 +159,7 @@ interface Results {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--wan-defaults')) return runWanDefaults(ROOT); // profile A, 1 GiB at the defaults (docs/wan.md)
   if (process.argv.includes('--wan')) return runWan(ROOT); // the WAN bench alone (bench/wan.ts, docs/wan.md)
   if (process.argv.includes('--cost')) {
     const d = deploymentSettings(ROOT);

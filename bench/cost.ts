@@ -136,7 +136,7 @@ export function costRow(label: string, size: number, design: Design, d: Deployme
   } else {
     slices = plan.sliceCount;
     const perBatch = design === 'batched (default)'
-      ? batchSizing(plan.sliceSize, d.conservativeMBps, d.uploadSlicesTimeoutSeconds).slicesPerBatch
+      ? batchSizing(plan.sliceSize, d.conservativeMBps, d.uploadSlicesTimeoutSeconds, d.sliceConcurrency).slicesPerBatch
       : 1;
     const batches = Math.ceil(slices / perBatch);
     gbs += gb(d.memoryMb.uploadSlices) * (dataSeconds + batches * a.invocationOverheadSeconds);
@@ -178,7 +178,7 @@ export function formatCostTable(rows: CostRow[]): string {
 }
 
 export function formatAssumptions(d: DeploymentSettings, a: CostAssumptions = DEFAULT_ASSUMPTIONS): string {
-  const perBatch = batchSizing(d.sliceSize, d.conservativeMBps, d.uploadSlicesTimeoutSeconds).slicesPerBatch;
+  const perBatch = batchSizing(d.sliceSize, d.conservativeMBps, d.uploadSlicesTimeoutSeconds, d.sliceConcurrency).slicesPerBatch;
   return [
     `Prices: ${PRICES.asOf}: Lambda arm64 $${PRICES.lambdaArmPerGbSecond} per GB-s and $0.20 per 1M requests; Step Functions Standard $0.025 per 1,000 transitions; S3 GET/HEAD $0.0004 per 1,000, PUT $0.005 per 1,000; internet egress $0.09/GB (first 10 TB/month tier).`,
     `Deployment (${d.source}): memory uploadSlices/uploadWhole ${d.memoryMb.uploadSlices}/${d.memoryMb.uploadWhole} MB, prepare/complete/report ${d.memoryMb.prepare}/${d.memoryMb.complete}/${d.memoryMb.report} MB, trigger ${d.memoryMb.trigger} MB; slice ${d.sliceSize / MiB} MiB, simple below ${d.simpleThreshold / MiB} MiB, ${d.sliceConcurrency} slices in flight per invocation; batches of ${perBatch} slices (${d.conservativeMBps} MiB/s × ${d.uploadSlicesTimeoutSeconds} s × 0.5).`,

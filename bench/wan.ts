@@ -3,6 +3,7 @@
 // the service in China. Method and results: docs/wan.md (its table is written by this bench).
 //
 //   node dist/bench.js --wan     both profiles, the full grid (about 20 minutes; latency-bound, little CPU)
+//   node dist/bench.js --wan-defaults   profile A, 1 GiB through the workflow at the defaults (bench/wan-defaults.ts)
 // Development knobs (any of them set: docs/wan.md is left alone unless WAN_WRITE_DOC=1):
 //   WAN_PROFILES=A,B  WAN_ROUNDS=2  WAN_FILE_MIB=256  WAN_SLICE_MIB=5,8,16  WAN_IN_FLIGHT=4,8,16  WAN_VENDOR_MIB=64
 //   WAN_WORKFLOW_IN_FLIGHT=4,8,16 (the workflow's SLICE_CONCURRENCY values; "none" skips the workflow)
@@ -147,10 +148,7 @@ export async function runWan(root: string): Promise<void> {
       await putObject(servers, WORKFLOW_KEY, bigPath);
     }
     for (const profile of profiles) {
-      const proxy = await startWanProxy({
-        target: { host: '127.0.0.1', port: Number(new URL(servers.ost.endpoint).port) },
-        rttMs: profile.rttMs, bytesPerSecond: profile.mibps * MiB, handshakeRoundTrips: HANDSHAKE_ROUND_TRIPS,
-      });
+      const proxy = await profileProxy(profile, servers);
       try {
         results.profiles.push(await runProfile(profile, proxy, servers, { big, bigSha, small, vendorPath, vendorMiB, rounds, sliceMiBs, inFlights, workflowInFlights }));
       } finally {
@@ -172,6 +170,14 @@ export async function runWan(root: string): Promise<void> {
   } else {
     process.stdout.write(`\n(${knobs.join(', ')} set: bench/wan-results.json and docs/wan.md left alone; WAN_WRITE_DOC=1 writes them)\n`);
   }
+}
+
+/** The link of `profile` in front of the servers' OST emulator. */
+export function profileProxy(profile: WanProfile, servers: Servers): Promise<WanProxy> {
+  return startWanProxy({
+    target: { host: '127.0.0.1', port: Number(new URL(servers.ost.endpoint).port) },
+    rttMs: profile.rttMs, bytesPerSecond: profile.mibps * MiB, handshakeRoundTrips: HANDSHAKE_ROUND_TRIPS,
+  });
 }
 
 interface ProfileInputs {
@@ -349,7 +355,7 @@ async function simpleRuns(endpoint: string, servers: Servers, source: FileSource
 }
 
 /** The vendor demo's pattern (bench/naive.ts) on a local file: each slice read whole into memory, sent, awaited. */
-async function vendorForward(ost: OstTarget, path: string, size: number, sliceSize: number): Promise<void> {
+export async function vendorForward(ost: OstTarget, path: string, size: number, sliceSize: number): Promise<void> {
   const plan = { size, sliceSize, sliceCount: Math.ceil(size / sliceSize) };
   const fh = await open(path, 'r');
   try {
@@ -426,10 +432,10 @@ export function renderWan(r: WanResults): string {
   return out.join('\n');
 }
 
-async function writeDocSection(path: string, body: string): Promise<void> {
+export async function writeDocSection(path: string, body: string, begin = DOC_BEGIN, end = DOC_END): Promise<void> {
   const text = await readFile(path, 'utf8');
-  const a = text.indexOf(DOC_BEGIN);
-  const b = text.indexOf(DOC_END);
-  if (a < 0 || b < a) throw new Error(`${path} has no ${DOC_BEGIN} … ${DOC_END} section to write into`);
-  await writeFile(path, `${text.slice(0, a + DOC_BEGIN.length)}\n${body}\n${text.slice(b)}`);
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${path} has no ${begin} … ${end} section to write into`);
+  await writeFile(path, `${text.slice(0, a + begin.length)}\n${body}\n${text.slice(b)}`);
 }

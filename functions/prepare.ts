@@ -42,7 +42,7 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
     logger.info('planned simple upload', { size: object.size, versionId: object.versionId, restarts });
     return { ...base, batches: [], slicesPerBatch: 0 };
   }
-  const sizing = batchSizing(plan.sliceSize, s.conservativeMBps, s.uploadSlicesTimeoutSeconds);
+  const sizing = batchSizing(plan.sliceSize, s.conservativeMBps, s.uploadSlicesTimeoutSeconds, s.sliceConcurrency);
   if (!sizing.fitsBudget) {
     logger.warn('one slice exceeds the batch time budget', { sliceSize: plan.sliceSize, budgetBytes: sizing.budgetBytes });
   }

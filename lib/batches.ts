@@ -2,13 +2,16 @@
 // slices starting at `firstSliceId`, and the Map iterates over these [firstSliceId, count] pairs — never over
 // 10,000 slice objects, so the state stays far below 256 KiB even at the 10,000-slice maximum.
 //
-// Sizing rule: a batch must finish well inside the uploadSlices Lambda timeout even at a conservative
-// throughput, leaving half of the timeout for retries inside the OST client, slow starts and cold starts:
+// Sizing rule: a batch must finish well inside the uploadSlices Lambda timeout even at the per-stream rate a
+// batch can rely on, leaving half of the timeout for retries inside the OST client, slow starts and cold starts.
+// On a WAN the speed is streams x per-stream rate (docs/wan.md), so the rate is per stream (CONSERVATIVE_MBPS,
+// default 1 MiB/s: the worst per-stream rate measured to China) and the streams are SLICE_CONCURRENCY:
 //
-//     bytes per batch  <=  conservativeMBps * MiB/s  *  timeoutSeconds  *  0.5
+//     bytes per batch  <=  streams * conservativeMBps * MiB/s  *  timeoutSeconds  *  0.5
 //     slices per batch  =  max(1, floor(bytes per batch / sliceSize))
 //
-// With the defaults (10 MiB/s, 900 s, 16 MiB slices): 4,500 MiB per batch, 281 slices. A single slice larger
+// With the defaults (8 streams, 1 MiB/s, 900 s, 16 MiB slices): 3,600 MiB per batch, 225 slices. Should a link
+// still be slower, a batch cut short keeps its acknowledged slices (lib/batch-progress.ts). A single slice larger
 // than the budget still gets a batch of its own (fitsBudget = false; Prepare logs a warning).
 import { MiB, PlanError } from './plan';
 
@@ -22,11 +25,11 @@ export interface BatchSizing {
   fitsBudget: boolean;
 }
 
-export function batchSizing(sliceSize: number, conservativeMBps: number, timeoutSeconds: number): BatchSizing {
-  if (!(sliceSize > 0) || !(conservativeMBps > 0) || !(timeoutSeconds > 0)) {
-    throw new PlanError(`batch sizing needs positive inputs, got slice ${sliceSize}, ${conservativeMBps} MiB/s, ${timeoutSeconds} s`);
+export function batchSizing(sliceSize: number, conservativeMBps: number, timeoutSeconds: number, streams = 1): BatchSizing {
+  if (!(sliceSize > 0) || !(conservativeMBps > 0) || !(timeoutSeconds > 0) || !(streams >= 1)) {
+    throw new PlanError(`batch sizing needs positive inputs, got slice ${sliceSize}, ${streams} x ${conservativeMBps} MiB/s, ${timeoutSeconds} s`);
   }
-  const budgetBytes = Math.floor(conservativeMBps * MiB * timeoutSeconds * BATCH_TIME_SHARE);
+  const budgetBytes = Math.floor(streams * conservativeMBps * MiB * timeoutSeconds * BATCH_TIME_SHARE);
   const slicesPerBatch = Math.max(1, Math.floor(budgetBytes / sliceSize));
   return { slicesPerBatch, budgetBytes, fitsBudget: sliceSize <= budgetBytes };
 }

@@ -3,7 +3,7 @@
 // through it, the CLI reads its own through it (cli/settings.ts), docs/configuration.md's table is generated
 // from it (`ost-forward settings --markdown`) and `ost-forward settings` shows each one's effective value.
 import { ConfigError } from './errors';
-import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
+import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
 import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/endpoint';
 import { quote } from './ost/text';
 import { boolean, integer, list, oneOf, optionalInteger, positive, text, type Env } from './setting-parsers';
@@ -82,9 +82,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'SIMPLE_THRESHOLD', param: 'simpleThreshold', default: '31457280 (30 MiB)', meaning: 'smaller objects use the simple upload', readers: L, read: (env) => integer(env, 'SIMPLE_THRESHOLD', DEFAULT_THRESHOLD, 0) },
   { variable: 'SMALL_FILE_UPLOAD', default: '`simple`', meaning: '`simple` (one call) or `multipart` (retry-safe) for objects under SIMPLE_THRESHOLD (docs/failures.md)', readers: L, read: (env) => oneOf(env, 'SMALL_FILE_UPLOAD', ['simple', 'multipart'] as const, 'simple', 40) },
   { variable: 'MIN_SLICE_SIZE', default: '5242880 (5 MiB)', meaning: 'lower bound of a slice (only the emulator\'s tiny-slice mode lowers it)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MIN_SLICE_SIZE', MIN_SLICE_SIZE, 1, MAX_SLICE_SIZE) },
-  { variable: 'SLICE_CONCURRENCY', param: 'sliceConcurrency', default: '4', meaning: 'slices in flight inside one batch', readers: L, read: (env) => integer(env, 'SLICE_CONCURRENCY', 4, 1, 64) },
+  { variable: 'SLICE_CONCURRENCY', param: 'sliceConcurrency', default: String(DEFAULT_SLICES_IN_FLIGHT), meaning: 'slices in flight inside one batch, each on its own connection (docs/wan.md: the WAN data behind the default)', readers: L, read: (env) => integer(env, 'SLICE_CONCURRENCY', DEFAULT_SLICES_IN_FLIGHT, 1, 64) },
   { variable: 'MAP_MAX_CONCURRENCY', param: 'mapMaxConcurrency', default: '8', meaning: 'batches in flight (protects the destination)', readers: L, read: (env) => integer(env, 'MAP_MAX_CONCURRENCY', 8, 1, 10_000) },
-  { variable: 'CONSERVATIVE_MBPS', param: 'conservativeMBps', default: '10', meaning: 'MiB/s a batch is sized for', readers: L, read: (env) => positive(env, 'CONSERVATIVE_MBPS', 10) },
+  { variable: 'CONSERVATIVE_MBPS', param: 'conservativeMBps', default: '1', meaning: 'MiB/s **per slice stream** a batch is sized for: bytes per batch ≤ streams × this × UPLOAD_SLICES_TIMEOUT × 0.5 (lib/batches.ts)', readers: L, read: (env) => positive(env, 'CONSERVATIVE_MBPS', 1) },
   { variable: 'UPLOAD_SLICES_TIMEOUT', default: '900', meaning: 'uploadSlices timeout (s), from `custom.uploadSlicesTimeout`', readers: L, read: (env) => integer(env, 'UPLOAD_SLICES_TIMEOUT', 900, 1, 900) },
   { variable: 'MAX_RESTARTS', param: 'maxRestarts', default: '2', meaning: 'restarts from init after 10005', readers: L, read: (env) => integer(env, 'MAX_RESTARTS', 2, 0, 10) },
   { variable: 'OST_RETRY_ATTEMPTS', default: '5', meaning: 'attempts per OST call (exponential backoff, full jitter)', readers: LC, read: opt('OST_RETRY_ATTEMPTS', 1, 20) },

@@ -39,7 +39,7 @@ export interface Settings {
   readonly sliceConcurrency: number;
   /** MAP_MAX_CONCURRENCY: batches in flight (the Map's MaxConcurrencyPath reads it from Prepare's output). */
   readonly mapMaxConcurrency: number;
-  /** CONSERVATIVE_MBPS: throughput (MiB/s) a batch is sized for; see lib/batches.ts. */
+  /** CONSERVATIVE_MBPS: per-stream throughput (MiB/s) a batch is sized for, times SLICE_CONCURRENCY; lib/batches.ts. */
   readonly conservativeMBps: number;
   /** UPLOAD_SLICES_TIMEOUT: timeout in seconds of the uploadSlices function (batch sizing). */
   readonly uploadSlicesTimeoutSeconds: number;

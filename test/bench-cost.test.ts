@@ -28,7 +28,7 @@ describe('cost model', () => {
 
   it('counts one Step Functions transition per batch child plus the five parent states', () => {
     const row = costRow('100 GB', 100 * GiB, 'batched (default)', defaults);
-    const perBatch = batchSizing(16 * MiB, 10, 900).slicesPerBatch;
+    const perBatch = batchSizing(16 * MiB, defaults.conservativeMBps, 900, defaults.sliceConcurrency).slicesPerBatch;
     expect(row.slices).toBe(6400);
     expect(row.transitions).toBe(5 + Math.ceil(6400 / perBatch));
     const single = costRow('100 GB', 100 * GiB, 'one slice per invocation', defaults);

@@ -5,6 +5,7 @@ import { parse, type Tags } from 'yaml';
 import { FATAL_ERROR_NAMES, RESTART_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '../lib/ost/errors';
 import { handlers } from '../functions';
 import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/aws-errors';
+import { BATCH_RETRYABLE_ERROR_NAMES } from '../lib/batch-errors';
 
 // asl-validator ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -28,7 +29,7 @@ const INFRA_ERRORS = [
   'Lambda.Unknown', 'States.Timeout', 'Sandbox.Timedout', 'Runtime.ExitError', 'Error', 'States.ALL',
   'MapRunLimitExceeded', // local/limits.ts: the open-Map-Run quota
 ];
-const KNOWN = new Set<string>([...RETRYABLE_ERROR_NAMES, ...AWS_RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, ...INFRA_ERRORS]);
+const KNOWN = new Set<string>([...RETRYABLE_ERROR_NAMES, ...AWS_RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, ...BATCH_RETRYABLE_ERROR_NAMES, ...INFRA_ERRORS]);
 
 function allStates(machine: { States: Record<string, State> } = RAW): Array<[string, State]> {
   return Object.entries(machine.States).flatMap(([name, s]) => [[name, s] as [string, State], ...(s.ItemProcessor ? allStates(s.ItemProcessor) : [])]);

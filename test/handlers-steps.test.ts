@@ -233,7 +233,7 @@ describe('uploads', () => {
   });
 
   it('forwards a multipart object byte-exact over several batches', async () => {
-    env({ CONSERVATIVE_MBPS: String((3 * SLICE) / MiB / 450) }); // budget = 3 slices per batch
+    env({ CONSERVATIVE_MBPS: String((3 * SLICE) / MiB / 450 / 3) }); // budget = 3 slices per batch (3 streams)
     await resetRuntime();
     const body = Buffer.from(Array.from({ length: 7 * SLICE + 300 }, (_, i) => (i * 7) % 251));
     putObject('multi.bin', body);

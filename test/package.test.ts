@@ -105,11 +105,11 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   const functionRoles = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report', 'Release'].map((f) => `${f}Role`);
   const all = statements(existing.template).filter((s) => functionRoles.includes(s.role));
   const find = (action: string) => [...new Set(all.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText)))].sort();
-  // the source objects, and the workflow's own attempt markers under the records prefix (Cancel: init markers only)
-  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/init/*"}']);
+  // the source objects, and the workflow's own attempt markers under the records prefix
+  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/init/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/slices/*"}']);
   expect(find('s3:DeleteObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
   expect(find('s3:GetObjectVersion')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}']);
-  expect(find('s3:PutObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
+  expect(find('s3:PutObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/slices/*"}']);
   expect(find('s3:ListBucket')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}']);
   expect(find('states:StartExecution')).toEqual([expect.stringContaining(':stateMachine:ost-forwarder-test"')]);
   expect(find('events:PutEvents')).toEqual([expect.stringContaining(':event-bus/audio-bus"')]);

@@ -12,8 +12,8 @@ describe('loadSettings', () => {
     expect(loadSettings({})).toEqual({
       ostEndpoint: 'https://upload-ost-api.xfyun.cn', ostAppId: undefined, ostCloudId: undefined,
       apiKeyParam: undefined, apiSecretParam: undefined, secretsMaxAgeSeconds: 300, multipartDigest: 'empty',
-      sliceSize: 16 * MiB, simpleThreshold: 30 * MiB, smallFileUpload: 'simple', minSliceSize: 5 * MiB, sliceConcurrency: 4, mapMaxConcurrency: 8,
-      conservativeMBps: 10, uploadSlicesTimeoutSeconds: 900, resultsBucket: undefined, resultsPrefix: 'ost-forwarder/',
+      sliceSize: 16 * MiB, simpleThreshold: 30 * MiB, smallFileUpload: 'simple', minSliceSize: 5 * MiB, sliceConcurrency: 8, mapMaxConcurrency: 8,
+      conservativeMBps: 1, uploadSlicesTimeoutSeconds: 900, resultsBucket: undefined, resultsPrefix: 'ost-forwarder/',
       eventBusName: 'default', keyPrefixes: [], keySuffixes: [], stateMachineArn: undefined, maxRestarts: 2,
       s3Endpoint: undefined, s3ForcePathStyle: false,
     });
@@ -49,6 +49,11 @@ describe('batches', () => {
   it('sizes a batch to half the timeout at the conservative throughput', () => {
     expect(batchSizing(16 * MiB, 10, 900)).toEqual({ slicesPerBatch: 281, budgetBytes: 4500 * MiB, fitsBudget: true });
     expect(batchSizing(5 * 1024 * MiB, 10, 900)).toMatchObject({ slicesPerBatch: 1, fitsBudget: false });
+  });
+
+  it('sizes for the streams of a batch at the per-stream rate (defaults: 8 x 1 MiB/s, 900 s = 225 slices of 16 MiB)', () => {
+    expect(batchSizing(16 * MiB, 1, 900, 8)).toEqual({ slicesPerBatch: 225, budgetBytes: 3600 * MiB, fitsBudget: true });
+    expect(batchSizing(16 * MiB, 1, 900, 8).slicesPerBatch * 16 / 8 / 1).toBeLessThanOrEqual(900 * 0.5);
   });
 
   it('covers 1..n with consecutive descriptors', () => {

@@ -198,7 +198,7 @@ describe('SSE-KMS', () => {
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.${AWS::URLSuffix}' } } },
       }));
     }
-    for (const f of ['Prepare', 'UploadWhole', 'Complete', 'Report']) {
+    for (const f of ['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Report']) {
       expect(keyGrants(china, f).find((s) => s.Sid === 'ResultsKey')).toEqual(expect.objectContaining({
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'],
       }));

@@ -4,16 +4,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
 import { startEmulator } from '../local/emulator';
 import type { OstEmulator } from '../local/emulator/types';
 import { handlers } from '../functions';
+import { mockSecretsAndSources } from './support/source-mocks';
 import { logger, metrics } from '../lib/logging';
 import { resetRuntime } from '../lib/runtime';
 
@@ -104,22 +104,11 @@ beforeEach(async () => {
     AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x',
     OST_ENDPOINT: emu.endpoint, OST_APP_ID: emu.credentials.appId, OST_API_KEY_PARAM: '/k', OST_API_SECRET_PARAM: '/s',
     SLICE_SIZE: String(SLICE), MIN_SLICE_SIZE: String(SLICE), SIMPLE_THRESHOLD: String(4 * SLICE), SLICE_CONCURRENCY: '2',
-    CONSERVATIVE_MBPS: String((2 * SLICE) / (1024 * 1024) / 450), MAP_MAX_CONCURRENCY: '3', MAX_RESTARTS: '2',
+    CONSERVATIVE_MBPS: String((2 * SLICE) / (1024 * 1024) / 450 / 2), MAP_MAX_CONCURRENCY: '3', MAX_RESTARTS: '2',
     RESULTS_PREFIX: 'ost-forwarder/',
   });
   await resetRuntime();
-  ssmMock.on(GetParameterCommand, { Name: '/k' }).resolves({ Parameter: { Value: emu.credentials.apiKey } });
-  ssmMock.on(GetParameterCommand, { Name: '/s' }).resolves({ Parameter: { Value: emu.credentials.apiSecret } });
-  s3Mock.on(HeadObjectCommand).callsFake((i) => {
-    const o = objects.get(i.Key);
-    if (!o) throw Object.assign(new Error('nf'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
-    return { ContentLength: o.body.length, ETag: `"${o.etag}"` };
-  });
-  s3Mock.on(GetObjectCommand).callsFake((i) => {
-    const o = objects.get(i.Key)!;
-    const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(i.Range)!;
-    return { Body: Readable.from([o.body.subarray(Number(a), Number(b) + 1)]), ETag: `"${o.etag}"` };
-  });
+  mockSecretsAndSources(ssmMock, s3Mock, emu, objects);
   s3Mock.on(PutObjectCommand).resolves({});
   ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });

@@ -3,7 +3,7 @@
 //   --endpoint URL       overrides OST_ENDPOINT (default https://upload-ost-api.xfyun.cn; http only for loopback)
 //   --slice-size BYTES   preferred slice size (default 16 MiB; raised to stay within 10,000 slices)
 //   --threshold BYTES    files smaller than this use the simple upload (default 30 MiB)
-//   --concurrency N      slices in flight (default 4)
+//   --concurrency N      slices in flight, each on its own connection (default 8)
 //   --json               print exactly one JSON line: {"url","bytes","mode","slices"}; slices is 1 for a simple
 //                        upload and the slice count for a multipart one
 // Credentials come from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and OST_CLOUD_ID). Exit 0 on success, 1 on a
@@ -18,13 +18,21 @@ import { OstClient, OstLog } from '../../lib/ost/client';
 import { ostClientOptionsFromEnv } from '../../lib/ost-options';
 import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
-import { PlanError, PlanOptions } from '../../lib/plan';
+import { DEFAULT_SLICES_IN_FLIGHT, PlanError, PlanOptions } from '../../lib/plan';
 import { createProgressBar, ProgressBar } from '../progress';
 import { integer, notUtf8, UsageError } from './args';
 import { onTermination } from './signals';
 import { reportFailure } from '../exit';
 import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/ost/text';
 import { openS3Source, parseS3Url, S3ObjectNotFoundError, s3Failure } from './put-s3';
+
+// Each slice in flight holds a connection of its own: a bound keeps a typo from opening thousands.
+const MAX_CONCURRENCY = 64;
+
+function atMost(flag: string, n: number | undefined, max: number): number | undefined {
+  if (n !== undefined && n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
+  return n;
+}
 
 const USAGE = 'usage: ost-forward put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]';
 
@@ -56,7 +64,7 @@ function parse(argv: string[]) {
     target: positionals[0],
     endpoint: values.endpoint,
     plan,
-    concurrency: integer('--concurrency', values.concurrency, 1) ?? 4,
+    concurrency: atMost('--concurrency', integer('--concurrency', values.concurrency, 1), MAX_CONCURRENCY) ?? DEFAULT_SLICES_IN_FLIGHT,
     json: values.json ?? false,
   };
 }
@@ -115,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       info: () => {},
       warn: (message, fields) => progressBar.log(`ost-forward put: ${message} ${fieldsLine(fields)}`),
     };
-    client = new OstClient({ ...options, log });
+    client = new OstClient({ ...options, connections: args.concurrency, log });
     const result = await send(client, source, {
       plan: args.plan,
       concurrency: args.concurrency,

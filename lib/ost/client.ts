@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import pLimit from 'p-limit';
 import { Pool } from 'undici';
 import { ConfigError } from '../errors';
 import {
@@ -112,6 +113,9 @@ export class OstClient {
   readonly #cloudId?: string;
   readonly #retry: Required<RetryPolicy>;
   readonly #pool: Pool;
+  // One slot per connection, taken before a payload's source is opened: a request queued inside the pool would
+  // hold its source open unread (an S3 GET idling until its own timeout).
+  readonly #payloadSlots: ReturnType<typeof pLimit>;
   readonly #log?: OstLog;
   readonly #now: () => Date;
 
@@ -136,8 +140,10 @@ export class OstClient {
     this.#log = options.log;
     this.#now = options.now ?? (() => new Date());
     const t = { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(Object.entries(options.timeouts ?? {}).filter(([, v]) => v !== undefined)) };
+    const connections = options.connections ?? 8;
+    this.#payloadSlots = pLimit(connections);
     this.#pool = new Pool(this.#url.origin, {
-      connections: options.connections ?? 8,
+      connections,
       headersTimeout: t.headersMs,
       bodyTimeout: t.bodyMs,
       connect: {
@@ -251,7 +257,8 @@ export class OstClient {
     if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.end < range.start || range.end > source.size) {
       throw new RangeError(`invalid byte range [${range.start}, ${range.end}) of a ${source.size}-byte source`);
     }
-    return withRetry(this.#retry, async () => {
+    return withRetry(this.#retry, () => this.#payloadSlots(async () => {
+      opts.signal?.throwIfAborted();
       const requestId = newRequestId();
       const envelope = multipartEnvelope(
         [['request_id', requestId], ['app_id', this.#appId], ...fields],
@@ -285,7 +292,7 @@ export class OstClient {
       } finally {
         payload.destroy();
       }
-    }, this.#retryHooks(call, details, opts));
+    }), this.#retryHooks(call, details, opts));
   }
 
   async #openSource(source: ByteSource, range: ByteRange, signal: AbortSignal | undefined, details: OstErrorDetails) {

@@ -3,7 +3,7 @@
 // rethrown; an expired upload (10005) starts again from init, a bounded number of times.
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { planUpload, PlanOptions, sliceRange, UploadPlan } from '../plan';
+import { DEFAULT_SLICES_IN_FLIGHT, planUpload, PlanOptions, sliceRange, UploadPlan } from '../plan';
 import type { OstClient, OstLog } from './client';
 import { OstError, OstUploadExpiredError } from './errors';
 import type { ByteSource } from './source';
@@ -18,7 +18,7 @@ export interface SendProgress {
 
 export interface SendOptions {
   plan?: PlanOptions;
-  /** Slices in flight at once. Default 4. */
+  /** Slices in flight at once; give the client as many connections. Default DEFAULT_SLICES_IN_FLIGHT. */
   concurrency?: number;
   onProgress?: (progress: SendProgress) => void;
   signal?: AbortSignal;
@@ -52,7 +52,7 @@ const stderrLog: OstLog = {
 
 export async function send(client: OstCalls, source: ByteSource, options: SendOptions = {}): Promise<SendResult> {
   const plan = planUpload(source.size, options.plan);
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? DEFAULT_SLICES_IN_FLIGHT;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   const maxRestarts = options.maxRestarts ?? 2;
   const log = options.log ?? stderrLog;
@@ -92,6 +92,10 @@ export interface SliceRunOptions {
   firstSliceId?: number;
   /** Number of consecutive slices (default: through the last slice of the plan). */
   count?: number;
+  /** Of those, the ones to send (default all): a retried batch leaves out what OST acknowledged already. */
+  only?: (sliceId: number) => boolean;
+  /** Called as OST acknowledges each slice. */
+  onSliceDone?: (sliceId: number) => void;
   signal?: AbortSignal;
   onProgress?: SendOptions['onProgress'];
 }
@@ -106,11 +110,12 @@ export async function sendSlices(
   source: ByteSource,
   plan: Extract<UploadPlan, { mode: 'multipart' }>,
   uploadId: string,
-  { concurrency, firstSliceId = 1, count = plan.sliceCount - firstSliceId + 1, signal, onProgress }: SliceRunOptions,
+  { concurrency, firstSliceId = 1, count = plan.sliceCount - firstSliceId + 1, only, onSliceDone, signal, onProgress }: SliceRunOptions,
 ): Promise<{ slices: number; bytes: number }> {
-  const ids = Array.from({ length: count }, (_, i) => firstSliceId + i);
+  const ids = Array.from({ length: count }, (_, i) => firstSliceId + i).filter((id) => only?.(id) ?? true);
   const ranges = new Map(ids.map((id) => [id, sliceRange(plan, id)] as const));
-  const bytesTotal = count > 0 ? ranges.get(ids[count - 1]!)!.end - ranges.get(firstSliceId)!.start : 0;
+  let bytesTotal = 0;
+  for (const r of ranges.values()) bytesTotal += r.end - r.start;
   // One failed slice stops the others: they are aborted and no new slice starts.
   const stop = new AbortController();
   // Every slice in flight listens on it (its request, its source stream, its retry sleep).
@@ -126,7 +131,7 @@ export async function sendSlices(
     if (!onProgress) return;
     let bytesDone = completedBytes;
     for (const b of inFlight.values()) bytesDone += b;
-    onProgress({ bytesDone, bytesTotal, slicesDone, slicesTotal: count });
+    onProgress({ bytesDone, bytesTotal, slicesDone, slicesTotal: ids.length });
   };
   report();
   const limit = pLimit(concurrency);
@@ -142,6 +147,7 @@ export async function sendSlices(
         inFlight.delete(sliceId);
         completedBytes += range.end - range.start;
         slicesDone++;
+        onSliceDone?.(sliceId);
         report();
       } catch (err) {
         inFlight.delete(sliceId);

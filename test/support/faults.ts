@@ -258,7 +258,7 @@ export const FAULT_ENV: Record<string, string> = {
   SLICE_SIZE: String(5 * MiB),
   SIMPLE_THRESHOLD: String(6 * MiB),
   // one slice per batch: three Distributed Map children for a 12 MiB object
-  CONSERVATIVE_MBPS: '0.02',
+  CONSERVATIVE_MBPS: '0.01', // per stream: x SLICE_CONCURRENCY 2
   SLICE_CONCURRENCY: '2',
   MAX_RESTARTS: '2',
   POWERTOOLS_LOG_LEVEL: 'DEBUG',

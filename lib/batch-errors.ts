@@ -1,0 +1,26 @@
+// Errors of a batch that ran out of its Lambda's time (functions/upload-slices.ts). The handler stops itself just
+// before the timeout so it can keep what OST acknowledged (lib/batch-progress.ts) and say which of the two it was.
+
+/** The batch ran out of time after OST acknowledged some slices: retried, and the retry sends only the rest. */
+export class BatchCutShortError extends Error {
+  readonly code = 'BATCH_CUT_SHORT';
+  constructor(readonly acknowledged: number, readonly remaining: number, seconds: number) {
+    super(`the batch ran out of its ${seconds.toFixed(0)} s: ${acknowledged} slice(s) acknowledged in this attempt, ${remaining} left for the retry`);
+    this.name = 'BatchCutShortError';
+  }
+}
+
+/**
+ * Not one slice was acknowledged in a whole invocation: the link is too slow for a slice to fit in the timeout,
+ * and retrying would only repeat that. Fatal: lower SLICE_SIZE or raise the uploadSlices timeout.
+ */
+export class SliceTooSlowError extends Error {
+  readonly code = 'SLICE_TOO_SLOW';
+  constructor(sliceSize: number, seconds: number) {
+    super(`no slice of ${sliceSize} bytes was acknowledged within ${seconds.toFixed(0)} s: the link is too slow for this slice size and timeout (lower SLICE_SIZE or raise the uploadSlices timeout)`);
+    this.name = 'SliceTooSlowError';
+  }
+}
+
+/** Names the state machine's UploadSlices Retry matches (statemachine/definition.yml &batchCutShort). */
+export const BATCH_RETRYABLE_ERROR_NAMES = ['BatchCutShortError'] as const;
