@@ -21,8 +21,8 @@ const usage = `usage: ost-forward <command> [options]
   emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]
   local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]
   demo [file...]          (what \`npm start\` runs)
-  redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]
-                          re-submit S3 events from the trigger's dead-letter queue
+  redrive [--intake] [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]
+                          re-submit S3 events from a dead-letter queue (--intake: the intake DLQ back into the intake)
   backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json]
                           forward the objects no event announced (existing files, earlier failures)
   status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]
