@@ -9,6 +9,9 @@ export interface CliSettings {
   debug: boolean;
   /** TRIGGER_DLQ_URL: `redrive`'s queue when --queue-url is not given. */
   triggerDlqUrl?: string;
+  /** INTAKE_DLQ_URL / INTAKE_QUEUE_URL: `redrive --intake`'s queues when not given as options. */
+  intakeDlqUrl?: string;
+  intakeQueueUrl?: string;
   /** S3_ENDPOINT / S3_FORCE_PATH_STYLE / AWS_REGION: the S3 of `put s3://`. */
   s3Endpoint?: string;
   s3ForcePathStyle?: boolean;
@@ -21,6 +24,8 @@ export function cliSettings(env: Env = process.env): CliSettings {
     // never throws: a bad value is simply "not 1"
     debug: env.OST_FORWARD_DEBUG === '1',
     triggerDlqUrl: readSetting(env, 'TRIGGER_DLQ_URL'),
+    intakeDlqUrl: readSetting(env, 'INTAKE_DLQ_URL'),
+    intakeQueueUrl: readSetting(env, 'INTAKE_QUEUE_URL'),
     s3Endpoint,
     s3ForcePathStyle: env.S3_FORCE_PATH_STYLE?.trim() ? readSetting<boolean>(env, 'S3_FORCE_PATH_STYLE') : s3Endpoint !== undefined,
     region: readSetting(env, 'AWS_REGION'),

@@ -118,6 +118,7 @@ export const SETTINGS: readonly SettingSpec[] = [
       return v;
     },
   },
+  { variable: 'INTAKE_DLQ_URL', default: 'none', meaning: 'the intake\'s dead-letter queue (`redrive --intake`; stack output IntakeDeadLetterQueueUrl)', readers: ['cli'], read: (env) => text(env, 'INTAKE_DLQ_URL') },
   { variable: 'TRIGGER_DLQ_URL', default: 'none', meaning: 'the trigger\'s dead-letter queue (`redrive`; stack output TriggerDeadLetterQueueUrl)', readers: ['cli'], read: (env) => text(env, 'TRIGGER_DLQ_URL') },
   { variable: 'S3_ENDPOINT', default: 'AWS', meaning: 'an S3-compatible endpoint (path-style), for local runs', readers: LCL, read: url('S3_ENDPOINT') },
   { variable: 'S3_FORCE_PATH_STYLE', default: '`false` (`true` with S3_ENDPOINT in the CLI)', meaning: 'path-style S3 URLs', readers: LCL, read: (env) => boolean(env, 'S3_FORCE_PATH_STYLE', false) },
@@ -126,7 +127,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'MAX_FILES_IN_FLIGHT', param: 'maxFilesInFlight', default: '32', meaning: 'executions open at once: the slot semaphore\'s size (well under the 1,000 open Map Runs and the account\'s Lambda concurrency)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MAX_FILES_IN_FLIGHT', 32, 1, 1000) },
   { variable: 'SLOT_TABLE', default: 'the stack\'s table', meaning: 'the slot semaphore\'s DynamoDB table (the trigger and the release function)', readers: L, read: (env) => text(env, 'SLOT_TABLE') },
   { variable: 'SLOT_LEASE_SECONDS', param: 'slotLeaseSeconds', default: '22500', meaning: 'a slot\'s lease, the last resort when no release arrives; must outlast an execution', readers: L, read: (env) => integer(env, 'SLOT_LEASE_SECONDS', 22_500, 1, 366 * 86_400) },
-  { variable: 'INTAKE_QUEUE_URL', default: 'the stack\'s queue', meaning: 'the intake queue (a message that waits long is re-sent to it)', readers: L, read: (env) => text(env, 'INTAKE_QUEUE_URL') },
+  { variable: 'INTAKE_QUEUE_URL', default: 'the stack\'s queue', meaning: 'the intake queue (a message that waits long is re-sent to it; `redrive --intake` and `backfill` send to it)', readers: LC, read: (env) => text(env, 'INTAKE_QUEUE_URL') },
   { variable: 'INTAKE_MAX_RECEIVE_COUNT', param: 'intakeMaxReceiveCount', default: '10', meaning: 'the intake queue\'s maxReceiveCount, told to the trigger so a waiting message never reaches the DLQ', readers: L, read: (env) => integer(env, 'INTAKE_MAX_RECEIVE_COUNT', 10, 3, 1000) },
   { variable: 'INTAKE_WAIT_BASE_SECONDS', default: '20', meaning: 'first visibility backoff of a message that found no free slot', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200) },
   { variable: 'INTAKE_WAIT_MAX_SECONDS', default: '300', meaning: 'longest visibility backoff of a waiting message', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_MAX_SECONDS', 300, 1, 43_200) },
