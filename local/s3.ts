@@ -4,6 +4,7 @@
 // s3rver emits its own event objects on the server ('event'); they are close to AWS's but not equal (version
 // 2.0, raw keys, a millisecond sequencer, multipart completions named "Post"), so they are rebuilt here from
 // their facts. An external endpoint emits nothing in-process: callers build the record from HeadObject.
+import { encodeS3EventKey } from '../lib/s3-event-record';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -39,20 +40,8 @@ export interface ObjectCreatedFacts {
   eventTime?: Date;
 }
 
-/**
- * Encodes a key the way S3 writes it into event notifications: form-style URL encoding (space → '+',
- * '+' → '%2B', UTF-8 bytes as %XX) with '/' left as is. Unreserved characters stay literal.
- */
-export function encodeEventKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) =>
-      encodeURIComponent(segment)
-        .replace(/[!'()]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-        .replace(/%20/g, '+'),
-    )
-    .join('/');
-}
+/** The key as S3 writes it into event notifications: one encoder for the embedded S3 and backfill. */
+export const encodeEventKey = encodeS3EventKey;
 
 let lastSequencer = 0n;
 /**
