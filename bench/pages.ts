@@ -28,23 +28,18 @@ export async function writeBenchPage(root: string, rendered: string, generatedAt
   return file;
 }
 
+/** A generated page: title, who writes it, an introduction, then the table as preformatted text. */
+async function writeTablePage(file: string, title: string, by: string, intro: string[], table: string): Promise<string> {
+  await writeFile(file, [`# ${title}`, GENERATED(by), '', ...intro, '', '```', table.trim(), '```', ''].join('\n'));
+  return file;
+}
+
 /** docs/cold-starts.md: each Lambda bundle's size and module load time, from `node dist/bench.js --cold-start`. */
-export async function writeColdStartPage(root: string, table: string): Promise<string> {
-  const file = join(root, 'docs', 'cold-starts.md');
-  const text = [
-    '# Cold starts',
-    GENERATED('node dist/bench.js --cold-start (also a phase of npm run bench)'),
-    '',
+export function writeColdStartPage(root: string, table: string): Promise<string> {
+  return writeTablePage(join(root, 'docs', 'cold-starts.md'), 'Cold starts', 'node dist/bench.js --cold-start (also a phase of npm run bench)', [
     `Each handler's bundle as serverless-esbuild builds it for Lambda, and the time a fresh Node process takes to load`,
     `it (median of fresh processes), measured ${new Date().toISOString().slice(0, 10)} on ${process.version}. How the bundles are built: [deploy.md](deploy.md).`,
-    '',
-    '```',
-    table.trim(),
-    '```',
-    '',
-  ].join('\n');
-  await writeFile(file, text);
-  return file;
+  ], table);
 }
 
 const usd = (v: number) => `$${v.toFixed(v < 0.01 ? 6 : v < 1 ? 4 : 2)}`;
@@ -84,26 +79,16 @@ const FLEET_COST_FORMULA = [
 ].join('\n');
 
 /** docs/fleet.md: the fleet phase's last run, from `node dist/bench.js --fleet` (also a phase of npm run bench). */
-export async function writeFleetPage(root: string, table: string, generatedAt: string): Promise<string> {
-  const file = join(root, 'docs', 'fleet.md');
-  const text = [
-    '# Fleet benchmark',
-    GENERATED('node dist/bench.js --fleet (also a phase of npm run bench)'),
-    '',
+export function writeFleetPage(root: string, table: string, generatedAt: string): Promise<string> {
+  return writeTablePage(join(root, 'docs', 'fleet.md'), 'Fleet benchmark', 'node dist/bench.js --fleet (also a phase of npm run bench)', [
     `The last run (${generatedAt}): 2,000 small files and 20 large ones dropped at once through the local stack with`,
     'admission on (S3 → SQS intake → trigger with DynamoDB slots → executions under the local Lambda, Map Run and',
     'StartExecution limits → the OST emulator with its gateway limit), everything in one process on this machine.',
     'The ideal is the total bytes at the plain limit\'s throughput (the bench\'s p1 measurement): what the caps would',
     'allow if per-file work cost nothing. The baseline is the issue\'s measurement before the concurrent executor.',
-    'How admission works: [admission.md](admission.md); what it costs per 1,000 files: [costs.md](costs.md).',
-    '',
-    '```',
-    table.trim(),
-    '```',
-    '',
-  ].join('\n');
-  await writeFile(file, text);
-  return file;
+    'Method and what bounds the local rate: [bench.md](bench.md#the-fleet-phase-fleet); how admission works:',
+    '[admission.md](admission.md); what it costs per 1,000 files: [costs.md](costs.md).',
+  ], table);
 }
 
 /** docs/costs.md: the cost model per file size, from the deployment read out of serverless.yml. */
