@@ -13,7 +13,11 @@ import { startLocalStack } from '../local/pipeline';
 import { removeTree } from './files';
 import { MiB, progress } from './measure';
 
-/** The caps, at the documented defaults (docs/admission.md): slots 32, Lambda 50, open Map Runs 8, gateway 32. */
+/**
+ * The caps: MAX_FILES_IN_FLIGHT at its documented default (32, docs/admission.md); the account limits scaled down
+ * from AWS's 1,000 / 1,000 so that they bind locally (Lambda 50, open Map Runs 8); the emulator's gateway at 32 in
+ * flight, the requests of one file at the defaults (batches × slices per batch).
+ */
 export const FLEET_CAPS = { maxFilesInFlight: 32, lambdaConcurrency: 50, openMapRuns: 8, gatewayMaxConcurrency: 32 } as const;
 const SMALL_FILES = 2000;
 const SMALL_BYTES = 16 * 1024;
