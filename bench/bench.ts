@@ -433,7 +433,7 @@ function render(r: Results): string {
     out.push(formatCostTable(r.cost.rows));
     out.push(formatAssumptions(r.cost.settings));
   }
-  out.push('', 'Written: bench/results.json' + (r.sweep ? ', bench/throughput.svg' : '') + ', docs/benchmarks.md, docs/costs.md', '');
+  out.push('', 'Written: bench/results.json' + (r.sweep ? ', bench/throughput.svg' : '') + ', docs/benchmarks.md, docs/costs.md' + (r.fleet ? ', docs/fleet.md' : ''), '');
   return out.join('\n');
 }
 
