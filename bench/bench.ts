@@ -6,10 +6,11 @@
 //   node dist/bench.js --cost     only the cost model table (writes docs/costs.md)
 //   node dist/bench.js --cold-start   only the cold-start table (each handler's bundle size and load time;
 //                                 writes docs/cold-starts.md)
+//   node dist/bench.js --fleet    only the fleet phase (2,020 files at once with admission; writes docs/fleet.md)
 //   node dist/bench.js --render   re-writes docs/benchmarks.md from bench/results.json (the last full run)
 //   node dist/bench.js --wan-defaults  profile A, 1 GiB through the workflow at the defaults (bench/wan-defaults.ts)
 //   node dist/bench.js --wan      only the WAN bench (bench/wan.ts; writes bench/wan-results.json and docs/wan.md's tables)
-//   BENCH_PHASES=p1,p2,naive,sweep,p3   a subset (development)
+//   BENCH_PHASES=p1,p2,naive,sweep,p3,cold,fleet   a subset (development)
 //   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
 import './env';
 import { createHash } from 'node:crypto';
@@ -20,7 +21,9 @@ import { throughputSvg, type LimitPoint, type SweepPoint } from './chart';
 import { coldStart, formatColdStart, type ColdStartResult } from './cold-start';
 import { costTable, deploymentSettings, formatAssumptions, formatCostTable, markdownTable, type CostRow } from './cost';
 import { randomFile, removeTree } from './files';
-import { writeBenchPage, writeColdStartPage, writeCostPage } from './pages';
+import { formatFleet, plainLimit, runFleet, type FleetResult } from './fleet';
+import { fleetCostTable, formatFleetCostTable } from './fleet-cost';
+import { writeBenchPage, writeColdStartPage, writeCostPage, writeFleetPage } from './pages';
 import { cpuMs, cpuMsSince, elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
 import { naiveForward } from './naive';
 import { runP3, type P3Result } from './p3';
@@ -156,6 +159,7 @@ interface Results {
   p3?: P3Result;
   cost?: { settings: ReturnType<typeof deploymentSettings>; rows: CostRow[] };
   coldStart?: ColdStartResult;
+  fleet?: FleetResult;
 }
 
 async function main(): Promise<void> {
@@ -163,7 +167,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--wan')) return runWan(ROOT); // the WAN bench alone (bench/wan.ts, docs/wan.md)
   if (process.argv.includes('--cost')) {
     const d = deploymentSettings(ROOT);
-    process.stdout.write(`${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n`);
+    process.stdout.write(`${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n\nPer 1,000 files, intake and admission:\n${formatFleetCostTable(fleetCostTable(d))}\n`);
     process.stdout.write(`\nWritten: ${await writeCostPage(ROOT, d)}\n`);
     return;
   }
@@ -177,7 +181,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${table}\n\nWritten: ${await writeColdStartPage(ROOT, table)}\n`);
     return;
   }
-  const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3,cold').split(',').map((s) => s.trim()));
+  if (process.argv.includes('--fleet')) {
+    const fleet = await runFleet(join(TMP, 'fleet'), plainLimit(undefined, join(BENCH, 'results.json')));
+    process.stdout.write(`${formatFleet(fleet)}\n\nWritten: ${await writeFleetPage(ROOT, formatFleet(fleet), new Date().toISOString())}\n`);
+    return;
+  }
+  const phases = new Set((process.env.BENCH_PHASES ?? 'p1,naive,p2,sweep,p3,cold,fleet').split(',').map((s) => s.trim()));
   const serversRoot = process.env.BENCH_SERVERS_DIR ?? (existsSync('/dev/shm') ? `/dev/shm/ost-forwarder-bench-${process.pid}` : join(TMP, 'servers'));
   const results: Results = {
     generatedAt: new Date().toISOString(),
@@ -201,6 +210,7 @@ async function main(): Promise<void> {
   // A subset (BENCH_PHASES) is development: only a full run rewrites the results page.
   if (!process.env.BENCH_PHASES) await writeBenchPage(ROOT, rendered, results.generatedAt, Boolean(results.sweep));
   await writeCostPage(ROOT, deploymentSettings(ROOT));
+  if (results.fleet) await writeFleetPage(ROOT, formatFleet(results.fleet), results.generatedAt);
 }
 
 async function runPhases(phases: Set<string>, serversRoot: string, results: Results): Promise<void> {
@@ -352,6 +362,7 @@ async function runPhases(phases: Set<string>, serversRoot: string, results: Resu
     const worst = results.coldStart.rows.reduce((a, b) => Math.max(a, b.bundleBytes), 0);
     results.goals.cold_start_bundle = { goal: '<= 1 MB of JS per handler', met: worst <= 1_000_000 };
   }
+  if (phases.has('fleet')) results.fleet = await runFleet(join(TMP, 'fleet'), plainLimit(results.p1, join(BENCH, 'results.json')));
 
   const d = deploymentSettings(ROOT);
   results.cost = { settings: d, rows: costTable(d) };
@@ -416,12 +427,13 @@ function render(r: Results): string {
   }
   if (r.p3) out.push('', `p3 ran with the emulator in tiny-slice mode: ${r.p3.emulatorNotice}`);
   if (r.coldStart) out.push('', ...formatColdStart(r.coldStart));
+  if (r.fleet) out.push('', 'Fleet: 2,020 files at once with admission (docs/fleet.md)', formatFleet(r.fleet));
   if (r.cost) {
     out.push('', `Cost model (bench/cost.ts; per file, AWS side vs internet egress)`);
     out.push(formatCostTable(r.cost.rows));
     out.push(formatAssumptions(r.cost.settings));
   }
-  out.push('', 'Written: bench/results.json' + (r.sweep ? ', bench/throughput.svg' : '') + ', docs/benchmarks.md, docs/costs.md', '');
+  out.push('', 'Written: bench/results.json' + (r.sweep ? ', bench/throughput.svg' : '') + ', docs/benchmarks.md, docs/costs.md' + (r.fleet ? ', docs/fleet.md' : ''), '');
   return out.join('\n');
 }
 

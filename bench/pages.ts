@@ -1,8 +1,9 @@
-// The docs pages the bench writes itself: docs/benchmarks.md (the last run's results) and docs/costs.md (the cost
-// model). Nothing in them is edited by hand; the method lives in docs/bench.md.
+// The docs pages the bench writes itself: docs/benchmarks.md (the last run's results), docs/fleet.md (the fleet
+// phase) and docs/costs.md (the cost model). Nothing in them is edited by hand; the method lives in docs/bench.md.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { costTable, formatAssumptions, formatCostTable, type CostRow, type DeploymentSettings } from './cost';
+import { fleetCostTable, formatFleetAssumptions, formatFleetCostTable } from './fleet-cost';
 
 const GENERATED = (by: string) => `<!-- Written by \`${by}\`; do not edit by hand: run it again. -->`;
 
@@ -27,23 +28,18 @@ export async function writeBenchPage(root: string, rendered: string, generatedAt
   return file;
 }
 
+/** A generated page: title, who writes it, an introduction, then the table as preformatted text. */
+async function writeTablePage(file: string, title: string, by: string, intro: string[], table: string): Promise<string> {
+  await writeFile(file, [`# ${title}`, GENERATED(by), '', ...intro, '', '```', table.trim(), '```', ''].join('\n'));
+  return file;
+}
+
 /** docs/cold-starts.md: each Lambda bundle's size and module load time, from `node dist/bench.js --cold-start`. */
-export async function writeColdStartPage(root: string, table: string): Promise<string> {
-  const file = join(root, 'docs', 'cold-starts.md');
-  const text = [
-    '# Cold starts',
-    GENERATED('node dist/bench.js --cold-start (also a phase of npm run bench)'),
-    '',
+export function writeColdStartPage(root: string, table: string): Promise<string> {
+  return writeTablePage(join(root, 'docs', 'cold-starts.md'), 'Cold starts', 'node dist/bench.js --cold-start (also a phase of npm run bench)', [
     `Each handler's bundle as serverless-esbuild builds it for Lambda, and the time a fresh Node process takes to load`,
     `it (median of fresh processes), measured ${new Date().toISOString().slice(0, 10)} on ${process.version}. How the bundles are built: [deploy.md](deploy.md).`,
-    '',
-    '```',
-    table.trim(),
-    '```',
-    '',
-  ].join('\n');
-  await writeFile(file, text);
-  return file;
+  ], table);
 }
 
 const usd = (v: number) => `$${v.toFixed(v < 0.01 ? 6 : v < 1 ? 4 : 2)}`;
@@ -74,6 +70,27 @@ export const COST_FORMULA = [
   'egress $      = S / GB × $0.09                                  shown separately: the bytes leave AWS for iFlytek',
 ].join('\n');
 
+const FLEET_COST_FORMULA = [
+  'per file      SQS  1 send + 1/B receive + 1/B delete                (B = SQS batch size)',
+  '              DynamoDB 2 conditional writes (acquire, release) × ceil(N/10) units   (N = MAX_FILES_IN_FLIGHT)',
+  '              Lambda 1/B trigger + 1 release invocation; 1 status-change event (free)',
+  'per wait      SQS  1/B receive + 1 ChangeMessageVisibility (a re-send every maxReceiveCount - 2 waits)',
+  '              DynamoDB 1/B refused conditional write; Lambda 1/B trigger invocation',
+].join('\n');
+
+/** docs/fleet.md: the fleet phase's last run, from `node dist/bench.js --fleet` (also a phase of npm run bench). */
+export function writeFleetPage(root: string, table: string, generatedAt: string): Promise<string> {
+  return writeTablePage(join(root, 'docs', 'fleet.md'), 'Fleet benchmark', 'node dist/bench.js --fleet (also a phase of npm run bench)', [
+    `The last run (${generatedAt}): 2,000 small files and 20 large ones dropped at once through the local stack with`,
+    'admission on (S3 → SQS intake → trigger with DynamoDB slots → executions under the local Lambda, Map Run and',
+    'StartExecution limits → the OST emulator with its gateway limit), everything in one process on this machine.',
+    'The ideal is the total bytes at the plain limit\'s throughput (the bench\'s p1 measurement): what the caps would',
+    'allow if per-file work cost nothing. The baseline is the issue\'s measurement before the concurrent executor.',
+    'Method and what bounds the local rate: [bench.md](bench.md#the-fleet-phase-fleet); how admission works:',
+    '[admission.md](admission.md); what it costs per 1,000 files: [costs.md](costs.md).',
+  ], table);
+}
+
 /** docs/costs.md: the cost model per file size, from the deployment read out of serverless.yml. */
 export async function writeCostPage(root: string, d: DeploymentSettings): Promise<string> {
   const rows = costTable(d);
@@ -97,6 +114,21 @@ export async function writeCostPage(root: string, d: DeploymentSettings): Promis
     '',
     'Assumptions:',
     ...formatAssumptions(d).split('\n').map((l) => `- ${l}`),
+    '',
+    '## Many files at once: the intake and admission',
+    '',
+    'What the durable intake (SQS), the slot semaphore (DynamoDB) and the status-change rule (EventBridge → release)',
+    'add per 1,000 files, on top of the per-file table above, from `bench/fleet-cost.ts`. A file that waits for a slot',
+    'costs one wait cycle per look (docs/admission.md: 12 to 16 looks an hour at the default backoff).',
+    '',
+    '```',
+    FLEET_COST_FORMULA,
+    '```',
+    '',
+    formatFleetCostTable(fleetCostTable(d)),
+    '',
+    'Assumptions:',
+    ...formatFleetAssumptions().split('\n').map((l) => `- ${l}`),
     '',
   ].join('\n');
   await writeFile(file, text);

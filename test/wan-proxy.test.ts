@@ -124,9 +124,9 @@ describe('WAN proxy', () => {
       s.write(randomBytes(size));
       const seconds = ((await done) - t0) / 1000;
       // 1 s at the cap. A bucket refilled only when its timer fires would lose whatever it could not hold while
-      // blocked and take about 1.5 s.
+      // blocked and take about 1.5 s or more (1.9 s measured); a loaded machine slows the good one to ~1.4 s.
       expect(seconds).toBeGreaterThanOrEqual(size / rate - proxies[0]!.link.burstBytes / rate);
-      expect(seconds).toBeLessThan(1.3);
+      expect(seconds).toBeLessThan(1.45);
     } finally {
       clearInterval(hog);
     }
