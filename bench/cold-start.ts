@@ -18,6 +18,7 @@ export const HANDLERS: ReadonlyArray<{ fn: string; file: string; memoryMB: numbe
   { fn: 'complete', file: 'functions/complete.ts', memoryMB: 512 },
   { fn: 'cancel', file: 'functions/cancel.ts', memoryMB: 512 },
   { fn: 'report', file: 'functions/report.ts', memoryMB: 512 },
+  { fn: 'release', file: 'functions/release.ts', memoryMB: 256 },
 ];
 
 export interface ColdStartRow { fn: string; bundleBytes: number; mapBytes: number; loadMs: number; loadMsRuns: number[] }
