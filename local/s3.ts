@@ -7,7 +7,7 @@
 import { encodeS3EventKey } from '../lib/s3-event-record';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdtemp, rename, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
@@ -197,6 +197,7 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
   // PUT would serve the old ETag over new, half-written bytes; every write now lands in a new immutable file.
   // Beside s3rver's directory, on the same filesystem: a version file is hard-linked over the object file (a
   // directory inside would be listed as a bucket; one under the system temp dir fails with EXDEV on /dev/shm).
+  await mkdir(dirname(resolvePath(directory)), { recursive: true });
   const versionsDir = await mkdtemp(join(dirname(resolvePath(directory)), `${basename(directory)}-versions-`));
   const index = new VersionIndex();
   versionStore(server.store as unknown as S3rverFsStore, index, versionsDir);
