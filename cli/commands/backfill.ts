@@ -2,7 +2,8 @@
 // [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]`: forwards the objects
 // no event announced (lib/backfill.ts). Submission: S3-shaped notifications into the intake queue
 // (lib/backfill-intake.ts), so backfilled files wait for admission slots like any other. The queue is --queue-url,
-// else INTAKE_QUEUE_URL, else the IntakeQueueUrl output of the stack ost-forwarder-<--stage, default dev>.
+// else INTAKE_QUEUE_URL, else the IntakeQueueUrl output of the stack ost-forwarder-<--stage> (never a guessed stage:
+// with none of these, submitting is a usage error).
 // --direct keeps the old path (StartExecution through the trigger's code, STATE_MACHINE_ARN or
 // --state-machine-arn): it bypasses admission, for a stack without the intake. The deployment's filters and
 // results prefix apply either way (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX, RESULTS_BUCKET).
@@ -36,7 +37,8 @@ export interface BackfillArgs {
   json: boolean;
   /** The intake queue; else INTAKE_QUEUE_URL, else the stack of `stage`. */
   queueUrl?: string;
-  stage: string;
+  /** The deployed stack to find the queue in (ost-forwarder-<stage>). */
+  stage?: string;
   /** StartExecution directly, bypassing admission. */
   direct: boolean;
   stateMachineArn?: string;
@@ -78,7 +80,7 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
     max: integer('--max', values.max, 1),
     json: values.json ?? false,
     queueUrl: values['queue-url'],
-    stage: values.stage ?? 'dev',
+    stage: values.stage,
     direct: values.direct ?? false,
     stateMachineArn: values['state-machine-arn'],
   };
@@ -155,7 +157,9 @@ async function submitterFor(args: BackfillArgs, settings: Settings, configuredQu
     const sfn = new SFNClient({ maxAttempts: 5 });
     return startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: arn, settings }));
   }
-  const queueUrl = args.queueUrl ?? configuredQueueUrl ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), `ost-forwarder-${args.stage}`);
+  const given = args.queueUrl ?? configuredQueueUrl;
+  if (!given && !args.stage) throw new UsageError('backfill submits into the intake queue: give --queue-url URL, INTAKE_QUEUE_URL, or --stage STAGE (the queue is then read from the stack ost-forwarder-STAGE); or --direct --state-machine-arn ARN (bypasses admission); or use --dry-run');
+  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), `ost-forwarder-${args.stage}`);
   return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5 }), queueUrl);
 }
 

@@ -77,7 +77,7 @@ export async function runExisting(args: LocalArgs, opts: LocalStackOptions, prog
       const settings = loadSettings(process.env); // the stack's environment (filters, results prefix)
       const submit = intakeQueueSubmitter(stack.fleet!.sqs.client, stack.fleet!.queueUrl);
       const items: BackfillItem[] = [];
-      const backfillArgs = { bucket: stack.bucket, prefix: args.keyPrefix, suffixes: [], failedOnly: false, dryRun: false, json: false, stage: 'local', direct: false };
+      const backfillArgs = { bucket: stack.bucket, prefix: args.keyPrefix, suffixes: [], failedOnly: false, dryRun: false, json: false, direct: false };
       const first = await runBackfill({
         args: backfillArgs, settings, s3: stack.s3.client, submit, region: stack.s3.region,
         out: () => undefined, err: process.stderr, itemLines: false, onItem: (item) => { if (keyOf.has(item.key)) items.push(item); },
