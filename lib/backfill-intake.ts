@@ -56,7 +56,7 @@ export function intakeQueueSubmitter(sqs: Pick<SQSClient, 'send'>, queueUrl: str
   };
 }
 
-/** No queue to submit to is a missing setting: the CLI reports it as a usage problem (exit 2). */
+/** No queue to submit to is a missing setting, named as the flag that gives it. */
 function notFound(stackName: string): ConfigError {
   return new ConfigError('--queue-url', `stack ${stackName} was not found or has no ${INTAKE_QUEUE_OUTPUT} output: give --queue-url (or INTAKE_QUEUE_URL), or --stage of the deployed stack`);
 }
