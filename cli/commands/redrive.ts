@@ -160,11 +160,11 @@ export async function run(argv: string[]): Promise<number> {
  */
 async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
   const fromUrl = (values['queue-url'] as string | undefined) ?? process.env.INTAKE_DLQ_URL;
-  if (!fromUrl) throw new ConfigError('--queue-url', 'is required with --intake (or set INTAKE_DLQ_URL); see the stack output IntakeDeadLetterQueueUrl');
+  if (!fromUrl) throw new UsageError('--queue-url: is required with --intake (or set INTAKE_DLQ_URL); see the stack output IntakeDeadLetterQueueUrl');
   const toUrl = (values['to-url'] as string | undefined) ?? process.env.INTAKE_QUEUE_URL;
-  if (!toUrl) throw new ConfigError('--to-url', 'is required with --intake (or set INTAKE_QUEUE_URL); see the stack output IntakeQueueUrl');
+  if (!toUrl) throw new UsageError('--to-url: is required with --intake (or set INTAKE_QUEUE_URL); see the stack output IntakeQueueUrl');
   const max = values.max !== undefined ? Number(values.max) : undefined;
-  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new ConfigError('--max', `must be a positive whole number, got ${values.max}`);
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);
   const sqs = new SQSClient({});
   try {
     const r = await moveMessages({ sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']) });
