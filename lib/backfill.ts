@@ -1,7 +1,8 @@
 // Backfill: forward the objects of a bucket/prefix that no event announced (an existing bucket, a day of expired
 // credentials). Lists the current objects page by page (ListObjectsV2, 1,000 keys a page: memory holds one page),
 // decides for each whether it needs forwarding, and hands S3-shaped ObjectCreated records in batches to an
-// injected submit() — today StartExecution through the trigger's own code (lib/s3-event.ts), later the intake.
+// injected submit(): the intake queue (lib/backfill-intake.ts), so backfilled files wait for admission slots, or
+// with --direct StartExecution through the trigger's own code (startExecutionSubmitter, bypassing admission).
 //
 // What is skipped, and why (summary.skipped[reason]):
 //   folder / results-prefix / filter  what the trigger itself would skip (lib/s3-event.ts skipReason)
@@ -260,7 +261,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
   return summary;
 }
 
-/** The submitter of today: the trigger's code path, StartExecution per record (lib/s3-event.ts submitS3Event). */
+/** The --direct submitter: the trigger's code path, StartExecution per record (lib/s3-event.ts submitS3Event), no slots. */
 export function startExecutionSubmitter(start: (event: { Records: S3EventRecord[] }) => Promise<{
   executions: Array<{ name: string; status: 'started' | 'duplicate' }>;
   skipped: Array<{ index: number; reason: string }>;

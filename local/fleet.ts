@@ -53,6 +53,8 @@ export interface LocalFleet {
   /** Starts the event source mapping and the release rule (after the environment is applied). */
   start(o: { trigger: LambdaHandler; release: LambdaHandler; executor: LocalExecutor; onBatch?: (event: SQSEvent, response: SQSBatchResponse) => void }): void;
   summary(): Promise<FleetSummary>;
+  /** Resolves once the intake queue holds no message (visible, in flight or delayed): every one was admitted or dropped. */
+  drained(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -161,6 +163,15 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
       const lambda = limits.lambda?.snapshot();
       const mapRuns = limits.mapRuns?.snapshot();
       return { peakFilesInFlight: state.peak, peakMapRuns: mapRuns?.peak ?? 0, peakLambda: lambda?.peak ?? 0, lambdaRefused: lambda?.refused ?? 0, mapRunsRefused: mapRuns?.refused ?? 0 };
+    },
+    async drained(timeoutMs = 300_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const q = sqs.stats(queueUrl);
+        if (q.visible + q.inFlight + q.delayed === 0) return;
+        if (Date.now() > until) throw new Error(`the intake queue still holds ${q.visible + q.inFlight + q.delayed} messages after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
     },
     async close() {
       stopped = true;

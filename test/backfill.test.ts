@@ -1,9 +1,11 @@
 // Backfill and status through the local stack: objects that no event announced (put into an s3rver the stack sees
 // as an external endpoint, so no notification reaches the trigger), some forwarded earlier through the event path,
-// some failed earlier (an OST fault), then backfill submits exactly the others, through the trigger's code, once.
+// some failed earlier (an OST fault), then backfill submits exactly the others into the intake queue (admission on),
+// once. The direct StartExecution path (--direct) is checked once at the end.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions } from '../lib/backfill';
+import { intakeQueueSubmitter } from '../lib/backfill-intake';
 import { decodeS3Key, submitS3Event } from '../lib/s3-event';
 import { encodeS3EventKey, existingObjectRecord } from '../lib/s3-event-record';
 import { loadSettings } from '../lib/settings';
@@ -22,8 +24,10 @@ describe('backfill (local stack)', () => {
 
   beforeAll(async () => {
     s3 = await startEmbeddedS3({ buckets: ['existing'] });
-    stack = await startLocalStack({ bucket: 'existing', s3: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    stack = await startLocalStack({ bucket: 'existing', s3: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, fleet: { maxFilesInFlight: 8 } });
   });
+  /** Every submitted message admitted, and every execution ended. */
+  const settled = async () => { await stack.fleet!.drained(); await stack.executor.idle(); };
   afterAll(async () => {
     await stack?.close();
     await s3?.close();
@@ -31,14 +35,13 @@ describe('backfill (local stack)', () => {
 
   function options(extra: Partial<BackfillOptions> = {}): BackfillOptions & { items: BackfillItem[] } {
     const settings = loadSettings(process.env); // the stack's environment
-    const sfn = new SFNClient({});
     const items: BackfillItem[] = [];
     return {
       s3: stack.s3.client,
       bucket: 'existing',
       prefix: PREFIX,
       settings,
-      submit: startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: stack.env.STATE_MACHINE_ARN!, settings })),
+      submit: intakeQueueSubmitter(stack.fleet!.sqs.client, stack.fleet!.queueUrl),
       pageSize: 7, // several pages
       onItem: (item) => items.push(item),
       items,
@@ -97,7 +100,7 @@ describe('backfill (local stack)', () => {
     expect(restSummary.submitted).toBe(36);
     expect((restSummary.skipped.submitted ?? 0) + (restSummary.skipped.forwarded ?? 0)).toBe(14);
     expect(restSummary.errors).toBe(0);
-    await stack.executor.idle();
+    await settled();
 
     // exactly the 40 were started and uploaded, once each; every one of the 50 now has one forwarded record
     const started = starts().slice(startedBefore);
@@ -137,7 +140,7 @@ describe('backfill (local stack)', () => {
     stack.emulator!.inject({ call: 'upload', code: 11200, times: 1 });
     const one = options({ prefix: `${PREFIX}retry/` });
     expect(await backfill(one)).toMatchObject({ listed: 2, submitted: 1, skipped: { archived: 1 } });
-    await stack.executor.idle();
+    await settled();
     expect((await stack.recordsFor(key)).map((r) => r.status)).toEqual(['failed']);
     stack.emulator!.clearFaults();
     // --suffix and --since leave it out
@@ -148,7 +151,7 @@ describe('backfill (local stack)', () => {
     const sent = (o: { items: BackfillItem[] }) => o.items.find((i) => i.key === key)!;
     expect(sent(two).status).toBe('submitted');
     expect(sent(two).execution).not.toBe(sent(one).execution);
-    await stack.executor.idle();
+    await settled();
     expect((await stack.recordsFor(key)).map((r) => r.status).sort()).toEqual(['failed', 'forwarded']);
     expect(await backfill(options({ prefix: `${PREFIX}retry/` }))).toMatchObject({ submitted: 0, skipped: { forwarded: 1, archived: 1 } });
   }, 60_000);
@@ -163,9 +166,12 @@ describe('backfill (local stack)', () => {
     const aborted = new AbortController();
     aborted.abort();
     expect(await backfill(options({ prefix, signal: aborted.signal }))).toMatchObject({ listed: 0, submitted: 0, stopped: 'interrupted' });
-    const retry = await backfill(options({ prefix }));
+    // --direct: StartExecution through the trigger's code, bypassing the intake
+    const sfn = new SFNClient({});
+    const direct = startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: stack.env.STATE_MACHINE_ARN!, settings: loadSettings(process.env) }));
+    const retry = await backfill(options({ prefix, submit: direct }));
     expect(retry).toMatchObject({ submitted: 3, errors: 0 });
-    await stack.executor.idle();
+    await settled();
     expect(await backfill(options({ prefix }))).toMatchObject({ submitted: 0, skipped: { forwarded: 3 } });
   }, 60_000);
 });

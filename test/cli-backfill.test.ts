@@ -4,6 +4,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { startLocalSqs } from '../local/sqs';
 import { sampleFile, tempDir, MiB } from './support/pipeline';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
 
@@ -90,6 +92,23 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
       expect(u.stderr.split('\n')[0]).toMatch(/^ost-forward backfill: /);
     }
     expect((await cli(['backfill', 's3://src'], env)).stderr).toContain('--state-machine-arn');
+    expect((await cli(['backfill', 's3://src', '--direct', '--queue-url', 'https://q'], env)).code).toBe(2);
+
+    // submitting goes into the intake queue: one S3 notification per object, which a re-run does not send again
+    const sqs = await startLocalSqs({});
+    try {
+      const queueUrl = sqs.createQueue('intake');
+      const sent = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl, '--json'], { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint });
+      expect(sent.code).toBe(0);
+      expect(JSON.parse(sent.stdout.trim().split('\n').pop()!).summary).toMatchObject({ submitted: 1, skipped: { suffix: 1, forwarded: 1 } });
+      const got = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      expect(got.Messages).toHaveLength(1);
+      expect(JSON.parse(got.Messages![0]!.Body!).Records[0].s3.object.key).toBe('in/x+y%2Bz.wav');
+      const again = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl], { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint });
+      expect(again.stdout).toMatch(/submitted 0 .*errors 0/);
+    } finally {
+      await sqs.close();
+    }
     const missing = await cli(['backfill', 's3://no-such-bucket/', '--dry-run'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringContaining('NoSuchBucket')]);

@@ -1,22 +1,29 @@
 // `ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run]
-// [--max N] [--json] [--state-machine-arn ARN]`: forwards the objects no event announced (lib/backfill.ts).
-// Submission today: StartExecution through the trigger's code (lib/s3-event.ts), so the deployment's filters and
-// results prefix apply (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX, RESULTS_BUCKET) and names are the
-// same deterministic ones. STATE_MACHINE_ARN (or --state-machine-arn) is needed unless --dry-run.
+// [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]`: forwards the objects
+// no event announced (lib/backfill.ts). Submission: S3-shaped notifications into the intake queue
+// (lib/backfill-intake.ts), so backfilled files wait for admission slots like any other. The queue is --queue-url,
+// else INTAKE_QUEUE_URL, else the IntakeQueueUrl output of the stack ost-forwarder-<--stage> (never a guessed stage:
+// with none of these, submitting is a usage error).
+// --direct keeps the old path (StartExecution through the trigger's code, STATE_MACHINE_ARN or
+// --state-machine-arn): it bypasses admission, for a stack without the intake. The deployment's filters and
+// results prefix apply either way (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX, RESULTS_BUCKET).
 // Output: a progress line on a terminal (stderr); one JSON line per object with --json, else a line per submitted
 // or failed object (at most MAX_LINES); then the summary. Exit 0, 1 when any submission failed (or on an S3
 // error), 2 on a usage error, 130 when interrupted (the summary still printed; a re-run resumes).
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { intakeQueueSubmitter, intakeQueueUrlOfStack } from '../../lib/backfill-intake';
 import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../../lib/backfill';
 import { ConfigError } from '../../lib/errors';
 import { submitS3Event } from '../../lib/s3-event';
-import { loadSettings, type Settings } from '../../lib/settings';
+import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/settings';
 import { integer, UsageError } from './args';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
-export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--state-machine-arn ARN]';
+export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]';
 const MAX_LINES = 50;
 
 export interface BackfillArgs {
@@ -28,6 +35,12 @@ export interface BackfillArgs {
   dryRun: boolean;
   max?: number;
   json: boolean;
+  /** The intake queue; else INTAKE_QUEUE_URL, else the stack of `stage`. */
+  queueUrl?: string;
+  /** The deployed stack to find the queue in (ost-forwarder-<stage>). */
+  stage?: string;
+  /** StartExecution directly, bypassing admission. */
+  direct: boolean;
   stateMachineArn?: string;
 }
 
@@ -43,6 +56,9 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
       'dry-run': { type: 'boolean', default: false },
       max: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'queue-url': { type: 'string' },
+      stage: { type: 'string' },
+      direct: { type: 'boolean', default: false },
       'state-machine-arn': { type: 'string' },
     },
   });
@@ -50,6 +66,10 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
   const { bucket, prefix } = parseS3Url(positionals[0]!);
   const suffixes = (values.suffix ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (values.suffix !== undefined && suffixes.length === 0) throw new UsageError('--suffix needs at least one suffix, e.g. --suffix .wav,.mp3');
+  if (values.direct && (values['queue-url'] !== undefined || values.stage !== undefined)) throw new UsageError('--direct starts executions itself: it takes no --queue-url or --stage');
+  if (!values.direct && values['state-machine-arn'] !== undefined) throw new UsageError('--state-machine-arn goes with --direct (which bypasses admission); without it backfill submits to the intake queue');
+  if (values['queue-url'] !== undefined && !/^https?:\/\/\S+$/.test(values['queue-url'])) throw new UsageError(`--queue-url: must be an SQS queue URL, got ${JSON.stringify(values['queue-url'].slice(0, 200))}`);
+  if (values.stage !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(values.stage)) throw new UsageError(`--stage: letters, digits and '-', got ${JSON.stringify(values.stage.slice(0, 100))}`);
   return {
     bucket,
     prefix,
@@ -59,6 +79,9 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
     dryRun: values['dry-run'] ?? false,
     max: integer('--max', values.max, 1),
     json: values.json ?? false,
+    queueUrl: values['queue-url'],
+    stage: values.stage,
+    direct: values.direct ?? false,
     stateMachineArn: values['state-machine-arn'],
   };
 }
@@ -124,6 +147,22 @@ export interface BackfillRun {
   onItem?: (item: BackfillItem) => void;
 }
 
+/** Where submissions go: the intake queue (given, configured, or the stack's output), or --direct StartExecution. */
+async function submitterFor(args: BackfillArgs, settings: Settings, configuredQueueUrl: string | undefined): Promise<Submitter> {
+  if (args.dryRun) return async (records) => records.map(() => ({ status: 'error', error: 'dry run' }));
+  if (args.direct) {
+    const arn = args.stateMachineArn ?? settings.stateMachineArn;
+    if (args.stateMachineArn !== undefined && !args.stateMachineArn.startsWith('arn:')) throw new UsageError(`--state-machine-arn: must be an ARN, got ${JSON.stringify(args.stateMachineArn.slice(0, 200))}`);
+    if (!arn) throw new UsageError('--direct: needs --state-machine-arn (or STATE_MACHINE_ARN; see the stack output StateMachineArn)');
+    const sfn = new SFNClient({ maxAttempts: 5 });
+    return startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: arn, settings }));
+  }
+  const given = args.queueUrl ?? configuredQueueUrl;
+  if (!given && !args.stage) throw new UsageError('backfill submits into the intake queue: give --queue-url URL, INTAKE_QUEUE_URL, or --stage STAGE (the queue is then read from the stack ost-forwarder-STAGE); or --direct --state-machine-arn ARN (bypasses admission); or use --dry-run');
+  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), `ost-forwarder-${args.stage}`);
+  return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5 }), queueUrl);
+}
+
 /** Runs a backfill and prints as the command does; returns the summary. */
 export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
   const progress = progressLine(r.err);
@@ -171,14 +210,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     args = parseBackfillArgs(argv);
     settings = loadSettings(process.env);
-    const arn = args.stateMachineArn ?? settings.stateMachineArn;
-    if (args.stateMachineArn !== undefined && !args.stateMachineArn.startsWith('arn:')) throw new UsageError(`--state-machine-arn: must be an ARN, got ${JSON.stringify(args.stateMachineArn.slice(0, 200))}`);
-    if (!arn && !args.dryRun) throw new UsageError('--state-machine-arn: is required to submit (or set STATE_MACHINE_ARN; see the stack output StateMachineArn), or use --dry-run');
-    const sfn = new SFNClient({ maxAttempts: 5 });
-    submit = startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: arn ?? '', settings }));
+    submit = await submitterFor(args, settings, args.direct || args.queueUrl ? undefined : loadAdmissionSettings(process.env).intakeQueueUrl);
   } catch (err) {
     if (isUsageError(err) || err instanceof ConfigError) return reportFailure('backfill', err, BACKFILL_USAGE, safeText((err as Error).message, 500));
-    throw err;
+    // the stack look-up failed (no credentials, no network, access denied): one line, exit 1
+    const e = err as Error;
+    return reportFailure('backfill', err, BACKFILL_USAGE, `finding the intake queue: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}`);
   }
   const controller = new AbortController();
   const onSigint = () => {

@@ -1,17 +1,17 @@
 // `ost-forward local --existing <file...> [--key-prefix P] [--json]`: the backfill path on this machine. The files
 // are put into the local bucket with no event (as objects that were there before the deployment), then forwarded
-// by a backfill over the key prefix (lib/backfill.ts, submitted through the trigger's code), and each file gets the
-// usual line (cli/commands/local.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
+// by a backfill over the key prefix (lib/backfill.ts) that submits into the local intake queue with admission on
+// (local/fleet.ts, MAX_FILES_IN_FLIGHT slots), the path a deployed backfill takes; each file gets the usual line
+// (cli/commands/local.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
 // With the embedded S3 the command starts its own s3rver and hands it to the stack as an external endpoint, so no
 // ObjectCreated notification reaches the trigger.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { startExecutionSubmitter, type BackfillItem } from '../../lib/backfill';
+import type { BackfillItem } from '../../lib/backfill';
+import { intakeQueueSubmitter } from '../../lib/backfill-intake';
 import { parseStepError } from '../../lib/workflow/step-errors';
-import { submitS3Event } from '../../lib/s3-event';
 import { loadSettings } from '../../lib/settings';
 import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
 import type { ExecutionRecord } from '../../local/executor';
@@ -20,7 +20,8 @@ import { humanLine, resultLine, withStack, type LocalArgs } from './local';
 import { runBackfill, summaryLine } from './backfill';
 import { safeJson, safeText } from '../output';
 
-async function executionNamed(stack: LocalStack, name: string, timeoutMs = 30_000): Promise<ExecutionRecord | undefined> {
+// An execution starts once the intake admits its message: under a small MAX_FILES_IN_FLIGHT that waits for others.
+async function executionNamed(stack: LocalStack, name: string, timeoutMs = 600_000): Promise<ExecutionRecord | undefined> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const e = [...stack.executor.executions.values()].find((x) => x.name === name && !x.parentArn);
@@ -60,7 +61,9 @@ export async function runExisting(args: LocalArgs, opts: LocalStackOptions, prog
   // Our own s3rver, seen by the stack as an external endpoint: puts send no notification.
   const own = opts.s3 ? undefined : await startEmbeddedS3({});
   try {
-    const stackOpts: LocalStackOptions = own ? { ...opts, s3: { endpoint: own.endpoint, region: own.region, accessKeyId: own.accessKeyId, secretAccessKey: own.secretAccessKey } } : opts;
+    const withS3: LocalStackOptions = own ? { ...opts, s3: { endpoint: own.endpoint, region: own.region, accessKeyId: own.accessKeyId, secretAccessKey: own.secretAccessKey } } : opts;
+    // Admission always on: backfill goes through the intake queue, as against a deployed stack.
+    const stackOpts: LocalStackOptions = { ...withS3, fleet: withS3.fleet ?? {} };
     return await withStack({ ...stackOpts, log: progress }, async (stack) => {
       progress(`S3 ${stack.s3.endpoint} bucket ${stack.bucket}; OST ${stack.ostEndpoint}; backfill over s3://${stack.bucket}/${args.keyPrefix}`);
       const keyOf = new Map<string, number>();
@@ -72,10 +75,9 @@ export async function runExisting(args: LocalArgs, opts: LocalStackOptions, prog
         progress(`put s3://${stack.bucket}/${key} (${size} bytes, no event)`);
       }
       const settings = loadSettings(process.env); // the stack's environment (filters, results prefix)
-      const sfn = new SFNClient({});
-      const submit = startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: stack.env.STATE_MACHINE_ARN!, settings }));
+      const submit = intakeQueueSubmitter(stack.fleet!.sqs.client, stack.fleet!.queueUrl);
       const items: BackfillItem[] = [];
-      const backfillArgs = { bucket: stack.bucket, prefix: args.keyPrefix, suffixes: [], failedOnly: false, dryRun: false, json: false };
+      const backfillArgs = { bucket: stack.bucket, prefix: args.keyPrefix, suffixes: [], failedOnly: false, dryRun: false, json: false, direct: false };
       const first = await runBackfill({
         args: backfillArgs, settings, s3: stack.s3.client, submit, region: stack.s3.region,
         out: () => undefined, err: process.stderr, itemLines: false, onItem: (item) => { if (keyOf.has(item.key)) items.push(item); },
