@@ -1,9 +1,46 @@
-// Reading request bodies: streaming one through a meter into a sink, the small bodies of the controls, JSON parsing.
+// Reading request bodies: streaming one through a meter into a sink, a JSON body kept up to a limit, a file part
+// written to disk, the small bodies of the controls, JSON parsing.
 import type { IncomingMessage } from 'node:http';
-import type { Transform, Writable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { Writable, type Transform } from 'node:stream';
+import type { DataPart } from './call-fields';
 
 /** Most bytes of a JSON call's body that are kept. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
+
+/** The sink of a JSON call: keeps the body up to JSON_BODY_LIMIT, and says whether it was longer. */
+export class JsonBody extends Writable {
+  raw: Buffer | undefined;
+  tooLarge = false;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.size += chunk.length;
+    if (this.size <= JSON_BODY_LIMIT) this.chunks.push(chunk);
+    else this.tooLarge = true;
+    cb();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.raw = Buffer.concat(this.chunks);
+    cb();
+  }
+}
+
+/** Writes a multipart file part to `tmp`; `done` settles when it is on disk (its rejection is already handled). */
+export function writeDataPart(stream: NodeJS.ReadableStream, filename: string, tmp: string): DataPart {
+  const out = createWriteStream(tmp, { highWaterMark: 1024 * 1024 });
+  const part: DataPart = { tmp, filename, size: 0, stream: out, done: Promise.resolve() };
+  part.done = new Promise<void>((resolve, reject) => {
+    out.on('finish', () => { part.size = out.bytesWritten; resolve(); });
+    out.on('error', reject);
+    stream.on('error', reject);
+    stream.pipe(out);
+  });
+  part.done.catch(() => undefined);
+  return part;
+}
 
 /** The JSON body as an object, or why it is not one. */
 export function parseJson(raw: Buffer | undefined, tooLarge: boolean): Record<string, unknown> | string {

@@ -2,13 +2,12 @@
 // answers; the field checks live in call-fields.ts, the controls in controls.ts, the served files in served-files.ts.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { Transform, Writable } from 'node:stream';
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import { OST_PATHS } from '../../lib/ost/errors';
 import { HMAC_DIGEST_REJECTED, HMAC_REJECTED, checkSignature, digestAgrees } from './auth';
-import { JSON_BODY_LIMIT, consume, parseJson } from './body';
+import { JsonBody, consume, parseJson, writeDataPart } from './body';
 import { clip } from './bounds';
 import { CallFields, type DataPart } from './call-fields';
 import { control } from './controls';
@@ -219,8 +218,7 @@ export class OstService {
     });
 
     const multipart = call === 'upload' || call === 'slice';
-    let json: Buffer | undefined;
-    let jsonTooLarge = false;
+    let json: JsonBody | undefined;
     const fields: Record<string, string> = {};
     let data: DataPart | undefined;
     let dataAsField = false;
@@ -254,34 +252,14 @@ export class OstService {
         bb.on('file', (name: string, stream: NodeJS.ReadableStream, filename: string) => {
           // A throttled call's data is read and thrown away: it must not take effect.
           if (name !== 'data' || data || resetDone || throttled) { stream.resume(); return; }
-          const tmp = this.store.tmpPath();
-          const out = createWriteStream(tmp, { highWaterMark: 1024 * 1024 });
-          const part: DataPart = { tmp, filename, size: 0, stream: out, done: Promise.resolve() };
-          part.done = new Promise<void>((resolve, reject) => {
-            out.on('finish', () => { part.size = out.bytesWritten; resolve(); });
-            out.on('error', reject);
-            stream.on('error', reject);
-            stream.pipe(out);
-          });
-          part.done.catch(() => undefined);
-          data = part;
+          data = writeDataPart(stream, filename, this.store.tmpPath());
         });
         sink = bb;
       } else {
         sink = new Writable({ write(_c, _e, cb) { cb(); } });
       }
     } else {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      sink = new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          size += chunk.length;
-          if (size <= JSON_BODY_LIMIT) chunks.push(chunk);
-          else jsonTooLarge = true;
-          cb();
-        },
-        final(cb) { json = Buffer.concat(chunks); cb(); },
-      });
+      sink = json = new JsonBody();
     }
 
     const dropData = async (): Promise<void> => {
@@ -312,7 +290,7 @@ export class OstService {
     decideSliceFault(entry.sliceId);
     if (resetDone) { await dropData(); return end('reset'); }
     // Parsed before the fault checks so that the log names the request and upload of every call.
-    const parsedJson = multipart ? undefined : parseJson(json, jsonTooLarge);
+    const parsedJson = multipart ? undefined : parseJson(json?.raw, json?.tooLarge ?? false);
     if (parsedJson && typeof parsedJson !== 'string') {
       if (typeof parsedJson.request_id === 'string' && parsedJson.request_id !== '') entry.requestId = clip(parsedJson.request_id);
       if (typeof parsedJson.upload_id === 'string' && parsedJson.upload_id !== '') entry.uploadId = clip(parsedJson.upload_id);
