@@ -9,7 +9,8 @@ import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { OstService, formatCall } from './server';
+import { formatCall } from './call-line';
+import { OstService } from './server';
 import { UploadStore } from './store';
 import type { CallLogEntry, EmulatorCredentials, EmulatorOptions, FaultRule, OstEmulator } from './types';
 
@@ -17,7 +18,8 @@ export type {
   CallLogEntry, CallOutcome, EmulatorCredentials, EmulatorOptions, EmulatorStats, FaultRule, OstCall, OstEmulator, UploadInfo,
   UploadState,
 } from './types';
-export { CONTROL_TOKEN_HEADER, formatCall } from './server';
+export { CONTROL_TOKEN_HEADER } from './controls';
+export { formatCall } from './call-line';
 export { THROTTLE_CODES } from './gateway';
 export { FaultRuleError } from './faults';
 

@@ -1,28 +1,25 @@
-// The HTTP side of the emulator: routing, body streaming, the gateway checks, fault injection, the OST calls,
-// the served files and the /__emulator/ controls.
+// The OST calls of the emulator over HTTP: routing, body streaming, the gateway checks, fault injection and the
+// answers; the field checks live in call-fields.ts, the controls in controls.ts, the served files in served-files.ts.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { Transform, Writable } from 'node:stream';
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import { OST_PATHS } from '../../lib/ost/errors';
 import { HMAC_DIGEST_REJECTED, HMAC_REJECTED, checkSignature, digestAgrees } from './auth';
-import { FaultQueue, FaultRuleError } from './faults';
+import { JsonBody, consume, parseJson, writeDataPart } from './body';
 import { clip } from './bounds';
+import { CallFields, type DataPart } from './call-fields';
+import { control } from './controls';
+import { FaultQueue } from './faults';
 import { Gateway, THROTTLE_CODES, type GatewayLimits } from './gateway';
-import { MAX_SLICE_BYTES, MESSAGES, invalid, ok, type OstResult, type UploadStore } from './store';
+import { sendJson, type Answer } from './response';
+import { serveFile } from './served-files';
+import { MESSAGES, invalid, type OstResult, type UploadStore } from './store';
 import type { CallLogEntry, EmulatorCredentials, EmulatorStats, FaultRule, OstCall } from './types';
 
 const CALL_BY_PATH = new Map<string, OstCall>(Object.entries(OST_PATHS).map(([call, path]) => [path, call as OstCall]));
-const JSON_BODY_LIMIT = 1024 * 1024;
 const NO_ROUTE = { message: 'no Route matched with those values' };
-/** Header the /__emulator/ controls require, carrying the per-start token (a web page cannot know or set it). */
-export const CONTROL_TOKEN_HEADER = 'x-emulator-token';
-/** How many distinct request_ids are remembered to flag duplicates (oldest forgotten first). */
-const REMEMBERED_REQUEST_IDS = 100_000;
-
-interface Answer { status: number; body: Record<string, unknown> }
 
 export interface ServiceSettings {
   credentials: EmulatorCredentials;
@@ -38,60 +35,16 @@ export interface ServiceSettings {
   maxCallLog: number;
 }
 
-/** JSON that keeps `times: Infinity` readable. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (v === Infinity ? 'Infinity' : v));
-}
-
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = toJson(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
-  res.end(text);
-}
-
-/** One line for the CLI's stderr: what happened to a call. No credentials appear in a call log entry. */
-export function formatCall(e: CallLogEntry): string {
-  const parts = [`#${e.seq}`, e.call];
-  if (e.uploadId) parts.push(`upload_id=${e.uploadId}`);
-  if (e.sliceId !== undefined) parts.push(`slice=${e.sliceId}`);
-  if (e.requestId) parts.push(`request_id=${e.requestId}`);
-  if (e.outcome === 'answered') {
-    parts.push(`-> ${e.httpStatus}`);
-    if (e.code !== undefined) parts.push(`code=${e.code}`);
-    if (e.code !== 0 && e.message) parts.push(`message=${JSON.stringify(e.message)}`);
-    if (e.sid) parts.push(`sid=${e.sid}`);
-  } else {
-    parts.push(`-> ${e.outcome}`);
-  }
-  parts.push(`bytes=${e.bytes}`);
-  if (e.dataBytes !== undefined) parts.push(`data=${e.dataBytes}`);
-  if (e.endedAt !== undefined) parts.push(`${e.endedAt - e.startedAt}ms`);
-  if (e.duplicateRequestId) parts.push('duplicate-request-id');
-  if (e.throttled) parts.push(`throttled=${e.throttled}`);
-  if (e.fault) parts.push(`fault=${toJson(e.fault)}`);
-  return parts.join(' ');
-}
-
-/** A file part being written to disk. */
-interface DataPart { tmp: string; filename: string; size: number; stream: WriteStream; done: Promise<void> }
-
 export class OstService {
   readonly calls: CallLogEntry[] = [];
   readonly faults = new FaultQueue();
   readonly gateway: Gateway;
-  /** sha256 of each request_id seen, for duplicate flags; bounded. */
-  private readonly requestIds = new Set<string>();
   private droppedCalls = 0;
   private readonly sleepers = new Set<() => void>();
   /** Requests that sent `Expect: 100-continue`: told to go on only once they passed the gateway. */
   private readonly expectsContinue = new WeakSet<IncomingMessage>();
   private readonly inflight = new Set<Promise<void>>();
+  private readonly fields: CallFields;
   private seq = 0;
   private sidCounter = 0x10000;
   private closing = false;
@@ -102,6 +55,7 @@ export class OstService {
     private readonly onCall: (entry: CallLogEntry) => void,
   ) {
     this.gateway = new Gateway(settings.limits);
+    this.fields = new CallFields(store, settings);
   }
 
   stats(): EmulatorStats {
@@ -122,15 +76,6 @@ export class OstService {
       this.calls.splice(0, excess);
       this.droppedCalls += excess;
     }
-  }
-
-  /** Flags a request_id seen before; remembers a bounded number of them. */
-  private seenRequestId(requestId: string): boolean {
-    const key = createHash('sha256').update(requestId).digest('base64');
-    if (this.requestIds.has(key)) return true;
-    this.requestIds.add(key);
-    if (this.requestIds.size > REMEMBERED_REQUEST_IDS) this.requestIds.delete(this.requestIds.values().next().value!);
-    return false;
   }
 
   /** The node:http request listener. */
@@ -178,8 +123,10 @@ export class OstService {
     const call = CALL_BY_PATH.get(path);
     if (call && req.method === 'POST') return this.ostCall(req, res, call, path);
     if (this.expectsContinue.has(req)) res.writeContinue();
-    if (path.startsWith('/__emulator/')) return this.control(req, res, path);
-    if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return this.serveFile(req, res, path);
+    if (path.startsWith('/__emulator/')) return control(req, res, path, {
+      controlToken: this.settings.controlToken, stats: () => this.stats(), calls: this.calls, gateway: this.gateway, faults: this.faults, store: this.store,
+    });
+    if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return serveFile(req, res, path, this.store);
     req.resume();
     sendJson(res, 404, NO_ROUTE);
   }
@@ -271,8 +218,7 @@ export class OstService {
     });
 
     const multipart = call === 'upload' || call === 'slice';
-    let json: Buffer | undefined;
-    let jsonTooLarge = false;
+    let json: JsonBody | undefined;
     const fields: Record<string, string> = {};
     let data: DataPart | undefined;
     let dataAsField = false;
@@ -306,34 +252,14 @@ export class OstService {
         bb.on('file', (name: string, stream: NodeJS.ReadableStream, filename: string) => {
           // A throttled call's data is read and thrown away: it must not take effect.
           if (name !== 'data' || data || resetDone || throttled) { stream.resume(); return; }
-          const tmp = this.store.tmpPath();
-          const out = createWriteStream(tmp, { highWaterMark: 1024 * 1024 });
-          const part: DataPart = { tmp, filename, size: 0, stream: out, done: Promise.resolve() };
-          part.done = new Promise<void>((resolve, reject) => {
-            out.on('finish', () => { part.size = out.bytesWritten; resolve(); });
-            out.on('error', reject);
-            stream.on('error', reject);
-            stream.pipe(out);
-          });
-          part.done.catch(() => undefined);
-          data = part;
+          data = writeDataPart(stream, filename, this.store.tmpPath());
         });
         sink = bb;
       } else {
         sink = new Writable({ write(_c, _e, cb) { cb(); } });
       }
     } else {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      sink = new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          size += chunk.length;
-          if (size <= JSON_BODY_LIMIT) chunks.push(chunk);
-          else jsonTooLarge = true;
-          cb();
-        },
-        final(cb) { json = Buffer.concat(chunks); cb(); },
-      });
+      sink = json = new JsonBody();
     }
 
     const dropData = async (): Promise<void> => {
@@ -364,7 +290,7 @@ export class OstService {
     decideSliceFault(entry.sliceId);
     if (resetDone) { await dropData(); return end('reset'); }
     // Parsed before the fault checks so that the log names the request and upload of every call.
-    const parsedJson = multipart ? undefined : parseJson(json, jsonTooLarge);
+    const parsedJson = multipart ? undefined : parseJson(json?.raw, json?.tooLarge ?? false);
     if (parsedJson && typeof parsedJson !== 'string') {
       if (typeof parsedJson.request_id === 'string' && parsedJson.request_id !== '') entry.requestId = clip(parsedJson.request_id);
       if (typeof parsedJson.upload_id === 'string' && parsedJson.upload_id !== '') entry.uploadId = clip(parsedJson.upload_id);
@@ -393,10 +319,10 @@ export class OstService {
       } else if (multipart) {
         const part = data;
         data = undefined; // the store owns the file now (or it is removed below)
-        result = await this.multipartCall(call, fields, part, dataAsField, entry);
+        result = await this.fields.multipartCall(call, fields, part, dataAsField, entry);
         if (part && result.code !== 0) await unlink(part.tmp).catch(() => undefined);
       } else {
-        result = typeof parsedJson === 'string' ? invalid(parsedJson) : await this.jsonCall(call, parsedJson!, entry);
+        result = typeof parsedJson === 'string' ? invalid(parsedJson) : await this.fields.jsonCall(call, parsedJson!, entry);
       }
       answer = { status: 200, body: { code: result.code, message: result.message, sid: this.sid(), ...(result.data ? { data: result.data } : {}) } };
     }
@@ -433,13 +359,6 @@ export class OstService {
     end('answered');
   }
 
-  private tokenMatches(given: string | string[] | undefined): boolean {
-    if (typeof given !== 'string') return false;
-    const a = Buffer.from(given);
-    const b = Buffer.from(this.settings.controlToken);
-    return a.length === b.length && timingSafeEqual(a, b);
-  }
-
   private faultAnswer(rule: FaultRule): Answer {
     const status = rule.status ?? 200;
     if (rule.code !== undefined) {
@@ -449,160 +368,8 @@ export class OstService {
     if (status === 401) return { status, body: { message: HMAC_REJECTED } };
     return { status, body: { message: STATUS_CODES[status] ?? 'error' } };
   }
-
-  /** app_id, request_id and cloud_id, common to every call. */
-  private commonFields(body: Record<string, unknown>, entry: CallLogEntry): OstResult | undefined {
-    const { app_id: appId, request_id: requestId, cloud_id: cloudId } = body;
-    if (typeof requestId === 'string' && requestId !== '') {
-      entry.requestId = clip(requestId);
-      if (this.seenRequestId(requestId)) entry.duplicateRequestId = true;
-    }
-    if (typeof appId !== 'string' || appId === '') return invalid('app_id is required');
-    if (appId !== this.settings.credentials.appId) return invalid('app_id does not match the credentials');
-    if (typeof requestId !== 'string' || requestId === '') return invalid('request_id is required');
-    if (cloudId !== undefined && typeof cloudId !== 'string' && typeof cloudId !== 'number') return invalid('cloud_id must be a string');
-    return undefined;
-  }
-
-  private async jsonCall(call: OstCall, b: Record<string, unknown>, entry: CallLogEntry): Promise<OstResult> {
-    const bad = this.commonFields(b, entry);
-    if (bad) return bad;
-    if (call === 'init') {
-      entry.uploadId = this.store.createUpload();
-      return ok({ upload_id: entry.uploadId });
-    }
-    if (typeof b.upload_id !== 'string' || b.upload_id === '') return invalid('upload_id is required');
-    if (call === 'complete') return this.store.complete(b.upload_id);
-    return this.store.cancel(b.upload_id);
-  }
-
-  private async multipartCall(
-    call: OstCall, fields: Record<string, string>, data: DataPart | undefined, dataAsField: boolean, entry: CallLogEntry,
-  ): Promise<OstResult> {
-    const bad = this.commonFields(fields, entry);
-    if (bad) return bad;
-    let sliceId = 0;
-    if (call === 'slice') {
-      if (!fields.upload_id) return invalid('upload_id is required');
-      const raw = fields.slice_id;
-      if (raw === undefined || raw === '') return invalid('slice_id is required');
-      if (!/^\d+$/.test(raw)) return invalid(`slice_id must be an integer, got ${JSON.stringify(clip(raw, 40))}`);
-      sliceId = Number(raw);
-      if (sliceId < 1 || sliceId > this.settings.maxSlices) return invalid(`slice_id must be between 1 and ${this.settings.maxSlices}, got ${sliceId}`);
-    }
-    if (!data) return invalid(dataAsField ? 'data must be a file part (with a filename)' : 'data is required');
-    if (call === 'upload') return this.store.storeFile(data.tmp, data.filename, data.size);
-    if (data.size === 0) return invalid('data is empty');
-    if (data.size > MAX_SLICE_BYTES) return invalid(`a slice may hold at most ${MAX_SLICE_BYTES} bytes`);
-    return this.store.storeSlice(fields.upload_id!, sliceId, data.tmp, data.size, data.filename);
-  }
-
-  // ---------------------------------------------------------------------------------------------------------
-  // Served files and controls
-
-  private serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
-    req.resume();
-    const [, , id, encodedName, ...rest] = path.split('/');
-    let name: string | undefined;
-    try { name = decodeURIComponent(encodedName ?? ''); } catch { name = undefined; }
-    const file = id && rest.length === 0 ? this.store.file(id) : undefined;
-    if (!file || file.name !== name) return sendJson(res, 404, { message: 'file not found' });
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.size });
-    if (req.method === 'HEAD') { res.end(); return; }
-    const input = createReadStream(file.path);
-    input.on('error', () => res.destroy());
-    input.pipe(res);
-  }
-
-  /**
-   * Controls for out-of-process users: loopback callers only, and only with the per-start token in the
-   * x-emulator-token header. A web page can neither know the token nor send a custom header cross-site without a
-   * CORS preflight, which is never granted, so a page the user visits cannot install faults or read the log.
-   */
-  private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!isLoopback(req.socket.remoteAddress)) { req.resume(); return sendJson(res, 403, { message: 'emulator controls are loopback only' }); }
-    if (!this.tokenMatches(req.headers[CONTROL_TOKEN_HEADER])) {
-      req.resume();
-      return sendJson(res, 403, { message: `emulator controls need the ${CONTROL_TOKEN_HEADER} header with the token printed at start` });
-    }
-    const route = `${req.method} ${path.replace(/\/+$/, '')}`;
-    switch (route) {
-      case 'GET /__emulator/stats': req.resume(); return sendJson(res, 200, this.stats());
-      case 'DELETE /__emulator/stats': req.resume(); this.gateway.reset(); return sendJson(res, 200, this.stats());
-      case 'GET /__emulator/calls': req.resume(); return sendJson(res, 200, this.calls);
-      case 'GET /__emulator/uploads': req.resume(); return sendJson(res, 200, this.store.list());
-      case 'GET /__emulator/orphans':
-        req.resume();
-        return sendJson(res, 200, this.store.list().filter((u) => u.state === 'open' || u.state === 'expired'));
-      case 'GET /__emulator/faults': req.resume(); return sendJson(res, 200, this.faults.list());
-      case 'DELETE /__emulator/faults': req.resume(); this.faults.clear(); return sendJson(res, 200, this.faults.list());
-      case 'POST /__emulator/faults': {
-        const raw = await readSmall(req, 64 * 1024);
-        if (raw === undefined) return sendJson(res, 413, { message: 'body too large' });
-        try {
-          const parsed: unknown = JSON.parse(raw.toString('utf8'));
-          const rules = Array.isArray(parsed) ? parsed : [parsed];
-          for (const r of rules) this.faults.add(r); // validated one by one; earlier ones stay if a later one is bad
-          return sendJson(res, 200, this.faults.list());
-        } catch (err) {
-          const message = err instanceof FaultRuleError || err instanceof SyntaxError ? err.message : String(err);
-          return sendJson(res, 400, { message });
-        }
-      }
-      default:
-        req.resume();
-        return sendJson(res, 404, { message: 'unknown emulator control' });
-    }
-  }
 }
 
 function isPureDelay(rule: FaultRule): boolean {
   return rule.code === undefined && rule.status === undefined && !rule.reset && !rule.hang;
-}
-
-/** The JSON body as an object, or why it is not one. */
-function parseJson(raw: Buffer | undefined, tooLarge: boolean): Record<string, unknown> | string {
-  if (tooLarge) return 'body too large';
-  let body: unknown;
-  try {
-    body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
-  } catch {
-    return 'body must be JSON';
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'body must be a JSON object';
-  return body as Record<string, unknown>;
-}
-
-/**
- * Streams the request through `meter` into `sink`. Resolves 'ok' when the sink finished, 'aborted' when the
- * connection ended first, or the sink's error once the rest of the body was drained (so an answer can be sent).
- */
-function consume(req: IncomingMessage, meter: Transform, sink: Writable): Promise<'ok' | 'aborted' | Error> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (v: 'ok' | 'aborted' | Error): void => { if (!settled) { settled = true; resolve(v); } };
-    req.on('close', () => { if (!req.complete) done('aborted'); });
-    req.on('error', () => done('aborted'));
-    sink.on('finish', () => done('ok'));
-    const failed = (err: Error): void => {
-      req.unpipe(meter);
-      meter.unpipe(sink);
-      if (req.complete) return done(err);
-      req.on('end', () => done(err));
-      req.resume();
-    };
-    sink.on('error', failed);
-    meter.on('error', failed);
-    req.pipe(meter).pipe(sink);
-  });
-}
-
-async function readSmall(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  return size <= limit ? Buffer.concat(chunks) : undefined;
 }
