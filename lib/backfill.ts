@@ -27,7 +27,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import { recordFolder, type OutcomeRecord } from './workflow/outcome-records';
 import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './s3-event-record';
-import type { Settings } from './settings';
+import { recordsBucket, type Settings } from './settings';
 
 export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
 
@@ -103,7 +103,7 @@ function unquote(etag: string | undefined | null): string {
 
 /** The results location of a source bucket's records. */
 export function resultsLocation(s: BackfillOptions['settings'], sourceBucket: string): { bucket: string; prefix: string } {
-  return { bucket: s.resultsBucket ?? sourceBucket, prefix: s.resultsPrefix };
+  return { bucket: recordsBucket(s, sourceBucket), prefix: s.resultsPrefix };
 }
 
 /** Reads the records of `key` with one status, keeping those about this object version. */

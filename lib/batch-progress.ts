@@ -3,7 +3,7 @@
 // under the records bucket's attempts/ prefix (expired by its lifecycle rule). Writes are coalesced: at most one
 // PutObject in flight, the next carrying every id acknowledged meanwhile.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Settings } from './settings';
+import { recordsBucket, type Settings } from './settings';
 
 type Log = { warn(message: string, fields?: Record<string, unknown>): void };
 
@@ -18,7 +18,7 @@ export class BatchProgress {
 
   /** The progress of batch `firstSliceId` of `uploadId`; none recorded (or unreadable) = nothing acknowledged. */
   static async load(s3: S3Client, s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, sourceBucket: string, uploadId: string, firstSliceId: number, log?: Log): Promise<BatchProgress> {
-    const bucket = s.resultsBucket ?? sourceBucket;
+    const bucket = recordsBucket(s, sourceBucket);
     const key = `${s.resultsPrefix}attempts/slices/${uploadId}/${firstSliceId}`;
     let acked: number[] = [];
     try {

@@ -151,6 +151,11 @@ export function resetSettings(): void {
   cachedTuning = undefined;
 }
 
+/** The bucket that holds the records and attempt markers of a source bucket's objects: RESULTS_BUCKET, else the source. */
+export function recordsBucket(s: Pick<Settings, 'resultsBucket'>, sourceBucket: string): string {
+  return s.resultsBucket ?? sourceBucket;
+}
+
 /** A setting some functions need and others do not; throws ConfigError naming the variable when missing. */
 export function required<K extends keyof Settings>(s: Settings, key: K, variable: string): NonNullable<Settings[K]> {
   const v = s[key];

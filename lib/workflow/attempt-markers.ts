@@ -7,7 +7,7 @@
 // forExecution() then answers undefined. serverless.yml expires the markers after markerDays.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AwsTransientError, describeAwsError, isTransientAwsError } from '../aws-errors';
-import type { Settings } from '../settings';
+import { recordsBucket, type Settings } from '../settings';
 
 /** The execution name a state carries when no execution context reached Prepare (a direct invocation). */
 export const UNKNOWN_EXECUTION = 'unknown';
@@ -81,13 +81,13 @@ export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: strin
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     const body = JSON.stringify({ attempt: name, at: new Date().toISOString() });
-    await s3.send(new PutObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
+    await s3.send(new PutObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
     return false;
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed') return true;
     // Nothing was started yet: a transient failure is retried (the step again), not taken as an earlier attempt.
-    if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, `PutObject s3://${s.resultsBucket ?? bucket}/${key} (attempt marker)`), { cause: err });
+    if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, `PutObject s3://${recordsBucket(s, bucket)}/${key} (attempt marker)`), { cause: err });
     log?.warn('could not write the attempt marker; treating this as a repeated attempt', { marker: key, error: `${e.name}: ${(err as Error).message}` });
     return true;
   }
@@ -101,7 +101,7 @@ export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: strin
 async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<{ uploadId: string } | undefined> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key }));
+    const res = await s3.send(new GetObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key }));
     const marker = JSON.parse(await res.Body!.transformToString()) as { uploadId?: unknown };
     return typeof marker.uploadId === 'string' && marker.uploadId ? { uploadId: marker.uploadId } : undefined;
   } catch (err) {
@@ -111,7 +111,7 @@ async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, n
     if (e.$metadata?.httpStatusCode === 404 || e.$metadata?.httpStatusCode === 403 || e.name === 'NoSuchKey') return undefined;
     // A transient failure leaves it unknown whether an earlier run initialised an upload: a fresh init could orphan
     // it, so the step fails and is retried. Anything else (a marker that is not ours) is logged and taken as none.
-    const where = `GetObject s3://${s.resultsBucket ?? bucket}/${key} (init marker)`;
+    const where = `GetObject s3://${recordsBucket(s, bucket)}/${key} (init marker)`;
     if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, where), { cause: err });
     log?.warn('could not read the init marker; taking it as absent', { marker: key, error: `${e.name}: ${e.message}` });
     return undefined;
@@ -125,11 +125,11 @@ async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, n
 async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, uploadId: string, log?: WarnLog): Promise<void> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
-    await s3.send(new PutObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key, Body: JSON.stringify({ uploadId, at: new Date().toISOString() }), ContentType: 'application/json' }));
+    await s3.send(new PutObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key, Body: JSON.stringify({ uploadId, at: new Date().toISOString() }), ContentType: 'application/json' }));
   } catch (err) {
     // Thrown: the caller cancels the upload it cannot record (a re-run would initialise another, orphaning it).
     log?.warn('could not write the init marker', { marker: key, error: `${(err as Error).name}: ${(err as Error).message}` });
-    if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, `PutObject s3://${s.resultsBucket ?? bucket}/${key} (init marker)`), { cause: err });
+    if (isTransientAwsError(err)) throw new AwsTransientError(describeAwsError(err, `PutObject s3://${recordsBucket(s, bucket)}/${key} (init marker)`), { cause: err });
     throw err;
   }
 }
@@ -138,7 +138,7 @@ async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, 
 async function clearAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<void> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
-    await s3.send(new DeleteObjectCommand({ Bucket: s.resultsBucket ?? bucket, Key: key }));
+    await s3.send(new DeleteObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key }));
   } catch (err) {
     log?.warn('could not remove the attempt marker; a retry of this step will fail as uncertain', { marker: key, error: `${(err as Error).name}: ${(err as Error).message}` });
   }

@@ -3,7 +3,7 @@
 // In this code base "record" means this; an entry of an S3 event notification is an "event record".
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Settings } from '../settings';
+import { recordsBucket, type Settings } from '../settings';
 import { UNKNOWN_EXECUTION } from './attempt-markers';
 import { parseStepError, type FailureInfo } from './step-errors';
 import type { ExecutionContext, ExecutionInput, ReportInput, WorkflowState } from './state';
@@ -105,7 +105,7 @@ export function recordFolder(prefix: string, status: 'forwarded' | 'failed', key
 
 export function recordLocation(s: Settings, record: OutcomeRecord): { bucket: string; key: string } {
   return {
-    bucket: s.resultsBucket ?? record.bucket,
+    bucket: recordsBucket(s, record.bucket),
     key: `${recordFolder(s.resultsPrefix, record.status, record.key)}${record.executionName}.json`,
   };
 }
