@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import {
   errorFromResponse,
   OST_PATHS,
@@ -26,12 +26,12 @@ import { multipartBody, multipartEnvelope, MultipartEnvelope } from './multipart
 import { retryPolicy, RetryPolicy, withRetry } from './retry';
 import { redactValues } from './redaction';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
-import { bounded, hasControlCharacters, quote } from './text';
+import { bounded, hasControlCharacters, quote } from '../core/text';
 import type { ByteSource } from './source';
 
 import { DEFAULT_ENDPOINT, isLoopbackAddress, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
-// The endpoint rules live in endpoint.ts (no undici: lib/settings.ts reads them in every handler).
+// The endpoint rules live in endpoint.ts (no undici: lib/config/settings.ts reads them in every handler).
 export { DEFAULT_ENDPOINT, isLoopbackAddress, isLoopbackHost, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
 import { credentialValue, DEFAULT_TIMEOUTS, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type OstLog, type PayloadCallOptions } from './options';

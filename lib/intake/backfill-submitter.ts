@@ -7,7 +7,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3EventRecord } from 'aws-lambda';
 import type { SubmitOutcome, Submitter } from './backfill';
-import { ConfigError } from './errors';
+import { ConfigError } from '../core/errors';
 
 /** SendMessageBatch limits: entries per call and bytes of all bodies together. */
 export const MAX_BATCH_ENTRIES = 10;
