@@ -11,14 +11,15 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { handlers } from '../functions';
 import { FileSource } from '../lib/sources/file';
 import { escapeControlCharacters } from '../lib/core/text';
 import * as ostErrors from '../lib/ost/errors';
 import { parseStepError } from '../lib/workflow/step-errors';
-import { recordFolder, type OutcomeRecord } from '../lib/workflow/outcome-records';
+import type { OutcomeRecord } from '../lib/workflow/outcome-records';
+import { keyRecords } from '../lib/workflow/record-reader';
 import { decodeS3Key } from '../lib/intake/s3-event';
 import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/config/settings';
 import { logger, metrics } from '../lib/runtime/logging';
@@ -317,27 +318,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }, 25);
       });
 
-    // lib/workflow/outcome-records.ts: <prefix><forwarded|failed>/<source key>/<execution name>.json in RESULTS_BUCKET (or the source bucket)
-    const recordsFor = async (key: string): Promise<OutcomeRecord[]> => {
-      const resultsBucket = env.RESULTS_BUCKET ?? bucket;
-      const prefix = env.RESULTS_PREFIX ?? DEFAULT_RESULTS_PREFIX;
-      const out: OutcomeRecord[] = [];
-      for (const status of ['forwarded', 'failed']) {
-        let token: string | undefined;
-        do {
-          const folder = recordFolder(prefix, status as 'forwarded' | 'failed', key);
-          const page = await s3.client.send(new ListObjectsV2Command({ Bucket: resultsBucket, Prefix: folder, ContinuationToken: token }));
-          for (const o of page.Contents ?? []) {
-            // only <key>/<name>.json, not records of a longer key that shares this prefix
-            if (o.Key!.slice(folder.length).includes('/')) continue;
-            const body = await s3.client.send(new GetObjectCommand({ Bucket: resultsBucket, Key: o.Key! }));
-            try { out.push(JSON.parse(await body.Body!.transformToString()) as OutcomeRecord); } catch { /* not a record */ }
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      }
-      return out;
-    };
+    // lib/workflow/outcome-records.ts: <prefix><forwarded|failed>/<source key>/<etag>/<execution name>.json in
+    // RESULTS_BUCKET (or the source bucket), read through the bounded reader
+    const recordsFor = (key: string): Promise<OutcomeRecord[]> =>
+      keyRecords(s3.client, { bucket: env.RESULTS_BUCKET ?? bucket, prefix: env.RESULTS_PREFIX ?? DEFAULT_RESULTS_PREFIX }, key);
     const eventsFor = (key: string) => aws.events.filter((e) => (e.detail as OutcomeRecord | undefined)?.key === key);
 
     const resultOf = async (key: string, bytes: number, execution: ExecutionRecord | undefined, delivery: TriggerDelivery | undefined): Promise<ForwardResult> => {

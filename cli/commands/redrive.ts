@@ -16,7 +16,7 @@ import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
 import { moveMessages } from '../../lib/intake/queue-move';
 import { loadSettings, type Settings } from '../../lib/config/settings';
-import { UsageError } from './args';
+import { urlFlag, UsageError } from './args';
 import { cliSettings } from '../settings';
 import { isUsageError, reportFailure } from '../exit';
 
@@ -129,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     if (values.intake) return await redriveIntake(values);
-    const queueUrl = (values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl;
+    const queueUrl = urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl;
     if (!queueUrl) throw new UsageError('--queue-url: is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
     const settings = loadSettings({ ...process.env, ...(values['state-machine-arn'] ? { STATE_MACHINE_ARN: values['state-machine-arn'] as string } : {}) });
     if (!settings.stateMachineArn) throw new UsageError('--state-machine-arn: is required (or set STATE_MACHINE_ARN); see the stack output StateMachineArn');
@@ -159,9 +159,9 @@ export async function run(argv: string[]): Promise<number> {
  * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when everything moved, 1 otherwise.
  */
 async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const fromUrl = (values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;
+  const fromUrl = urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;
   if (!fromUrl) throw new UsageError('--queue-url: is required with --intake (or set INTAKE_DLQ_URL); see the stack output IntakeDeadLetterQueueUrl');
-  const toUrl = (values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl;
+  const toUrl = urlFlag('--to-url', values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl;
   if (!toUrl) throw new UsageError('--to-url: is required with --intake (or set INTAKE_QUEUE_URL); see the stack output IntakeQueueUrl');
   const max = values.max !== undefined ? Number(values.max) : undefined;
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);

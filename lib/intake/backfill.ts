@@ -11,9 +11,10 @@
 //   forwarded                         a forwarded record exists for this ETag (or versionId)
 //   not-failed                        --failed-only, and no failure record for this ETag
 //   submitted                         a submitted-marker exists: an earlier run (perhaps interrupted) sent it
-// Records live at `<resultsPrefix><status>/<key>/<executionName>.json` (lib/workflow/outcome-records.ts recordFolder). ListObjectsV2
-// gives no versionId, so a record matches on the ETag (same bytes); a record with a versionId matches that too.
-//
+// Records live at `<resultsPrefix><status>/<key>/<etag>/<executionName>.json` (lib/workflow/outcome-records.ts): one
+// folder per version. ListObjectsV2 gives no versionId, so a version is its ETag (same bytes). Whether it was
+// forwarded, and how often it failed, is one listing of that folder (lib/workflow/record-reader.ts), however often
+// the key was overwritten: the key's other versions are never read.
 // Execution names (lib/intake/s3-event.ts executionName) are deterministic: bucket, key, ETag and the sequencer. A first
 // submission has no sequencer; an object that failed before gets the sequencer `backfill-<n>` where n counts its
 // failure records. So a re-run submits the same name again (a duplicate, never a second upload) until the
@@ -22,9 +23,9 @@
 // re-run after Ctrl-C, or while the executions still run, reports them as already submitted instead of re-sending.
 // Known limit: an object whose event-started execution is running now (no record yet) cannot be told apart from
 // a never-forwarded one: do not backfill a prefix while its files are still arriving (see docs/backfill.md).
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
-import { recordFolder, type OutcomeRecord } from '../workflow/outcome-records';
+import { failureCount, forwardedRecordOf } from '../workflow/record-reader';
 import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './event-record';
 import { recordsBucket, type Settings } from '../config/settings';
@@ -92,9 +93,6 @@ export interface BackfillOptions {
   pageSize?: number;
 }
 
-/** Record files of a folder read per key at most: a key with more records than this is judged on these. */
-const MAX_RECORDS_PER_KEY = 100;
-
 export const SUBMITTED_MARKER_FOLDER = 'backfill/submitted/';
 
 function unquote(etag: string | undefined | null): string {
@@ -104,32 +102,6 @@ function unquote(etag: string | undefined | null): string {
 /** The results location of a source bucket's records. */
 export function resultsLocation(s: BackfillOptions['settings'], sourceBucket: string): { bucket: string; prefix: string } {
   return { bucket: recordsBucket(s, sourceBucket), prefix: s.resultsPrefix };
-}
-
-/** Reads the records of `key` with one status, keeping those about this object version. */
-export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: string; prefix: string }, status: 'forwarded' | 'failed', object: { key: string; etag: string; versionId?: string }): Promise<OutcomeRecord[]> {
-  const folder = recordFolder(results.prefix, status, object.key);
-  const out: OutcomeRecord[] = [];
-  let token: string | undefined;
-  let read = 0;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: results.bucket, Prefix: folder, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      // only <folder><name>.json: not the records of a longer key that shares this prefix
-      const rest = o.Key!.slice(folder.length);
-      if (rest.includes('/') || !rest.endsWith('.json')) continue;
-      if (++read > MAX_RECORDS_PER_KEY) return out;
-      const res = await s3.send(new GetObjectCommand({ Bucket: results.bucket, Key: o.Key! }));
-      let record: OutcomeRecord;
-      try { record = JSON.parse(await res.Body!.transformToString()) as OutcomeRecord; } catch { continue; }
-      // a sha256/<hex> folder is shared by nothing else, but check the key all the same
-      if (record.key !== object.key) continue;
-      const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquote(record.etag) === unquote(object.etag);
-      if (sameVersion) out.push(record);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
 }
 
 async function exists(s3: Pick<S3Client, 'send'>, bucket: string, key: string): Promise<boolean> {
@@ -186,10 +158,9 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     return object;
   };
   const judge = async (object: ExistingObject): Promise<Candidate | undefined> => {
-    const forwarded = await recordsOf(o.s3, results, 'forwarded', object);
-    if (forwarded.length > 0) { skip(object, 'forwarded', { execution: forwarded[0]!.executionName }); return undefined; }
-    const failed = await recordsOf(o.s3, results, 'failed', object);
-    const failures = new Set(failed.map((r) => r.executionName)).size;
+    const forwarded = await forwardedRecordOf(o.s3, results, object);
+    if (forwarded) { skip(object, 'forwarded', { execution: forwarded.executionName }); return undefined; }
+    const failures = await failureCount(o.s3, results, object);
     if (o.failedOnly && failures === 0) { skip(object, 'not-failed'); return undefined; }
     const withRound: ExistingObject = failures > 0 ? { ...object, sequencer: `backfill-${failures}` } : object;
     const record = existingObjectRecord(withRound, region);
