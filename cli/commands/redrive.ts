@@ -14,7 +14,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { escapeControlCharacters } from '../../lib/core/text';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
-import { moveMessages } from '../../lib/intake/queue-move';
+import { giveBack, moveMessages, queueDepth } from '../../lib/intake/queue-move';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { urlFlag, UsageError } from './args';
 import { cliSettings } from '../settings';
@@ -36,6 +36,9 @@ export interface RedriveOptions {
 }
 
 export interface RedriveResult {
+  /** In the queue at the start: visible and in flight (received by another reader, hidden for now). */
+  there: number;
+  inFlight: number;
   messages: number;
   redriven: number;
   kept: number;
@@ -56,8 +59,20 @@ export function eventOfMessage(body: string | undefined): unknown {
 
 export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
   const out = o.out ?? (() => undefined);
-  const result: RedriveResult = { messages: 0, redriven: 0, kept: 0, started: 0, duplicates: 0, skipped: 0, malformed: 0, unreadable: 0 };
+  const depth = await queueDepth(o.sqs, o.queueUrl);
+  const result: RedriveResult = { there: depth.visible + depth.inFlight, inFlight: depth.inFlight, messages: 0, redriven: 0, kept: 0, started: 0, duplicates: 0, skipped: 0, malformed: 0, unreadable: 0 };
   const seen = new Set<string>();
+  // a dry run gives back what it looked at, so that the real run right after finds it
+  const looked: string[] = [];
+  try {
+    await pass(o, result, seen, looked, out);
+  } finally {
+    if (looked.length > 0) await giveBack(o.sqs, o.queueUrl, looked);
+  }
+  return result;
+}
+
+async function pass(o: RedriveOptions, result: RedriveResult, seen: Set<string>, looked: string[], out: (line: string) => void): Promise<void> {
   for (;;) {
     if (o.max !== undefined && result.messages >= o.max) break;
     const res = await o.sqs.send(new ReceiveMessageCommand({
@@ -83,6 +98,7 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
       if (o.dryRun) {
         const n = Array.isArray((event as { Records?: unknown[] }).Records) ? (event as { Records: unknown[] }).Records.length : 0;
         out(`would redrive ${m.MessageId}: ${n} record(s)`);
+        if (m.ReceiptHandle) looked.push(m.ReceiptHandle);
         result.kept++;
         continue;
       }
@@ -101,7 +117,12 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
       out(`redriven ${m.MessageId}: started ${summary.started}, duplicates ${summary.duplicates}, skipped ${summary.skipped.length}, malformed ${summary.malformed.length}`);
     }
   }
-  return result;
+}
+
+/** The line of messages a run could not see: in flight elsewhere (another reader, or a dry run a moment ago). */
+export function inFlightNote(inFlight: number, handled: number, wanted: number): string {
+  if (handled >= wanted || inFlight === 0) return '';
+  return `; ${inFlight} in flight (received by another reader, or a dry run in the last minute): run again once they are visible`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -146,8 +167,11 @@ export async function run(argv: string[]): Promise<number> {
       // lines quote message ids and errors read from the queue: no control character reaches the terminal
       out: (line) => process.stdout.write(escapeControlCharacters(line) + '\n'),
     });
-    process.stdout.write(`redrive: ${result.messages} message(s), ${result.redriven} redriven and deleted, ${result.kept} kept; executions started ${result.started}, duplicates ${result.duplicates}\n`);
-    return result.kept > 0 ? 1 : 0;
+    const dryRun = Boolean(values['dry-run']);
+    const wanted = Math.min(max ?? Infinity, result.there);
+    process.stdout.write(`redrive${dryRun ? ' --dry-run' : ''}: ${result.messages} message(s) of ${result.there} there, ${result.redriven} redriven and deleted, ${result.kept} kept; executions started ${result.started}, duplicates ${result.duplicates}${inFlightNote(result.inFlight, result.messages, wanted)}\n`);
+    if (dryRun) return 0;
+    return result.kept > 0 || result.redriven < wanted ? 1 : 0;
   } catch (err) {
     return reportFailure('redrive', err, USAGE, isUsageError(err) || err instanceof ConfigError ? (err as Error).message : `${(err as Error).name}: ${(err as Error).message}`);
   }
@@ -168,8 +192,14 @@ async function redriveIntake(values: Record<string, string | boolean | undefined
   const sqs = new SQSClient({});
   try {
     const r = await moveMessages({ sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']) });
-    process.stdout.write(`redrive --intake: ${r.received} message(s), ${r.moved} moved to the intake queue, ${r.kept} kept, ${r.undeleted} copied but not deleted\n`);
-    return r.kept > 0 || r.undeleted > 0 ? 1 : 0;
+    const wanted = Math.min(max ?? Infinity, r.there);
+    if (values['dry-run']) {
+      // the counts alone: a dry run receives nothing, so it hides nothing from the real run
+      process.stdout.write(`redrive --intake --dry-run: ${r.there} message(s) there, ${Math.min(wanted, r.there - r.inFlight)} would move to the intake queue${inFlightNote(r.inFlight, r.there - r.inFlight, wanted)}\n`);
+      return 0;
+    }
+    process.stdout.write(`redrive --intake: ${r.received} message(s) of ${r.there} there, ${r.moved} moved to the intake queue, ${r.kept} kept, ${r.undeleted} copied but not deleted${inFlightNote(r.inFlight, r.moved, wanted)}\n`);
+    return r.kept > 0 || r.undeleted > 0 || r.moved < wanted ? 1 : 0;
   } finally {
     sqs.destroy();
   }
