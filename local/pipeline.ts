@@ -21,7 +21,8 @@ import { parseStepError } from '../lib/workflow/step-errors';
 import type { OutcomeRecord } from '../lib/workflow/outcome-records';
 import { keyRecords } from '../lib/workflow/record-reader';
 import { decodeS3Key } from '../lib/intake/s3-event';
-import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/config/settings';
+import { logLevelSetting, settings } from '../lib/config/settings';
+import { readSetting } from '../lib/config/table';
 import { logger, metrics } from '../lib/runtime/logging';
 import { resetRuntime } from '../lib/runtime/reset';
 import { startEmulator, type OstEmulator } from './emulator';
@@ -161,10 +162,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // Admission: the intake queue, the slots, the limits
-    const slotsSetting = options.env?.MAX_FILES_IN_FLIGHT ?? process.env.MAX_FILES_IN_FLIGHT;
+    // through the table of settings, as the deployed trigger reads it: a bad value is a ConfigError naming it
+    const slotsText = options.env?.MAX_FILES_IN_FLIGHT ?? process.env.MAX_FILES_IN_FLIGHT;
+    const fromEnv = slotsText?.trim() ? readSetting<number>({ MAX_FILES_IN_FLIGHT: slotsText }, 'MAX_FILES_IN_FLIGHT') : undefined;
     let fleet: LocalFleet | undefined;
-    if (options.fleet || slotsSetting) {
-      const fromEnv = slotsSetting && /^\d+$/.test(slotsSetting.trim()) ? Number(slotsSetting) : undefined;
+    if (options.fleet || fromEnv !== undefined) {
       fleet = await startLocalFleet({ ...options.fleet, maxFilesInFlight: options.fleet?.maxFilesInFlight ?? fromEnv });
       closers.push(() => fleet!.close());
     }
@@ -321,7 +323,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // lib/workflow/outcome-records.ts: <prefix><forwarded|failed>/<source key>/<etag>/<execution name>.json in
     // RESULTS_BUCKET (or the source bucket), read through the bounded reader
     const recordsFor = (key: string): Promise<OutcomeRecord[]> =>
-      keyRecords(s3.client, { bucket: env.RESULTS_BUCKET ?? bucket, prefix: env.RESULTS_PREFIX ?? DEFAULT_RESULTS_PREFIX }, key);
+      keyRecords(s3.client, { bucket: readSetting<string | undefined>(env, 'RESULTS_BUCKET') ?? bucket, prefix: readSetting<string>(env, 'RESULTS_PREFIX') }, key);
     const eventsFor = (key: string) => aws.events.filter((e) => (e.detail as OutcomeRecord | undefined)?.key === key);
 
     const resultOf = async (key: string, bytes: number, execution: ExecutionRecord | undefined, delivery: TriggerDelivery | undefined): Promise<ForwardResult> => {
