@@ -14,4 +14,12 @@ describe('settings of the local stack', () => {
       expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ost-forward local: MAX_FILES_IN_FLIGHT: must be/)]);
     }
   }, 70_000);
+
+  it('LOCAL_BUCKET that is not a bucket name is refused in one line naming it', async () => {
+    for (const args of [['local', __filename], ['local', '--existing', __filename]]) {
+      const r = await cli.run(args, { LOCAL_BUCKET: 'Bad_Bucket!' }, { timeoutMs: 30_000 });
+      expect([args.join(' '), r.code]).toEqual([args.join(' '), 1]);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ost-forward local: LOCAL_BUCKET: must be an S3 bucket name/)]);
+    }
+  }, 70_000);
 });

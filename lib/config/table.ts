@@ -145,7 +145,13 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'INTAKE_WAIT_BASE_SECONDS', default: '20', meaning: 'first visibility backoff of a message that found no free slot', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200) },
   { variable: 'INTAKE_WAIT_MAX_SECONDS', default: '300', meaning: 'longest visibility backoff of a waiting message', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_MAX_SECONDS', 300, 1, 43_200) },
   { variable: 'THROTTLE_BUDGET_SECONDS', default: '1800', meaning: 'how long throttled OST calls (11202/11203/429) wait in the state machine\'s retriers (the definition is sized for the default)', readers: L, read: (env) => integer(env, 'THROTTLE_BUDGET_SECONDS', 1800, 1, 366 * 86_400) },
-  { variable: 'LOCAL_BUCKET', default: '`ost-forwarder-local`', meaning: 'the local stack\'s bucket, created if missing', readers: ['local'], read: (env) => text(env, 'LOCAL_BUCKET') },
+  {
+    variable: 'LOCAL_BUCKET', default: '`ost-forwarder-local`', meaning: 'the local stack\'s bucket, created if missing', readers: ['local'], read: (env) => {
+      const v = text(env, 'LOCAL_BUCKET');
+      if (v !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v)) throw new ConfigError('LOCAL_BUCKET', `must be an S3 bucket name (3–63 lowercase letters, digits, '.' and '-'), got ${quote(v.slice(0, 100))}`);
+      return v;
+    },
+  },
   { variable: 'OST_FORWARD_DEBUG', default: 'unset', meaning: '`1`: an unexpected CLI error prints its stack', readers: ['cli'], read: (env) => text(env, 'OST_FORWARD_DEBUG') === '1' },
 ];
 

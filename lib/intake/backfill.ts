@@ -91,6 +91,8 @@ export interface BackfillOptions {
   signal?: AbortSignal;
   /** Keys per ListObjectsV2 page (default and maximum 1,000; tests use fewer). */
   pageSize?: number;
+  /** Only these keys (`local --existing`): every other object under the prefix is not even counted as listed. */
+  only?: ReadonlySet<string>;
 }
 
 export const SUBMITTED_MARKER_FOLDER = 'backfill/submitted/';
@@ -214,7 +216,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
   listing: do {
     if (o.signal?.aborted) { summary.stopped = 'interrupted'; break; }
     const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: o.prefix || undefined, ContinuationToken: token, MaxKeys: o.pageSize ?? 1000 }));
-    const contents = page.Contents ?? [];
+    const contents = (page.Contents ?? []).filter((c) => !o.only || o.only.has(c.Key!));
     // Judge in slices of the page so that --max and Ctrl-C do not wait for a whole page of look-ups.
     for (let start = 0; start < contents.length; start += batchSize) {
       if (full()) { summary.stopped = 'max'; break listing; }
