@@ -181,7 +181,7 @@ describe('attempt markers: a step that runs again never forwards twice nor orpha
     const put = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((i) => i.Key === marker);
     expect(JSON.parse(String(put?.Body))).toMatchObject({ uploadId: first.uploadId });
     // the first run's answer was lost; the re-run finds the marker
-    s3Mock.on(GetObjectCommand, { Key: marker }).resolves({ Body: { transformToString: async () => String(put!.Body) } } as never);
+    s3Mock.on(GetObjectCommand, { Key: marker }).resolves({ Body: Readable.from([Buffer.from(String(put!.Body))]) } as never);
     const second = await handlers.prepare({ input: { bucket: BUCKET, key: 'again.bin' }, execution });
     expect(second.uploadId).toBe(first.uploadId);
     expect(inits() - before).toBe(1);

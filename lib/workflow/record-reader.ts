@@ -5,6 +5,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FailureInfo } from './step-errors';
 import { recordFolder, versionFolder, type OutcomeRecord } from './outcome-records';
+import { boundedBody } from '../core/bounded-read';
 
 /** The largest record object read. A record is under 20 KiB: its texts are bounded where it is written. */
 export const MAX_RECORD_BYTES = 64 * 1024;
@@ -88,18 +89,11 @@ export async function readRecord(s3: Pick<S3Client, 'send'>, bucket: string, key
     if (e.$metadata?.httpStatusCode === 404 || e.name === 'NoSuchKey') return 'gone';
     throw err;
   }
-  const body = res.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
-  if (!body) return 'not-a-record';
-  if ((res.ContentLength ?? 0) > MAX_RECORD_BYTES) { body.destroy?.(); return 'too-large'; }
-  const chunks: Buffer[] = [];
-  let read = 0;
-  for await (const chunk of body) {
-    read += chunk.length;
-    if (read > MAX_RECORD_BYTES) { body.destroy?.(); return 'too-large'; }
-    chunks.push(Buffer.from(chunk));
-  }
+  if (!res.Body) return 'not-a-record';
+  const bytes = await boundedBody(res, MAX_RECORD_BYTES);
+  if (!bytes) return 'too-large';
   let value: unknown;
-  try { value = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { return 'not-a-record'; }
+  try { value = JSON.parse(bytes.toString('utf8')); } catch { return 'not-a-record'; }
   return parseRecord(value) ?? 'not-a-record';
 }
 
