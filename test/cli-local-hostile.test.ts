@@ -65,3 +65,14 @@ describe('local --existing forwards what was named, and only that', () => {
     }
   }, 90_000);
 });
+
+describe('a local stack that fails to start', () => {
+  const servers = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+
+  it.each([{ maxFilesInFlight: 5000 }, { maxFilesInFlight: 0 }, { lambdaConcurrency: -1 }])('closes what it started (fleet %j)', async (fleet) => {
+    const { startLocalStack } = await import('../local/pipeline');
+    const before = servers();
+    await expect(startLocalStack({ fleet })).rejects.toThrow();
+    expect(servers()).toBe(before);
+  }, 60_000);
+});
