@@ -48,7 +48,12 @@ it('takes an init marker larger than a marker can be as absent, without reading 
     for (let i = 0; i < 1024; i++) { served++; yield Buffer.alloc(64 * 1024, 0x61); }
     yield Buffer.from('"}');
   }
-  s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from(huge()) }));
+  s3Mock.on(GetObjectCommand).callsFake(() => {
+    // a body as the SDK hands it out: a stream that can also be read whole
+    const body: Readable & { transformToString?: () => Promise<string> } = Readable.from(huge());
+    body.transformToString = async () => { const chunks: Buffer[] = []; for await (const c of body) chunks.push(c as Buffer); return Buffer.concat(chunks).toString(); };
+    return { Body: body };
+  });
   const warnings: string[] = [];
   const markers = forExecution({ ...store(), log: { warn: (m: string) => warnings.push(m) } }, 'exec-1', 0)!;
   expect(await markers.init.read()).toBeUndefined();
