@@ -7,7 +7,9 @@
 // as duplicates/skipped/malformed; otherwise it stays and returns after its visibility timeout.
 // Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; filters and results
 // prefix from the same variables as the trigger (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX).
-// AWS credentials/region from the usual SDK chain. Exit 0 when the queue was drained, 1 when messages remain.
+// AWS credentials/region from the usual SDK chain. Exit 0 when what was in the queue at the start was redriven,
+// 1 when messages remain (kept, or in flight elsewhere and not seen). --dry-run gives back every message it looked
+// at before it ends, so the real run right after finds them.
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -180,7 +182,8 @@ export async function run(argv: string[]): Promise<number> {
 /**
  * --intake: moves the intake's dead-letter queue (--queue-url or INTAKE_DLQ_URL) back into the intake queue
  * (--to-url or INTAKE_QUEUE_URL; stack outputs IntakeDeadLetterQueueUrl, IntakeQueueUrl), so each file waits for a
- * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when everything moved, 1 otherwise.
+ * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when what was there at the start
+ * moved, 1 otherwise; --dry-run reads the counts only.
  */
 async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
   const fromUrl = urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;
