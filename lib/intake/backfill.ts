@@ -8,7 +8,7 @@
 //   folder / results-prefix / filter  what the trigger itself would skip (lib/intake/s3-event.ts skipReason)
 //   since / suffix                    --since and --suffix
 //   archived                          GLACIER / DEEP_ARCHIVE: not readable without a restore
-//   forwarded                         a forwarded record exists for this ETag (or versionId)
+//   forwarded                         a forwarded record exists for this ETag
 //   not-failed                        --failed-only, and no failure record for this ETag
 //   submitted                         a submitted-marker exists: an earlier run (perhaps interrupted) sent it
 // Records live at `<resultsPrefix><status>/<key>/<etag>/<executionName>.json` (lib/workflow/outcome-records.ts): one
