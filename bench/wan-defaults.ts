@@ -6,7 +6,7 @@
 //   node dist/bench.js --wan-defaults     about 2 minutes (WAN_DEFAULTS_FILE_MIB=1024, WAN_VENDOR_MIB=64)
 import { createReadStream } from 'node:fs';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { localS3Client } from '../local/s3';
+import { localS3Client } from '../local/aws/s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, planUpload } from '../lib/ost/plan';

@@ -58,7 +58,7 @@ interface PutPoint {
   ratioRequested: number;
 }
 
-/** The workflow (local/pipeline.ts: trigger, Prepare, UploadSlices batches, Complete) with OST behind the link. */
+/** The workflow (local/stack/index.ts: trigger, Prepare, UploadSlices batches, Complete) with OST behind the link. */
 interface WorkflowPoint {
   profile: string;
   sliceMiB: number;

@@ -1,13 +1,13 @@
 // `ost-forward local <file...>`: forwards files through the whole pipeline on this machine — each file is put
 // into the bucket as <prefix><basename>, the S3 event goes to the real trigger handler, and the real state
-// machine definition runs the real step handlers (local/pipeline.ts).
+// machine definition runs the real step handlers (local/stack/index.ts).
 //   --slice-size BYTES   SLICE_SIZE of the handlers (below 5 MiB only with the emulator, in tiny-slice mode)
 //   --threshold BYTES    SIMPLE_THRESHOLD: smaller files use the simple upload
 //   --concurrency N      SLICE_CONCURRENCY: slices in flight inside one batch
 //   --key-prefix P       key prefix in the bucket (default none)
 //   --json               one JSON line per file: {"key","status","url","bytes","slices","error"}, then one line
 //                        {"summary":{"files","forwarded","failed","peakFilesInFlight","peakMapRuns","seconds"}}
-// MAX_FILES_IN_FLIGHT set: admission as deployed (S3 → SQS intake → trigger with slots; local/fleet.ts).
+// MAX_FILES_IN_FLIGHT set: admission as deployed (S3 → SQS intake → trigger with slots; local/stack/fleet.ts).
 // OST: the emulator, unless OST_ENDPOINT, OST_APP_ID, OST_API_KEY and OST_API_SECRET are all set.
 // S3: an embedded s3rver, unless S3_ENDPOINT is set (credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
 // Bucket: LOCAL_BUCKET, default ost-forwarder-local, created if missing.
@@ -22,7 +22,7 @@ import { MAX_S3_KEY_BYTES } from '../../lib/workflow/outcome-records';
 import { logLevelSetting } from '../../lib/config/settings';
 import { escapeControlCharacters, quote, quoteIfNeeded } from '../../lib/core/text';
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';
-import type { ForwardResult, LocalStack, LocalStackOptions } from '../../local/pipeline';
+import type { ForwardResult, LocalStack, LocalStackOptions } from '../../local/stack';
 import { readSetting } from '../../lib/config/table';
 import { integer, notUtf8, UsageError } from './args';
 import { isUsageError, reportFailure } from '../exit';
@@ -174,7 +174,7 @@ export async function checkFiles(files: string[]): Promise<void> {
 
 export async function withStack<T>(opts: LocalStackOptions, fn: (stack: LocalStack) => Promise<T>): Promise<T> {
   // Loaded lazily: the pipeline pulls in the handlers, s3rver and the engine.
-  const { startLocalStack } = await import('../../local/pipeline');
+  const { startLocalStack } = await import('../../local/stack');
   const stack = await startLocalStack(opts);
   // SIGTERM (timeout, CI, systemd) is handled as SIGINT is: the stack closes (its executions stop), then exit.
   const off = onTermination((code) => { void stack.close().finally(() => process.exit(code)); });

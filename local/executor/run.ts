@@ -16,9 +16,9 @@
 import '../polyfills';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws-server';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../s3';
-import { waitForPlace, type EnterLimit } from '../limits';
+import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws/endpoint';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws/s3';
+import { waitForPlace, type EnterLimit } from '../aws/limits';
 import { childTaskName, prepareDefinition, serverlessResolver, type Json, type JsonObject, type PreparedDefinition } from './definition';
 import { HistoryCounter, type HistoryEstimate } from './history';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, lambdaContext, lambdaError, LambdaTaskError, TerminalStatesError, type LambdaHandler } from './lambda';
@@ -95,7 +95,7 @@ export interface LocalExecutorOptions {
   retryIntervalScale?: number;
   payloadLimitBytes?: number;
   /**
-   * Account limits to enforce (local/limits.ts): Lambda concurrency across every invoke (beyond it the task fails
+   * Account limits to enforce (local/aws/limits.ts): Lambda concurrency across every invoke (beyond it the task fails
    * with Lambda.TooManyRequestsException, as Step Functions reports it) and open Distributed Map Runs (beyond it
    * the Map fails with the limit's error, which the definition retries).
    */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import type { S3Connection } from '../../local/s3';
+import type { S3Connection } from '../../local/aws/s3';
 
 export const MiB = 1024 * 1024;
 export const KiB = 1024;

@@ -13,21 +13,21 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
-import { handlers } from '../functions';
-import { FileSource } from '../lib/sources/file';
-import { escapeControlCharacters } from '../lib/core/text';
-import * as ostErrors from '../lib/ost/errors';
-import { parseStepError } from '../lib/workflow/step-errors';
-import { recordFolder, type OutcomeRecord } from '../lib/workflow/outcome-records';
-import { decodeS3Key } from '../lib/intake/s3-event';
-import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/config/settings';
-import { logger, metrics } from '../lib/runtime/logging';
-import { resetRuntime } from '../lib/runtime/reset';
-import { startEmulator, type OstEmulator } from './emulator';
-import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
-import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
+import { handlers } from '../../functions';
+import { FileSource } from '../../lib/sources/file';
+import { escapeControlCharacters } from '../../lib/core/text';
+import * as ostErrors from '../../lib/ost/errors';
+import { parseStepError } from '../../lib/workflow/step-errors';
+import { recordFolder, type OutcomeRecord } from '../../lib/workflow/outcome-records';
+import { decodeS3Key } from '../../lib/intake/s3-event';
+import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../../lib/config/settings';
+import { logger, metrics } from '../../lib/runtime/logging';
+import { resetRuntime } from '../../lib/runtime/reset';
+import { startEmulator, type OstEmulator } from '../emulator';
+import { startAwsServer, type AwsServer, type RecordedEvent } from '../aws/endpoint';
+import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from '../executor';
 import { executorPeaks, keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
-import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
+import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_REGION, type EmbeddedS3, type S3Connection } from '../aws/s3';
 
 export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
 const API_KEY_PARAM = '/ost-forwarder/local/api-key';
@@ -54,7 +54,7 @@ export interface LocalStackOptions {
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
   /**
-   * Admission (local/fleet.ts): S3 → SQS intake → trigger with slots → executions under the account's limits.
+   * Admission (local/stack/fleet.ts): S3 → SQS intake → trigger with slots → executions under the account's limits.
    * On when given, or when MAX_FILES_IN_FLIGHT is set (in `env` or the process); otherwise S3 invokes the trigger.
    */
   fleet?: FleetOptions;

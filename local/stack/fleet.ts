@@ -1,6 +1,6 @@
 // The fleet side of the local stack (issue 14): S3 notifications go to a local SQS intake queue, a local event
 // source mapping invokes the real trigger with SQS batches, dynalite holds the slot semaphore, and the account's
-// limits (local/limits.ts) bound Lambda concurrency, open Map Runs and the StartExecution rate. The executor's
+// limits (local/aws/limits.ts) bound Lambda concurrency, open Map Runs and the StartExecution rate. The executor's
 // "finished" events play the status-change rule: each ended execution is handed to the real release function.
 //
 //   S3 ──SendMessage──▶ intake (local SQS) ──event source mapping──▶ trigger ──slot (dynalite)──▶ StartExecution
@@ -8,15 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { SlotSemaphore } from '../lib/admission/semaphore';
-import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
-import { DEFAULT_MAX_FILES_IN_FLIGHT, type Settings } from '../lib/config/settings';
-import { decodeS3Key, parseEventRecord, skipReason } from '../lib/intake/s3-event';
-import { startLocalDynamo, type LocalDynamo } from './dynamo';
-import { startLocalSqs, type LocalSqs } from './sqs';
-import { startEventSourceMapping, type EventSourceMapping } from './event-source';
-import { fleetLimits, type FleetLimitOptions } from './limits';
-import type { ExecutionRecord, LocalExecutor, LambdaHandler } from './executor';
+import { SlotSemaphore } from '../../lib/admission/semaphore';
+import { STATUS_CHANGE_DETAIL_TYPE } from '../../lib/admission/status-event';
+import { DEFAULT_MAX_FILES_IN_FLIGHT, type Settings } from '../../lib/config/settings';
+import { decodeS3Key, parseEventRecord, skipReason } from '../../lib/intake/s3-event';
+import { startLocalDynamo, type LocalDynamo } from '../aws/dynamo';
+import { startLocalSqs, type LocalSqs } from '../aws/sqs';
+import { startEventSourceMapping, type EventSourceMapping } from '../aws/event-source';
+import { fleetLimits, type FleetLimitOptions } from '../aws/limits';
+import type { ExecutionRecord, LocalExecutor, LambdaHandler } from '../executor';
 
 export interface FleetOptions extends Omit<FleetLimitOptions, 'now'> {
   /** Slots (MAX_FILES_IN_FLIGHT); default the environment's, else 32. */
