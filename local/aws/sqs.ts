@@ -39,6 +39,8 @@ export interface LocalSqs {
   /** Creates `name` and `name-dlq`, the first redriving to the second after `maxReceiveCount` receives. */
   createQueueWithDlq(name: string, maxReceiveCount: number, attributes?: Record<string, string>): { queueUrl: string; dlqUrl: string };
   stats(queueUrl: string): QueueStats;
+  /** Whether the queue holds a message with exactly this body (visible, in flight or delayed). */
+  holds(queueUrl: string, body: string): boolean;
   close(): Promise<void>;
 }
 
@@ -193,6 +195,10 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       const q = queueByUrl(queueUrl);
       const a = queueAttributes(q, ['All']);
       return { ...q.stats, visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+    },
+    holds(queueUrl, body) {
+      for (const m of queueByUrl(queueUrl).messages.values()) if (m.body === body) return true;
+      return false;
     },
     async close() {
       closing = true;
