@@ -15,7 +15,8 @@ import { ConfigError } from '../../lib/core/errors';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 
 const DEMO_USAGE = 'usage: ost-forward demo [file...]   (npm start -- <file...>)';
-import { checkFiles, stackOptions, withStack } from './local';
+import { checkFiles } from '../local/args';
+import { stackOptions, withStack } from '../local/stack';
 
 const KEY_PREFIX = 'demo/';
 
