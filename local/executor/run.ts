@@ -12,8 +12,6 @@
 // payload checks), registered under a map run (ListMapRuns / ListExecutions / DescribeExecution answer for it).
 // As on AWS, a failed child fails the Map with States.ExceedToleratedFailureThreshold (tolerance 0), children
 // not yet started are not started, and the child's own error is found on the child execution.
-// The run loop. aws-local-stepfunctions needs Promise.withResolvers, which Node 20 lacks: whoever loads the executor gets it.
-import '../polyfills';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws/endpoint';
