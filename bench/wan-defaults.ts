@@ -14,7 +14,8 @@ import { randomFile, removeTree } from './files';
 import { machine, MiB, progress } from './measure';
 import { forwardOnce } from './pipeline-run';
 import { startServers } from './servers';
-import { profileProxy, vendorForward, WAN_PROFILES, writeDocSection } from './wan';
+import { profileProxy, vendorForward, WAN_PROFILES } from './wan';
+import { writeDocSection } from './wan-report';
 
 const BEGIN = '<!-- wan-defaults:begin (written by node dist/bench.js --wan-defaults; do not edit by hand) -->';
 const END = '<!-- wan-defaults:end -->';
