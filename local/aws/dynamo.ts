@@ -8,7 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureSemaphoreTable } from '../../lib/admission/table';
-import { LOCAL_REGION } from './s3';
+import { LOCAL_REGION } from './account';
 
 export const DEFAULT_SEMAPHORE_TABLE = 'ost-forwarder-slots';
 

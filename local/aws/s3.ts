@@ -14,12 +14,11 @@ import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/clien
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { requestVersion, VersionIndex, versionStore, type S3rverFsStore } from './s3-versions';
 import { s3rverFixes, versionedObjects, type KoaMiddleware, type S3rverStore } from './s3rver-middleware';
+import { LOCAL_REGION } from './account';
 
 // Importable from here as before the middleware had its own file.
 export { resolveRange } from './s3rver-middleware';
 
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
 
 export interface S3Connection {
   endpoint: string;

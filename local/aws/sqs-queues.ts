@@ -4,7 +4,7 @@
 // receive), per-message and queue delays (≤ 900 s), retention, and the receipt-handle rule that deleting with a
 // stale handle succeeds but deletes nothing. Every duration goes through `ms`, which applies the time scale.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './account';
 
 export const MAX_VISIBILITY = 43_200;
 export const MAX_DELAY = 900;

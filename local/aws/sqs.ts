@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_REGION } from './s3';
+import { LOCAL_REGION } from './account';
 import { intAttr, MAX_VISIBILITY, queueModel, SqsServiceError, type QueueStats } from './sqs-queues';
 
 // Importable from here as before the queue model had its own file.

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws/endpoint';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws/s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws/account';
 import { waitForPlace } from '../aws/limits';
 import { prepareDefinition, serverlessResolver, type JsonObject, type PreparedDefinition } from './definition';
 import { HistoryCounter } from './history';

@@ -4,7 +4,8 @@ import { logLevelSetting } from '../../lib/config/settings';
 import { logger, metrics } from '../../lib/runtime/logging';
 import { resetRuntime } from '../../lib/runtime/reset';
 import type { AwsServer } from '../aws/endpoint';
-import { LOCAL_REGION, type S3Connection } from '../aws/s3';
+import { LOCAL_REGION } from '../aws/account';
+import type { S3Connection } from '../aws/s3';
 import type { OstTarget } from './ost';
 import type { Started } from './pieces';
 
