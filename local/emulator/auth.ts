@@ -30,11 +30,16 @@ export interface AuthSettings {
   now?: () => number;
 }
 
-/** Parses `k="v", k2="v2"` pairs; returns undefined if the header is not made of such pairs. */
+/**
+ * Parses `k="v", k2="v2"` pairs; returns undefined if the header is not made of such pairs. The forms public
+ * clients send are all accepted (docs/ost-api.md): a leading `hmac ` scheme word (the vendor's Java and Go demos),
+ * no space after a comma (a Python demo), white space around `=`.
+ */
 export function parseAuthorization(value: string): Record<string, string> | undefined {
   const out: Record<string, string> = {};
-  const re = /\s*([A-Za-z_-]+)="([^"]*)"\s*(,|$)/y;
-  let pos = 0;
+  const re = /\s*([A-Za-z_-]+)\s*=\s*"([^"]*)"\s*(,|$)/y;
+  const scheme = /^\s*hmac\s+/i.exec(value);
+  let pos = scheme ? scheme[0].length : 0;
   while (pos < value.length) {
     re.lastIndex = pos;
     const m = re.exec(value);
