@@ -15,6 +15,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { intakeQueueSubmitter, intakeQueueUrlOfStack } from '../../lib/backfill-intake';
+import { stackNameOf } from '../../lib/stack-outputs';
 import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../../lib/backfill';
 import { ConfigError } from '../../lib/errors';
 import { submitS3Event } from '../../lib/s3-event';
@@ -159,7 +160,7 @@ async function submitterFor(args: BackfillArgs, settings: Settings, configuredQu
   }
   const given = args.queueUrl ?? configuredQueueUrl;
   if (!given && !args.stage) throw new UsageError('backfill submits into the intake queue: give --queue-url URL, INTAKE_QUEUE_URL, or --stage STAGE (the queue is then read from the stack ost-forwarder-STAGE); or --direct --state-machine-arn ARN (bypasses admission); or use --dry-run');
-  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), `ost-forwarder-${args.stage}`);
+  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), stackNameOf(args.stage!));
   return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5 }), queueUrl);
 }
 

@@ -27,6 +27,7 @@ import { retryPolicy, RetryPolicy, withRetry } from './retry';
 import { redactValues } from './redaction';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
 import { bounded, hasControlCharacters, quote } from './text';
+import { describeCause, errorCode, TLS_CODES, TRANSPORT_CODES } from './transport-errors';
 import type { ByteSource } from './source';
 
 import { DEFAULT_ENDPOINT, isLoopbackAddress, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
@@ -47,28 +48,7 @@ interface Prepared {
   body: string | AsyncIterable<Buffer | Uint8Array>;
 }
 
-const TRANSPORT_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
-  'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_INFO',
-]);
-
-function errorCode(err: unknown): string | undefined {
-  if (err && typeof err === 'object') {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    // Happy eyeballs reports an AggregateError whose members carry the codes.
-    const errors = (err as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[errors.length - 1]);
-  }
-  return undefined;
-}
-
 const MAX_RESPONSE_BYTES = 256 * 1024;
-
-/** TLS handshake and certificate failures (OpenSSL's ERR_SSL_*, Node's certificate codes). */
-const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
 
 /** A sid, upload_id: an id, never longer than this. */
 const MAX_SID_CHARS = 128;
@@ -398,14 +378,6 @@ export class OstClient {
 /** A unique request id per request (the vendor demo's minute timestamp is not unique). */
 export function newRequestId(): string {
   return randomUUID().replace(/-/g, '');
-}
-
-function describeCause(err: unknown): string {
-  if (err instanceof Error) {
-    const code = errorCode(err);
-    return code ? `${code}: ${err.message || err.name}` : `${err.name}: ${err.message}`;
-  }
-  return String(err);
 }
 
 /** Fills in call context on an error raised below the client (e.g. SourceReadError from the body stream). */
