@@ -3,8 +3,8 @@
 // `npm run bench` prints it, and `node dist/bench.js --cost` prints only it.
 //
 // Per file of S bytes (sizes binary: 1 GB = 2^30 bytes, as AWS bills data transfer; throughput in MiB/s):
-//   slices      n = planUpload(S).sliceCount (1 for a simple upload)            — lib/plan.ts
-//   batches     b = ceil(n / slicesPerBatch), slicesPerBatch from batchSizing() — lib/batches.ts
+//   slices      n = planUpload(S).sliceCount (1 for a simple upload)            — lib/ost/plan.ts
+//   batches     b = ceil(n / slicesPerBatch), slicesPerBatch from batchSizing() — lib/workflow/batches.ts
 //   Lambda      GB-s = sum over invocations of memoryGB(fn) × seconds
 //               data seconds = S / throughput, spread over the b batch invocations (or 1 uploadWhole)
 //               + a fixed overhead per invocation (start, secrets cache, TLS to the OST host)
@@ -20,8 +20,8 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { batchSizing } from '../lib/batches';
-import { GiB, MiB, planUpload } from '../lib/plan';
+import { batchSizing } from '../lib/workflow/batches';
+import { GiB, MiB, planUpload } from '../lib/ost/plan';
 
 export const PRICES = {
   /** "list prices as of 2026-11, us-east-1; check the pricing pages" */

@@ -1,6 +1,6 @@
 // The fleet's cost model: what the intake (SQS), admission (the DynamoDB slot semaphore) and the status-change
 // rule (EventBridge → release) add per 1,000 files, on top of the per-file table in bench/cost.ts. Pure arithmetic
-// from the mechanism in lib/intake.ts and docs/admission.md, so docs/costs.md can show its formula.
+// from the mechanism in lib/intake/batch.ts and docs/admission.md, so docs/costs.md can show its formula.
 //
 // Per file, no waiting:
 //   SQS        1 SendMessage (S3's notification) + 1/B ReceiveMessage + 1/B DeleteMessageBatch   (B = batch size)

@@ -3,7 +3,7 @@
 // the local AWS endpoint, so the child does exactly one slice upload and nothing else.
 import { join } from 'node:path';
 import { OstClient } from '../lib/ost/client';
-import { headSource } from '../lib/s3-source';
+import { headSource } from '../lib/sources/s3';
 import { startAwsServer } from '../local/aws-server';
 import { localS3Client } from '../local/s3';
 import { bootstrapHeapFlags } from './cold-start';

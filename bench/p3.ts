@@ -5,8 +5,8 @@
 // (2 KiB / 16 MiB), so the batches are cut exactly as for 16 MiB slices at the default settings: 281 slices per
 // batch, 36 batches — the shape of a real 10,000-slice forwarding (a 156 GiB object).
 import { join } from 'node:path';
-import { batchSizing, sliceBatches } from '../lib/batches';
-import { DEFAULT_SLICE_SIZE, MiB } from '../lib/plan';
+import { batchSizing, sliceBatches } from '../lib/workflow/batches';
+import { DEFAULT_SLICE_SIZE, MiB } from '../lib/ost/plan';
 import { PAYLOAD_LIMIT_BYTES } from '../local/executor';
 import { randomFile } from './files';
 import { forwardOnce, putObject } from './pipeline-run';

@@ -60,8 +60,8 @@ function findings(rows: CostRow[]): string[] {
 }
 
 export const COST_FORMULA = [
-  'slices        n = planUpload(S).sliceCount                      (lib/plan.ts; 1 for a simple upload)',
-  'batches       b = ceil(n / slicesPerBatch)                      (lib/batches.ts)',
+  'slices        n = planUpload(S).sliceCount                      (lib/ost/plan.ts; 1 for a simple upload)',
+  'batches       b = ceil(n / slicesPerBatch)                      (lib/workflow/batches.ts)',
   'Lambda GB-s   = memory × (S / throughput + b × overhead)        uploadSlices (or uploadWhole, b = 1)',
   '              + trigger and control steps at their memory × their assumed seconds',
   'Lambda $      = GB-s × price + invocations × price             (invocations = 3 + b + 1; simple: 4)',

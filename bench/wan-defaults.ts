@@ -9,7 +9,7 @@ import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPar
 import { localS3Client } from '../local/s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, planUpload } from '../lib/plan';
+import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, planUpload } from '../lib/ost/plan';
 import { randomFile, removeTree } from './files';
 import { machine, MiB, progress } from './measure';
 import { forwardOnce } from './pipeline-run';

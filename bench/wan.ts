@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileSource } from '../lib/file-source';
+import { FileSource } from '../lib/sources/file';
 import { OstClient } from '../lib/ost/client';
 import { send } from '../lib/ost/send';
-import { sliceRange, planUpload } from '../lib/plan';
+import { sliceRange, planUpload } from '../lib/ost/plan';
 import { markdownTable } from './cost';
 import { randomFile, removeTree } from './files';
 import { machine, median, MiB, progress } from './measure';
@@ -62,7 +62,7 @@ interface PutPoint {
 interface WorkflowPoint {
   profile: string;
   sliceMiB: number;
-  /** SLICE_CONCURRENCY (the Lambda client's connections follow it: lib/runtime-ost.ts). */
+  /** SLICE_CONCURRENCY (the Lambda client's connections follow it: lib/runtime/ost.ts). */
   inFlight: number;
   slices: number;
   streams: number;

@@ -2,7 +2,7 @@
 // prints the usage; any other failure (a bad setting, a failed transfer, an AWS error) exits 1 with one line; a
 // signal exits 128 + its number. A ConfigError is a failure, not a usage error: the command line was right, the
 // environment was not.
-import { escapeControlCharacters } from '../lib/ost/text';
+import { escapeControlCharacters } from '../lib/core/text';
 import { UsageError } from './commands/args';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const;

@@ -1,6 +1,6 @@
 // What the commands print: S3 URLs parsed, keys made safe for a terminal, and bounded.
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Settings } from '../lib/settings';
+import type { Settings } from '../lib/config/settings';
 import { UsageError } from './commands/args';
 
 /** `s3://bucket[/prefix]` → bucket and prefix (the prefix as given, '' when absent). */

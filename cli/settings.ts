@@ -1,6 +1,6 @@
 // What the command line itself reads from the environment, through the one table of settings
-// (lib/settings-table.ts); the OST client's options come from lib/ost-options.ts.
-import { readSetting } from '../lib/settings-table';
+// (lib/config/table.ts); the OST client's options come from lib/config/ost-options.ts.
+import { readSetting } from '../lib/config/table';
 
 type Env = Record<string, string | undefined>;
 

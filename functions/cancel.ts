@@ -6,14 +6,14 @@
 // restart decision and the failure record see the real OST error (the local runner propagates it directly).
 import type { Context } from 'aws-lambda';
 import type { CancelInput, CancelResult } from '../lib/workflow/state';
-import { log, logger } from '../lib/logging';
-import { s3, sfn } from '../lib/aws-clients';
-import { step } from '../lib/step';
-import { ostClient } from '../lib/runtime-ost';
+import { log, logger } from '../lib/runtime/logging';
+import { s3, sfn } from '../lib/runtime/aws-clients';
+import { step } from '../lib/runtime/step';
+import { ostClient } from '../lib/runtime/ost';
 import { forExecution } from '../lib/workflow/attempt-markers';
 import { resolveMapRunError } from '../lib/workflow/map-run-lookup';
 import { stepErrorMessage } from '../lib/workflow/step-errors';
-import { settings } from '../lib/settings';
+import { settings } from '../lib/config/settings';
 
 async function initMarkerUpload(input: CancelInput): Promise<string | undefined> {
   const bucket = input.input?.bucket ?? input.object?.bucket;

@@ -5,11 +5,11 @@
 import type { Context } from 'aws-lambda';
 import { forUpload } from '../lib/workflow/attempt-markers';
 import { type PreparedState, type UploadResult } from '../lib/workflow/state';
-import { log, logger } from '../lib/logging';
-import { s3 } from '../lib/aws-clients';
-import { step } from '../lib/step';
-import { ostClient } from '../lib/runtime-ost';
-import { settings } from '../lib/settings';
+import { log, logger } from '../lib/runtime/logging';
+import { s3 } from '../lib/runtime/aws-clients';
+import { step } from '../lib/runtime/step';
+import { ostClient } from '../lib/runtime/ost';
+import { settings } from '../lib/config/settings';
 
 export const handler = step('complete', async (state: PreparedState, _context?: Context): Promise<UploadResult> => {
   if (!state.uploadId) throw new TypeError('complete needs an uploadId');

@@ -5,17 +5,17 @@
 // a Prepare that gives up after init is followed by Cancel (statemachine: CancelPrepared), which finds it there.
 // HeadObject is compared with the event (ETag, size, version): a mismatch fails before anything is planned.
 import type { Context } from 'aws-lambda';
-import { batchSizing, sliceBatches } from '../lib/batches';
-import { planUpload } from '../lib/plan';
+import { batchSizing, sliceBatches } from '../lib/workflow/batches';
+import { planUpload } from '../lib/ost/plan';
 import { forExecution, UNKNOWN_EXECUTION } from '../lib/workflow/attempt-markers';
 import { stepErrorMessage } from '../lib/workflow/step-errors';
 import { type PrepareInput, type PreparedState } from '../lib/workflow/state';
-import { log, logger } from '../lib/logging';
-import { s3 } from '../lib/aws-clients';
-import { step } from '../lib/step';
-import { ostClient } from '../lib/runtime-ost';
-import { checkEventSize, headSource } from '../lib/s3-source';
-import { settings } from '../lib/settings';
+import { log, logger } from '../lib/runtime/logging';
+import { s3 } from '../lib/runtime/aws-clients';
+import { step } from '../lib/runtime/step';
+import { ostClient } from '../lib/runtime/ost';
+import { checkEventSize, headSource } from '../lib/sources/s3';
+import { settings } from '../lib/config/settings';
 
 export const handler = step('prepare', async (event: PrepareInput, _context?: Context): Promise<PreparedState> => {
   const s = settings();

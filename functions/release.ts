@@ -3,9 +3,9 @@
 // failure, abort, timeout — so no workflow step is needed; a lost event is covered by the lease expiry.
 import type { Context } from 'aws-lambda';
 import { releaseOnStatusChange } from '../lib/admission/status-event';
-import { slotSemaphore } from '../lib/admission/clients';
-import { logger } from '../lib/logging';
-import { settings } from '../lib/settings';
+import { slotSemaphore } from '../lib/runtime/admission-clients';
+import { logger } from '../lib/runtime/logging';
+import { settings } from '../lib/config/settings';
 
 export const handler = async (event: unknown, context?: Context): Promise<{ released: boolean; execution?: string }> => {
   if (context) logger.addContext(context);

@@ -4,14 +4,14 @@
 // `errorName`/`summary` which the Fail state reports as the execution's error. A record or event that could not
 // be written (after the retries) fails the step: a partial PutEvents answer (FailedEntryCount > 0) is a failure.
 import type { Context } from 'aws-lambda';
-import { awsCall, EventPublishError } from '../lib/aws-errors';
+import { awsCall, EventPublishError } from '../lib/core/aws-errors';
 import { buildRecord, recordLocation, writeRecord, type OutcomeRecord } from '../lib/workflow/outcome-records';
 import { publishOutcomeEvent } from '../lib/workflow/outcome-events';
 import { type ReportInput } from '../lib/workflow/state';
-import { eventBridge, s3 } from '../lib/aws-clients';
-import { logger, metrics, MetricUnit } from '../lib/logging';
-import { step } from '../lib/step';
-import { settings } from '../lib/settings';
+import { eventBridge, s3 } from '../lib/runtime/aws-clients';
+import { logger, metrics, MetricUnit } from '../lib/runtime/logging';
+import { step } from '../lib/runtime/step';
+import { settings } from '../lib/config/settings';
 
 /** Attempts at publishing before EventPublishError reaches the state machine (which retries it again). */
 const PUBLISH_ATTEMPTS = 3;

@@ -1,18 +1,18 @@
 // Trigger. Two event shapes:
 // - an SQS batch from the intake queue (the deployed path: S3 → SQS → event source mapping): each record takes a
-//   slot of the semaphore, then starts its execution (lib/intake.ts); the answer is the partial batch response, so
+//   slot of the semaphore, then starts its execution (lib/intake/batch.ts); the answer is the partial batch response, so
 //   only the messages that must wait or failed stay in the queue.
 // - an S3 event invoked directly (an existing bucket notified through the framework's custom resource, older
-//   deployments): one execution per object version (lib/s3-event.ts), without admission. Throws after trying every
+//   deployments): one execution per object version (lib/intake/s3-event.ts), without admission. Throws after trying every
 //   record when some could not be started, so Lambda's async retries and the on-failure destination keep the event.
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { StartExecutionsError, submitS3Event } from '../lib/s3-event';
-import { handleIntakeBatch } from '../lib/intake';
-import { queueUrlFromArn, sfnStarter, sqsIntakeQueue } from '../lib/intake-adapters';
-import { intakePolicy, slotSemaphore, sqsClient } from '../lib/admission/clients';
-import { log, logger, metrics, MetricUnit } from '../lib/logging';
-import { sfn } from '../lib/aws-clients';
-import { admissionSettings, required, settings } from '../lib/settings';
+import { StartExecutionsError, submitS3Event } from '../lib/intake/s3-event';
+import { handleIntakeBatch } from '../lib/intake/batch';
+import { queueUrlFromArn, sfnStarter, sqsIntakeQueue } from '../lib/intake/adapters';
+import { intakePolicy, slotSemaphore, sqsClient } from '../lib/runtime/admission-clients';
+import { log, logger, metrics, MetricUnit } from '../lib/runtime/logging';
+import { sfn } from '../lib/runtime/aws-clients';
+import { admissionSettings, required, settings } from '../lib/config/settings';
 
 export interface TriggerSummary {
   started: number;

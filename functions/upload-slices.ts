@@ -2,20 +2,20 @@
 // with a ranged GetObject pinned to the version and streamed into the OST request (lib/ost/send.ts sendSlices, as
 // the CLI's send). The first failure stops the batch (remaining slices are not started) and is thrown for the
 // state machine's Retry/Catch.
-// Slices OST acknowledged are recorded per batch (lib/batch-progress.ts) and skipped by a retry. The handler stops
+// Slices OST acknowledged are recorded per batch (lib/workflow/batch-progress.ts) and skipped by a retry. The handler stops
 // itself shortly before its Lambda timeout, so that it can write that progress and say which case it was:
 // BatchCutShortError (some slices acknowledged: retried) or SliceTooSlowError (none in a whole invocation: fatal).
 import type { Context } from 'aws-lambda';
-import { BatchCutShortError, SliceTooSlowError } from '../lib/batch-errors';
-import { BatchProgress } from '../lib/batch-progress';
+import { BatchCutShortError, SliceTooSlowError } from '../lib/workflow/batch-errors';
+import { BatchProgress } from '../lib/workflow/batch-progress';
 import { sendSlices } from '../lib/ost/send';
 import type { BatchInput } from '../lib/workflow/state';
-import { log, logger, metrics, MetricUnit } from '../lib/logging';
-import { s3 } from '../lib/aws-clients';
-import { step } from '../lib/step';
-import { ostClient } from '../lib/runtime-ost';
-import { S3RangeSource } from '../lib/s3-source';
-import { settings } from '../lib/settings';
+import { log, logger, metrics, MetricUnit } from '../lib/runtime/logging';
+import { s3 } from '../lib/runtime/aws-clients';
+import { step } from '../lib/runtime/step';
+import { ostClient } from '../lib/runtime/ost';
+import { S3RangeSource } from '../lib/sources/s3';
+import { settings } from '../lib/config/settings';
 
 export interface BatchResult { firstSliceId: number; slices: number; bytes: number }
 

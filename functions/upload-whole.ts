@@ -6,12 +6,12 @@ import type { Context } from 'aws-lambda';
 import { OstUploadUncertainError } from '../lib/ost/errors';
 import { forExecution } from '../lib/workflow/attempt-markers';
 import { type PreparedState, type UploadResult } from '../lib/workflow/state';
-import { log, logger, metrics, MetricUnit } from '../lib/logging';
-import { s3 } from '../lib/aws-clients';
-import { step } from '../lib/step';
-import { ostClient } from '../lib/runtime-ost';
-import { S3RangeSource } from '../lib/s3-source';
-import { settings } from '../lib/settings';
+import { log, logger, metrics, MetricUnit } from '../lib/runtime/logging';
+import { s3 } from '../lib/runtime/aws-clients';
+import { step } from '../lib/runtime/step';
+import { ostClient } from '../lib/runtime/ost';
+import { S3RangeSource } from '../lib/sources/s3';
+import { settings } from '../lib/config/settings';
 
 export const handler = step('uploadWhole', async (state: PreparedState, _context?: Context): Promise<UploadResult> => {
   const ost = await ostClient();

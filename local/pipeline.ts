@@ -6,7 +6,7 @@
 //                                                                                 │ Prepare, Map(UploadSlices)…
 //             EventBridge PutEvents / SSM GetParameter ◀── aws-server ◀──── handlers ──▶ OST emulator
 //
-// The handlers are configured only through the environment they read on AWS (lib/settings.ts); this module sets
+// The handlers are configured only through the environment they read on AWS (lib/config/settings.ts); this module sets
 // it for the lifetime of the stack and restores it on close().
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
@@ -14,15 +14,15 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { handlers } from '../functions';
-import { FileSource } from '../lib/file-source';
-import { escapeControlCharacters } from '../lib/ost/text';
+import { FileSource } from '../lib/sources/file';
+import { escapeControlCharacters } from '../lib/core/text';
 import * as ostErrors from '../lib/ost/errors';
 import { parseStepError } from '../lib/workflow/step-errors';
 import { recordFolder, type OutcomeRecord } from '../lib/workflow/outcome-records';
-import { decodeS3Key } from '../lib/s3-event';
-import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/settings';
-import { logger, metrics } from '../lib/logging';
-import { resetRuntime } from '../lib/runtime';
+import { decodeS3Key } from '../lib/intake/s3-event';
+import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/config/settings';
+import { logger, metrics } from '../lib/runtime/logging';
+import { resetRuntime } from '../lib/runtime/reset';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
@@ -369,7 +369,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       let bytes: number;
       let putBody: Buffer | NodeJS.ReadableStream;
       if (opts.file) {
-        // The file's identity is checked over the whole read (lib/file-source.ts): a file rewritten while it is
+        // The file's identity is checked over the whole read (lib/sources/file.ts): a file rewritten while it is
         // put fails the PUT instead of storing a mix of old and new bytes.
         const source = await FileSource.fromPath(body as string);
         bytes = source.size;

@@ -4,7 +4,7 @@
 // s3rver emits its own event objects on the server ('event'); they are close to AWS's but not equal (version
 // 2.0, raw keys, a millisecond sequencer, multipart completions named "Post"), so they are rebuilt here from
 // their facts. An external endpoint emits nothing in-process: callers build the record from HeadObject.
-import { encodeS3EventKey } from '../lib/s3-event-record';
+import { encodeS3EventKey } from '../lib/intake/event-record';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

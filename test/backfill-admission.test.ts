@@ -3,12 +3,12 @@
 // objects under a small MAX_FILES_IN_FLIGHT never has more executions open than that, forwarding each once.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { backfill } from '../lib/backfill';
-import { intakeQueueSubmitter, intakeQueueUrlOfStack, MAX_BATCH_BYTES, notificationBody, sendBatches } from '../lib/backfill-intake';
-import { ConfigError } from '../lib/errors';
-import { parseEventRecord } from '../lib/s3-event';
-import { existingObjectRecord } from '../lib/s3-event-record';
-import { loadSettings } from '../lib/settings';
+import { backfill } from '../lib/intake/backfill';
+import { intakeQueueSubmitter, intakeQueueUrlOfStack, MAX_BATCH_BYTES, notificationBody, sendBatches } from '../lib/intake/backfill-submitter';
+import { ConfigError } from '../lib/core/errors';
+import { parseEventRecord } from '../lib/intake/s3-event';
+import { existingObjectRecord } from '../lib/intake/event-record';
+import { loadSettings } from '../lib/config/settings';
 import { executorPeaks } from '../local/fleet';
 import { startLocalStack, type LocalStack } from '../local/pipeline';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';

@@ -4,12 +4,12 @@
 // once. The direct StartExecution path (--direct) is checked once at the end.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions } from '../lib/backfill';
-import { intakeQueueSubmitter } from '../lib/backfill-intake';
-import { decodeS3Key, submitS3Event } from '../lib/s3-event';
-import { encodeS3EventKey, existingObjectRecord } from '../lib/s3-event-record';
-import { loadSettings } from '../lib/settings';
-import { readStatus } from '../lib/status';
+import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions } from '../lib/intake/backfill';
+import { intakeQueueSubmitter } from '../lib/intake/backfill-submitter';
+import { decodeS3Key, submitS3Event } from '../lib/intake/s3-event';
+import { encodeS3EventKey, existingObjectRecord } from '../lib/intake/event-record';
+import { loadSettings } from '../lib/config/settings';
+import { readStatus } from '../lib/workflow/status';
 import { startLocalStack, type LocalStack } from '../local/pipeline';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
 import { safeText } from '../cli/output';

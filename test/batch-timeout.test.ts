@@ -13,8 +13,8 @@ import type { OstEmulator } from '../local/emulator/types';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, type LambdaHandler } from '../local/executor';
 import { handlers } from '../functions';
 import { mockSecretsAndSources, type MockObjects } from './support/source-mocks';
-import { logger, metrics } from '../lib/logging';
-import { resetRuntime } from '../lib/runtime';
+import { logger, metrics } from '../lib/runtime/logging';
+import { resetRuntime } from '../lib/runtime/reset';
 
 const [s3Mock, ssmMock, ebMock] = [mockClient(S3Client), mockClient(SSMClient), mockClient(EventBridgeClient)];
 const objects: MockObjects = new Map();

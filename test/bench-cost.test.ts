@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import { costRow, costTable, deploymentSettings, DEFAULT_ASSUMPTIONS, PRICES, type DeploymentSettings } from '../bench/cost';
 import { throughputSvg } from '../bench/chart';
-import { batchSizing } from '../lib/batches';
-import { GiB, MiB } from '../lib/plan';
+import { batchSizing } from '../lib/workflow/batches';
+import { GiB, MiB } from '../lib/ost/plan';
 
 const ROOT = resolve(__dirname, '..');
 

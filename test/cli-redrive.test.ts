@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { eventOfMessage, redrive } from '../cli/commands/redrive';
-import { executionName } from '../lib/s3-event';
+import { executionName } from '../lib/intake/s3-event';
 
 const sqsMock = mockClient(SQSClient);
 const sfnMock = mockClient(SFNClient);

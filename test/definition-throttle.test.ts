@@ -1,9 +1,9 @@
-// The throttle budget (lib/throttle-budget.ts) is what the definition's throttling retriers wait: every retrier on
+// The throttle budget (lib/workflow/throttle-budget.ts) is what the definition's throttling retriers wait: every retrier on
 // OstThrottledError (11202, 11203, 429) and on Lambda.TooManyRequestsException has throttleRetrier's attempts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_THROTTLE_BUDGET_SECONDS, retrierWait, throttleRetrier } from '../lib/throttle-budget';
+import { DEFAULT_THROTTLE_BUDGET_SECONDS, retrierWait, throttleRetrier } from '../lib/workflow/throttle-budget';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const DEF = parse(readFileSync(join(__dirname, '..', 'statemachine', 'definition.yml'), 'utf8')) as Json;

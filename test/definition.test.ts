@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parse, type Tags } from 'yaml';
 import { FATAL_ERROR_NAMES, RESTART_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '../lib/ost/errors';
 import { handlers } from '../functions';
-import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/aws-errors';
-import { BATCH_RETRYABLE_ERROR_NAMES } from '../lib/batch-errors';
+import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/core/aws-errors';
+import { BATCH_RETRYABLE_ERROR_NAMES } from '../lib/workflow/batch-errors';
 
 // asl-validator ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

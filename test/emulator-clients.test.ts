@@ -3,7 +3,7 @@
 // with both of its multipart digest policies.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { FileSource } from '../lib/file-source';
+import { FileSource } from '../lib/sources/file';
 import { OstClient } from '../lib/ost/client';
 import { OstAuthError } from '../lib/ost/errors';
 import { send } from '../lib/ost/send';

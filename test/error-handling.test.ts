@@ -1,10 +1,10 @@
-// One list of errors: every class declares its name and handling once (lib/error-handling.ts); isRetryable and
+// One list of errors: every class declares its name and handling once (lib/core/error-handling.ts); isRetryable and
 // the state machine's name lists derive from it, and the names survive the Lambda bundles' minification.
 import { build } from 'esbuild';
-import { handlingOf } from '../lib/error-handling';
+import { handlingOf } from '../lib/core/error-handling';
 import { FATAL_ERROR_NAMES, isRetryable, OST_ERRORS, RESTART_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '../lib/ost/errors';
 import { ADMISSION_FATAL_ERROR_NAMES, ADMISSION_RETRYABLE_ERROR_NAMES } from '../lib/admission/errors';
-import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/aws-errors';
+import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/core/aws-errors';
 
 const { options } = require('../scripts/lambda-esbuild.cjs') as { options: Record<string, unknown> };
 

@@ -3,7 +3,7 @@
 // - a complete whose answer was lost, then 10005, is OstCompleteUncertainError (never a restart);
 // - Complete's attempt marker: a conditional PutObject the embedded S3 honours like S3 (If-None-Match: *).
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { loadOstTuning } from '../lib/settings';
+import { loadOstTuning } from '../lib/config/settings';
 import { OstClient } from '../lib/ost/client';
 import { OstCompleteUncertainError, OstUploadExpiredError } from '../lib/ost/errors';
 import { markAttempt } from '../lib/workflow/attempt-markers';

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { FileSource } from '../lib/file-source';
+import { FileSource } from '../lib/sources/file';
 import { SourceChangedError } from '../lib/ost/errors';
 import { sampleFile, sha256Buffer, sha256Stream, tempDir } from './support/files';
 

@@ -9,9 +9,9 @@ import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, SF
 import { startEmulator } from '../local/emulator';
 import type { OstEmulator } from '../local/emulator/types';
 import { handlers } from '../functions';
-import { logger, metrics } from '../lib/logging';
-import { resetRuntime } from '../lib/runtime';
-import { MAX_OBJECT_SIZE, MiB } from '../lib/plan';
+import { logger, metrics } from '../lib/runtime/logging';
+import { resetRuntime } from '../lib/runtime/reset';
+import { MAX_OBJECT_SIZE, MiB } from '../lib/ost/plan';
 import { OstServerError, OstUploadExpiredError } from '../lib/ost/errors';
 import { parseStepError } from '../lib/workflow/step-errors';
 import { type PreparedState, type BatchInput, type ReportInput } from '../lib/workflow/state';

@@ -4,9 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3Event } from 'aws-lambda';
 import { handlers } from '../functions';
-import { logger, metrics } from '../lib/logging';
-import { resetRuntime } from '../lib/runtime';
-import { executionName } from '../lib/s3-event';
+import { logger, metrics } from '../lib/runtime/logging';
+import { resetRuntime } from '../lib/runtime/reset';
+import { executionName } from '../lib/intake/s3-event';
 import { s3Record } from './support/s3-records';
 
 

@@ -1,14 +1,14 @@
-// The intake decision (lib/intake.ts) with fakes at its three boundaries: the slots, the execution starter and
+// The intake decision (lib/intake/batch.ts) with fakes at its three boundaries: the slots, the execution starter and
 // the queue. What it promises: a record is started only with a slot, a message is deleted only once its
 // executions exist (or are proven duplicates), waiting messages are hidden with a backoff and never reach the
 // dead-letter queue, and nothing is started twice.
 import type { SQSRecord } from 'aws-lambda';
-import { handleIntakeBatch, backoffSeconds, startFailure, WAITS_ATTRIBUTE, FIRST_SEEN_ATTRIBUTE, type IntakeDeps, type RequeueMessage } from '../lib/intake';
+import { handleIntakeBatch, backoffSeconds, startFailure, WAITS_ATTRIBUTE, FIRST_SEEN_ATTRIBUTE, type IntakeDeps, type RequeueMessage } from '../lib/intake/batch';
 import { AdmissionConfigError, AdmissionUnavailableError } from '../lib/admission/errors';
 import type { AcquireResult } from '../lib/admission/semaphore';
 import type { ExecutionInput } from '../lib/workflow/state';
 import { objectCreatedRecord, s3Event } from '../local/s3';
-import { executionName } from '../lib/s3-event';
+import { executionName } from '../lib/intake/s3-event';
 
 class FakeSlots {
   held = new Set<string>();

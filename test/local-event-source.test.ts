@@ -7,8 +7,8 @@ import { startLocalSqs, type LocalSqs } from '../local/sqs';
 import { startEventSourceMapping } from '../local/event-source';
 import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
 import { SlotSemaphore } from '../lib/admission/semaphore';
-import { handleIntakeBatch } from '../lib/intake';
-import { sqsIntakeQueue } from '../lib/intake-adapters';
+import { handleIntakeBatch } from '../lib/intake/batch';
+import { sqsIntakeQueue } from '../lib/intake/adapters';
 import { objectCreatedRecord, s3Event } from '../local/s3';
 
 let sqs: LocalSqs;

@@ -1,7 +1,7 @@
 // The local fleet limits on their own: refusal beyond the limit with the AWS-shaped error, places given back
 // exactly once, peaks recorded, and a token bucket that refills with time.
 import { ConcurrencyLimit, RateLimit, fleetLimits, lambdaThrottled } from '../local/limits';
-import { startFailure } from '../lib/intake';
+import { startFailure } from '../lib/intake/batch';
 
 describe('local fleet limits', () => {
   it('a concurrency limit refuses the place beyond max with TooManyRequestsException (429) and records the peak', async () => {

@@ -7,7 +7,7 @@ import { SSMClient, GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { S3EventRecord } from 'aws-lambda';
 import { encodeEventKey, objectCreatedRecord, startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
 import { startAwsServer, AwsServiceError, type AwsServer } from '../local/aws-server';
-import { decodeS3Key } from '../lib/s3-event';
+import { decodeS3Key } from '../lib/intake/s3-event';
 
 describe('S3 event records', () => {
   it.each([

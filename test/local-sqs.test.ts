@@ -15,9 +15,9 @@ import {
 import { startLocalSqs, lambdaSqsRecord, type LocalSqs } from '../local/sqs';
 import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
 import { SlotSemaphore } from '../lib/admission/semaphore';
-import { handleIntakeBatch } from '../lib/intake';
-import { sqsIntakeQueue } from '../lib/intake-adapters';
-import { moveMessages } from '../lib/queue-move';
+import { handleIntakeBatch } from '../lib/intake/batch';
+import { sqsIntakeQueue } from '../lib/intake/adapters';
+import { moveMessages } from '../lib/intake/queue-move';
 import { objectCreatedRecord, s3Event } from '../local/s3';
 import type { ExecutionInput } from '../lib/workflow/state';
 

@@ -2,7 +2,7 @@
 // 10001/10005 handling, cancel after failures, source failures, and the secret never leaking.
 import { Readable } from 'node:stream';
 import { startEmulator, type FaultRule, type OstEmulator } from '../local/emulator';
-import { FileSource } from '../lib/file-source';
+import { FileSource } from '../lib/sources/file';
 import { OstClient, OstClientOptions, OstLog } from '../lib/ost/client';
 import {
   OstAuthError, OstError, OstInvalidRequestError, OstServerError, OstThrottledError, OstUploadExpiredError,

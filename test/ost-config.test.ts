@@ -1,6 +1,6 @@
-import { ConfigError } from '../lib/errors';
+import { ConfigError } from '../lib/core/errors';
 import { DEFAULT_ENDPOINT, isLoopbackHost, OstClient, parseEndpoint } from '../lib/ost/client';
-import { ostClientOptionsFromEnv } from '../lib/ost-options';
+import { ostClientOptionsFromEnv } from '../lib/config/ost-options';
 
 const creds = { OST_APP_ID: 'app', OST_API_KEY: 'key', OST_API_SECRET: 'secret' };
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { OstInvalidRequestError, OstServerError, OstUploadExpiredError } from '../lib/ost/errors';
 import { OstCalls, send, SendProgress } from '../lib/ost/send';
 import type { ByteSource } from '../lib/ost/source';
-import { MiB } from '../lib/plan';
+import { MiB } from '../lib/ost/plan';
 
 const quiet = { debug: () => {}, info: () => {}, warn: jest.fn() };
 

@@ -1,7 +1,7 @@
 import {
   DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, GiB, MAX_OBJECT_SIZE, MAX_SLICE_SIZE, MAX_SLICES, MiB, MIN_SLICE_SIZE,
   PlanError, planUpload, sliceRange, UploadPlan,
-} from '../lib/plan';
+} from '../lib/ost/plan';
 
 function ranges(plan: UploadPlan) {
   if (plan.mode !== 'multipart') throw new Error('not multipart');

@@ -1,8 +1,8 @@
 // Real S3 (Ceph radosgw on loopback, scripts/radosgw-up.sh): what s3rver cannot prove — ranged GETs, If-Match
-// answered with 412, HEAD after delete — through lib/s3-source.ts, and one whole forward through the local
+// answered with 412, HEAD after delete — through lib/sources/s3.ts, and one whole forward through the local
 // pipeline with S3_ENDPOINT pointing at radosgw. Skipped, visibly, where radosgw is not installed.
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { headSource, S3RangeSource } from '../lib/s3-source';
+import { headSource, S3RangeSource } from '../lib/sources/s3';
 import { SourceChangedError } from '../lib/ost/errors';
 import { localS3Client } from '../local/s3';
 import { radosgwUnavailable, startRadosgw, sha256, sha256Url, sampleFile, tempDir, MiB, type Radosgw } from './support/pipeline';

@@ -1,5 +1,5 @@
-// S3 event parsing, key decoding, execution names and filters (pure functions of lib/s3-event.ts).
-import { decodeS3Key, executionName, MalformedEventRecordError, parseEventRecord, skipReason } from '../lib/s3-event';
+// S3 event parsing, key decoding, execution names and filters (pure functions of lib/intake/s3-event.ts).
+import { decodeS3Key, executionName, MalformedEventRecordError, parseEventRecord, skipReason } from '../lib/intake/s3-event';
 import { s3Record } from './support/s3-records';
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;

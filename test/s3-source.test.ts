@@ -1,7 +1,7 @@
-// lib/s3-source.ts: which version ids pin anything, and what proves a ranged read is the planned bytes.
+// lib/sources/s3.ts: which version ids pin anything, and what proves a ranged read is the planned bytes.
 import { mockClient } from 'aws-sdk-client-mock';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { checkEventSize, headSource, immutableVersionId, mapS3Error, provenanceProblem } from '../lib/s3-source';
+import { checkEventSize, headSource, immutableVersionId, mapS3Error, provenanceProblem } from '../lib/sources/s3';
 import { SourceChangedError } from '../lib/ost/errors';
 
 describe('immutableVersionId', () => {

@@ -13,11 +13,11 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Busboy } from '@fastify/busboy';
 import { CREATED_PARAMS, EXISTING_PARAMS, packaged, PACKAGING_API_KEY, PACKAGING_SECRET, type Packaged } from './support/package';
 import { isLoopbackAddress, OstClient, parseEndpoint } from '../lib/ost/client';
-import { ostClientOptionsFromEnv } from '../lib/ost-options';
+import { ostClientOptionsFromEnv } from '../lib/config/ost-options';
 import { multipartBody, multipartEnvelope } from '../lib/ost/multipart';
 import { MAX_MESSAGE_CHARS, OstAuthError, OstError, OstInvalidRequestError, OstProtocolError, OstServerError, OstTlsError } from '../lib/ost/errors';
-import { loadSecrets } from '../lib/secrets';
-import { loadSettings } from '../lib/settings';
+import { loadSecrets } from '../lib/runtime/secrets';
+import { loadSettings } from '../lib/config/settings';
 import { startAwsServer, type AwsServer } from '../local/aws-server';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 

@@ -1,5 +1,5 @@
-// The admission settings block of lib/settings.ts: defaults, bounds, and ConfigError naming the variable.
-import { loadAdmissionSettings } from '../lib/settings';
+// The admission settings block of lib/config/settings.ts: defaults, bounds, and ConfigError naming the variable.
+import { loadAdmissionSettings } from '../lib/config/settings';
 
 it('has the documented defaults', () => {
   expect(loadAdmissionSettings({})).toEqual({

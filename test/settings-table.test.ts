@@ -1,9 +1,9 @@
-// The one description of the settings (lib/settings-table.ts): docs/configuration.md's table is generated from it,
+// The one description of the settings (lib/config/table.ts): docs/configuration.md's table is generated from it,
 // each variable is described once, and the template's params and variables are the ones it describes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { effectiveSettings, SETTINGS, settingsMarkdown } from '../lib/settings-table';
+import { effectiveSettings, SETTINGS, settingsMarkdown } from '../lib/config/table';
 import { TABLE_BEGIN, TABLE_END, withSettingsTable } from '../cli/commands/settings';
 
 const ROOT = join(__dirname, '..');

@@ -1,11 +1,11 @@
 // What the handlers stand on: settings (read once, validated), batch sizing, S3 error mapping, step errors.
-import { loadSettings, settings, resetSettings } from '../lib/settings';
-import { batchSizing, sliceBatches } from '../lib/batches';
-import { mapS3Error } from '../lib/s3-source';
+import { loadSettings, settings, resetSettings } from '../lib/config/settings';
+import { batchSizing, sliceBatches } from '../lib/workflow/batches';
+import { mapS3Error } from '../lib/sources/s3';
 import { parseStepError, stepErrorMessage } from '../lib/workflow/step-errors';
-import { toStepError } from '../lib/step';
+import { toStepError } from '../lib/runtime/step';
 import { OstThrottledError, SourceChangedError, SourceReadError } from '../lib/ost/errors';
-import { MiB } from '../lib/plan';
+import { MiB } from '../lib/ost/plan';
 
 describe('loadSettings', () => {
   it('has documented defaults', () => {

@@ -1,6 +1,6 @@
 // The throttle budget → the state machine's retrier: enough attempts that the expected wait reaches the budget,
 // and no more.
-import { throttleRetrier, retrierWait } from '../lib/throttle-budget';
+import { throttleRetrier, retrierWait } from '../lib/workflow/throttle-budget';
 
 describe('throttle budget', () => {
   it('30 minutes → 15 attempts of 30 s doubling to 300 s (expected ≈ 30 min, longest ≈ 1 h)', () => {

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { startWanProxy, type WanProxy } from '../bench/wan-proxy';
-import { FileSource } from '../lib/file-source';
+import { FileSource } from '../lib/sources/file';
 import { OstClient } from '../lib/ost/client';
 import { send } from '../lib/ost/send';
 import { startEmulator } from '../local/emulator';

@@ -14,8 +14,8 @@ import { startEmulator } from '../local/emulator';
 import type { OstEmulator } from '../local/emulator/types';
 import { handlers } from '../functions';
 import { mockSecretsAndSources } from './support/source-mocks';
-import { logger, metrics } from '../lib/logging';
-import { resetRuntime } from '../lib/runtime';
+import { logger, metrics } from '../lib/runtime/logging';
+import { resetRuntime } from '../lib/runtime/reset';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');

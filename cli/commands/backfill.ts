@@ -1,7 +1,7 @@
 // `ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run]
 // [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]`: forwards the objects
-// no event announced (lib/backfill.ts). Submission: S3-shaped notifications into the intake queue
-// (lib/backfill-intake.ts), so backfilled files wait for admission slots like any other. The queue is --queue-url,
+// no event announced (lib/intake/backfill.ts). Submission: S3-shaped notifications into the intake queue
+// (lib/intake/backfill-submitter.ts), so backfilled files wait for admission slots like any other. The queue is --queue-url,
 // else INTAKE_QUEUE_URL, else the IntakeQueueUrl output of the stack ost-forwarder-<--stage> (never a guessed stage:
 // with none of these, submitting is a usage error).
 // --direct keeps the old path (StartExecution through the trigger's code, STATE_MACHINE_ARN or
@@ -14,12 +14,12 @@ import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { intakeQueueSubmitter, intakeQueueUrlOfStack } from '../../lib/backfill-intake';
-import { stackNameOf } from '../../lib/stack-outputs';
-import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../../lib/backfill';
-import { ConfigError } from '../../lib/errors';
-import { submitS3Event } from '../../lib/s3-event';
-import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/settings';
+import { intakeQueueSubmitter, intakeQueueUrlOfStack } from '../../lib/intake/backfill-submitter';
+import { stackNameOf } from '../../lib/config/stack-outputs';
+import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../../lib/intake/backfill';
+import { ConfigError } from '../../lib/core/errors';
+import { submitS3Event } from '../../lib/intake/s3-event';
+import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/config/settings';
 import { integer, UsageError } from './args';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';

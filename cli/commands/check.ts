@@ -10,15 +10,15 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError } from '../../lib/core/errors';
 import { OstClient } from '../../lib/ost/client';
 import { OstAuthError, OstError, OstInvalidRequestError, OstQuotaError } from '../../lib/ost/errors';
 import { probeEndpoint, type ProbeResult } from '../../lib/ost/probe';
-import { ostClientOptionsFromEnv } from '../../lib/ost-options';
-import { secretValue } from '../../lib/secrets';
-import type { Env } from '../../lib/setting-parsers';
-import { readSetting } from '../../lib/settings-table';
-import { stackNameOf, stackOutputs } from '../../lib/stack-outputs';
+import { ostClientOptionsFromEnv } from '../../lib/config/ost-options';
+import { secretValue } from '../../lib/runtime/secrets';
+import type { Env } from '../../lib/config/parsers';
+import { readSetting } from '../../lib/config/table';
+import { stackNameOf, stackOutputs } from '../../lib/config/stack-outputs';
 import { EXIT, oneLine, reportFailure } from '../exit';
 import { UsageError } from './args';
 

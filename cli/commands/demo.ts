@@ -3,15 +3,15 @@
 // it, one with spaces and non-ASCII in its name — forwards them through the local stack, downloads each served URL
 // from the emulator and compares sha256, then tells what happened (states, OST calls, record, event).
 // Same environment as `ost-forward local` (OST_ENDPOINT…, S3_ENDPOINT…); exit 0 only if every file arrived intact.
-import { escapeControlCharacters } from '../../lib/ost/text';
+import { escapeControlCharacters } from '../../lib/core/text';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MiB } from '../../lib/plan';
+import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MiB } from '../../lib/ost/plan';
 import type { ForwardResult, LocalStack } from '../../local/pipeline';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError } from '../../lib/core/errors';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 
 const DEMO_USAGE = 'usage: ost-forward demo [file...]   (npm start -- <file...>)';

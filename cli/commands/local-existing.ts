@@ -1,6 +1,6 @@
 // `ost-forward local --existing <file...> [--key-prefix P] [--json]`: the backfill path on this machine. The files
 // are put into the local bucket with no event (as objects that were there before the deployment), then forwarded
-// by a backfill over the key prefix (lib/backfill.ts) that submits into the local intake queue with admission on
+// by a backfill over the key prefix (lib/intake/backfill.ts) that submits into the local intake queue with admission on
 // (local/fleet.ts, MAX_FILES_IN_FLIGHT slots), the path a deployed backfill takes; each file gets the usual line
 // (cli/commands/local.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
 // With the embedded S3 the command starts its own s3rver and hands it to the stack as an external endpoint, so no
@@ -9,10 +9,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { BackfillItem } from '../../lib/backfill';
-import { intakeQueueSubmitter } from '../../lib/backfill-intake';
+import type { BackfillItem } from '../../lib/intake/backfill';
+import { intakeQueueSubmitter } from '../../lib/intake/backfill-submitter';
 import { parseStepError } from '../../lib/workflow/step-errors';
-import { loadSettings } from '../../lib/settings';
+import { loadSettings } from '../../lib/config/settings';
 import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
 import type { ExecutionRecord } from '../../local/executor';
 import { startEmbeddedS3 } from '../../local/s3';

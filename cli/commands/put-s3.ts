@@ -7,7 +7,7 @@ import { credentialValue } from '../../lib/ost/client';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SourceChangedError } from '../../lib/ost/errors';
 import type { ByteSource } from '../../lib/ost/source';
-import { headSource, S3RangeSource } from '../../lib/s3-source';
+import { headSource, S3RangeSource } from '../../lib/sources/s3';
 import { UsageError } from './args';
 import { cliSettings } from '../settings';
 

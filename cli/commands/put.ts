@@ -10,20 +10,20 @@
 // failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 on SIGINT and 143 on
 // SIGTERM (both cancel the open multipart upload).
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../lib/errors';
-import { FileSource } from '../../lib/file-source';
-import { preferBaselineWasmCompiler } from '../../lib/memory';
+import { ConfigError } from '../../lib/core/errors';
+import { FileSource } from '../../lib/sources/file';
+import { preferBaselineWasmCompiler } from '../../lib/runtime/memory';
 import type { ByteSource } from '../../lib/ost/source';
 import { OstClient, OstLog } from '../../lib/ost/client';
-import { ostClientOptionsFromEnv } from '../../lib/ost-options';
+import { ostClientOptionsFromEnv } from '../../lib/config/ost-options';
 import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
-import { DEFAULT_SLICES_IN_FLIGHT, PlanError, PlanOptions } from '../../lib/plan';
+import { DEFAULT_SLICES_IN_FLIGHT, PlanError, PlanOptions } from '../../lib/ost/plan';
 import { createProgressBar, ProgressBar } from '../progress';
 import { integer, notUtf8, UsageError } from './args';
 import { onTermination } from './signals';
 import { reportFailure } from '../exit';
-import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/ost/text';
+import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/core/text';
 import { openS3Source, parseS3Url, S3ObjectNotFoundError, s3Failure } from './put-s3';
 
 // Each slice in flight holds a connection of its own: a bound keeps a typo from opening thousands.

@@ -2,7 +2,7 @@
 // Re-submits the S3 events the trigger could not start. The trigger's async invocations go, after Lambda's own
 // retries, to an SQS on-failure destination whose messages are `{ requestContext, requestPayload: <S3 event>,
 // responseContext, responsePayload }`. Each event's records are started again through the same lib code as the
-// trigger (lib/s3-event.ts: same filters, same deterministic execution names, so anything already started is a
+// trigger (lib/intake/s3-event.ts: same filters, same deterministic execution names, so anything already started is a
 // duplicate, not a second upload). A message is deleted only after all its records were started or recognised
 // as duplicates/skipped/malformed; otherwise it stays and returns after its visibility timeout.
 // Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; filters and results
@@ -11,11 +11,11 @@
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { escapeControlCharacters } from '../../lib/ost/text';
-import { ConfigError } from '../../lib/errors';
-import { submitS3Event, type SubmitSummary } from '../../lib/s3-event';
-import { moveMessages } from '../../lib/queue-move';
-import { loadSettings, type Settings } from '../../lib/settings';
+import { escapeControlCharacters } from '../../lib/core/text';
+import { ConfigError } from '../../lib/core/errors';
+import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
+import { moveMessages } from '../../lib/intake/queue-move';
+import { loadSettings, type Settings } from '../../lib/config/settings';
 import { UsageError } from './args';
 import { cliSettings } from '../settings';
 import { isUsageError, reportFailure } from '../exit';
@@ -156,7 +156,7 @@ export async function run(argv: string[]): Promise<number> {
 /**
  * --intake: moves the intake's dead-letter queue (--queue-url or INTAKE_DLQ_URL) back into the intake queue
  * (--to-url or INTAKE_QUEUE_URL; stack outputs IntakeDeadLetterQueueUrl, IntakeQueueUrl), so each file waits for a
- * slot again instead of starting around admission (lib/queue-move.ts). Exit 0 when everything moved, 1 otherwise.
+ * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when everything moved, 1 otherwise.
  */
 async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
   const fromUrl = (values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;

@@ -1,14 +1,14 @@
 // `ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]`: what happened to the
-// files, from the outcome records (lib/status.ts). Without a location: RESULTS_BUCKET and RESULTS_PREFIX.
+// files, from the outcome records (lib/workflow/status.ts). Without a location: RESULTS_BUCKET and RESULTS_PREFIX.
 // A person gets a summary: forwarded/failed counts and bytes per day, failures grouped by error with an example
 // key and sid, the slowest files. --json prints one line per record (bounded fields) and then the summary line.
 // --failed: failures only. Exit 0 (even when records hold failures: the command worked), 1 on an S3 error, 2 on
 // a usage error.
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError } from '../../lib/core/errors';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
-import { loadSettings, type Settings } from '../../lib/settings';
-import { readStatus, type StatusSummary } from '../../lib/status';
+import { loadSettings, type Settings } from '../../lib/config/settings';
+import { readStatus, type StatusSummary } from '../../lib/workflow/status';
 import { UsageError } from './args';
 import { isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';

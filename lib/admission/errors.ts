@@ -2,7 +2,7 @@
 // Lambda reports as errorType, so a state machine's Retry/Catch can list these names (see the name lists below).
 // Messages name the table and the operation, never credentials, and are bounded in length.
 
-import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../error-handling';
+import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../core/error-handling';
 
 export type AdmissionOperation = 'acquire' | 'release' | 'renew' | 'reclaim' | 'read' | 'create';
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import {
   errorFromResponse,
   OST_PATHS,
@@ -26,51 +26,26 @@ import { multipartBody, multipartEnvelope, MultipartEnvelope } from './multipart
 import { retryPolicy, RetryPolicy, withRetry } from './retry';
 import { redactValues } from './redaction';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
-import { bounded, hasControlCharacters, quote } from './text';
+import { bounded, hasControlCharacters, quote } from '../core/text';
 import { describeCause, errorCode, TLS_CODES, TRANSPORT_CODES } from './transport-errors';
+import { MAX_RESPONSE_BYTES, MAX_SID_CHARS, parseJson, readLimited, tokenProblem, urlProblem, type OstResponseBody } from './answers';
 import type { ByteSource } from './source';
 
 import { DEFAULT_ENDPOINT, isLoopbackAddress, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
-// The endpoint rules live in endpoint.ts (no undici: lib/settings.ts reads them in every handler).
+// The endpoint rules live in endpoint.ts (no undici: lib/config/settings.ts reads them in every handler).
 export { DEFAULT_ENDPOINT, isLoopbackAddress, isLoopbackHost, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
 import { credentialValue, DEFAULT_TIMEOUTS, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type OstLog, type PayloadCallOptions } from './options';
 
 export { credentialValue, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type OstLog, type OstTimeouts, type PayloadCallOptions } from './options';
 
-interface OstResponseBody { code?: unknown; message?: unknown; sid?: unknown; data?: unknown }
 
 interface Prepared {
   contentType: string;
   contentLength: number;
   digest: string;
   body: string | AsyncIterable<Buffer | Uint8Array>;
-}
-
-const MAX_RESPONSE_BYTES = 256 * 1024;
-
-/** A sid, upload_id: an id, never longer than this. */
-const MAX_SID_CHARS = 128;
-const MAX_TOKEN_CHARS = 256;
-/** The longest URL accepted from OST. */
-const MAX_URL_CHARS = 4_096;
-
-/** Why an id from OST (upload_id) cannot be used as is, or undefined: one line, bounded, no control character. */
-function tokenProblem(value: string): string | undefined {
-  if (value.length > MAX_TOKEN_CHARS) return `is longer than ${MAX_TOKEN_CHARS} characters`;
-  if (hasControlCharacters(value) || /\s/.test(value)) return 'holds a control character or white space';
-  return undefined;
-}
-
-/** Why a URL from OST cannot be reported, or undefined: a single-line absolute http(s) URL, bounded. */
-function urlProblem(value: string): string | undefined {
-  if (value.length > MAX_URL_CHARS) return `is longer than ${MAX_URL_CHARS} characters`;
-  if (hasControlCharacters(value) || /\s/.test(value)) return 'is not a single-line URL';
-  let url: URL;
-  try { url = new URL(value); } catch { return 'is not a URL'; }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `is not an http(s) URL`;
-  return undefined;
 }
 
 /** No answer in time after the request went out. */
@@ -389,27 +364,4 @@ function withDetails(err: OstError, details: OstErrorDetails): OstError {
     }
   }
   return err;
-}
-
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += chunk.length;
-    if (n > limit) {
-      body.destroy();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): OstResponseBody | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' ? (v as OstResponseBody) : undefined;
-  } catch {
-    return undefined;
-  }
 }

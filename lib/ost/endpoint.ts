@@ -2,8 +2,8 @@
 // that settings can be validated without loading undici.
 import * as dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { ConfigError } from '../errors';
-import { bounded, quote } from './text';
+import { ConfigError } from '../core/errors';
+import { bounded, quote } from '../core/text';
 
 export const DEFAULT_ENDPOINT = 'https://upload-ost-api.xfyun.cn';
 

@@ -3,8 +3,8 @@
 // Messages never contain credentials: only the OST code/message/sid, the call and the request id.
 // Every text an error carries is bounded (MAX_MESSAGE_CHARS, MAX_FIELD_CHARS): errors travel in state payloads,
 // records and events, whose size is limited (a 256 KiB state), and an OST message can be any length.
-import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../error-handling';
-import { bounded, quote, quoteIfNeeded } from './text';
+import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../core/error-handling';
+import { bounded, quote, quoteIfNeeded } from '../core/text';
 
 /** Longest message an error keeps (a longer one keeps its head). */
 export const MAX_MESSAGE_CHARS = 1_000;
@@ -230,7 +230,7 @@ export class SourceChangedError extends OstError {
   override readonly code = 'SOURCE_CHANGED';
 }
 
-/** Every OST and byte-source error class, each declaring its handling (lib/error-handling.ts). */
+/** Every OST and byte-source error class, each declaring its handling (lib/core/error-handling.ts). */
 export const OST_ERRORS: readonly DeclaredError[] = [
   OstInvalidRequestError, OstServerError, OstUploadExpiredError, OstAuthError, OstQuotaError, OstThrottledError,
   OstHttpError, OstProtocolError, OstCompleteUncertainError, OstUploadUncertainError, OstTlsError, TransportError,

@@ -1,9 +1,9 @@
-// The OST client's options and call options: what a caller (the functions, through lib/ost-options.ts, and the
+// The OST client's options and call options: what a caller (the functions, through lib/config/ost-options.ts, and the
 // command line) hands the client. Plain data: the client reads no environment.
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import type { ResolveAll } from './endpoint';
 import type { RetryPolicy } from './retry';
-import { hasControlCharacters } from './text';
+import { hasControlCharacters } from '../core/text';
 
 /**
  * What the `digest` header of a streamed multipart call (upload, slice) covers.

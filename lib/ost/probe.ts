@@ -4,7 +4,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import { isLoopbackAddress, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 import { OstTlsError, TransportError } from './errors';
 import { describeCause, errorCode, TLS_CODES } from './transport-errors';

@@ -3,7 +3,7 @@
 // rethrown; an expired upload (10005) starts again from init, a bounded number of times.
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { DEFAULT_SLICES_IN_FLIGHT, planUpload, PlanOptions, sliceRange, UploadPlan } from '../plan';
+import { DEFAULT_SLICES_IN_FLIGHT, planUpload, PlanOptions, sliceRange, UploadPlan } from './plan';
 import type { OstClient, OstLog } from './client';
 import { OstError, OstUploadExpiredError } from './errors';
 import type { ByteSource } from './source';

@@ -1,5 +1,5 @@
 // A re-openable byte source: the OST client reads each slice (and re-reads it on retry) through `open`.
-// Implementations: FileSource (lib/file-source.ts) and S3RangeSource (lib/s3-source.ts).
+// Implementations: FileSource (lib/sources/file.ts) and S3RangeSource (lib/sources/s3.ts).
 import type { Readable } from 'node:stream';
 
 export interface ByteSource {

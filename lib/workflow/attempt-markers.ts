@@ -6,8 +6,8 @@
 // The first two are keyed by execution: a direct invocation (no execution name) has no earlier run to find, and
 // forExecution() then answers undefined. serverless.yml expires the markers after markerDays.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AwsTransientError, describeAwsError, isTransientAwsError } from '../aws-errors';
-import { recordsBucket, type Settings } from '../settings';
+import { AwsTransientError, describeAwsError, isTransientAwsError } from '../core/aws-errors';
+import { recordsBucket, type Settings } from '../config/settings';
 
 /** The execution name a state carries when no execution context reached Prepare (a direct invocation). */
 export const UNKNOWN_EXECUTION = 'unknown';

@@ -1,7 +1,7 @@
 // The EventBridge event each outcome record is also published as (source ost-forwarder, one detail type per
 // status); its detail is the record plus where the record was written.
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EventPublishError } from '../aws-errors';
+import { EventPublishError } from '../core/aws-errors';
 import type { OutcomeRecord } from './outcome-records';
 
 export const EVENT_SOURCE = 'ost-forwarder';

@@ -3,7 +3,7 @@
 // In this code base "record" means this; an entry of an S3 event notification is an "event record".
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { recordsBucket, type Settings } from '../settings';
+import { recordsBucket, type Settings } from '../config/settings';
 import { UNKNOWN_EXECUTION } from './attempt-markers';
 import { parseStepError, type FailureInfo } from './step-errors';
 import type { ExecutionContext, ExecutionInput, ReportInput, WorkflowState } from './state';

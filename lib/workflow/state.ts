@@ -1,6 +1,6 @@
 // The shapes the state machine passes between its steps: the execution input, Prepare's output (the workflow
 // state for the rest of the run), a Map item, Cancel's and Report's inputs. Types only.
-import type { UploadPlan } from '../plan';
+import type { UploadPlan } from '../ost/plan';
 
 /** Execution input, as the trigger starts it (and as the Restart state rebuilds it). */
 export interface ExecutionInput {

@@ -3,7 +3,7 @@
 // handlers throw errors whose message is OstError.describe() (`Name code=.. http=.. message="..." sid=.. call=..
 // slice=..`), and parseStepError() reads it back. Nothing here ever holds a credential.
 import { OstError } from '../ost/errors';
-import { bounded } from '../ost/text';
+import { bounded } from '../core/text';
 import type { StepErrorOutput } from './state';
 
 export interface FailureInfo {

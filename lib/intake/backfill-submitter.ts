@@ -7,8 +7,8 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3EventRecord } from 'aws-lambda';
 import type { SubmitOutcome, Submitter } from './backfill';
-import { ConfigError } from './errors';
-import { stackOutputs } from './stack-outputs';
+import { ConfigError } from '../core/errors';
+import { stackOutputs } from '../config/stack-outputs';
 
 /** SendMessageBatch limits: entries per call and bytes of all bodies together. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -57,7 +57,7 @@ export function intakeQueueSubmitter(sqs: Pick<SQSClient, 'send'>, queueUrl: str
   };
 }
 
-/** The intake queue URL from the deployed stack's outputs (lib/stack-outputs.ts). */
+/** The intake queue URL from the deployed stack's outputs (lib/config/stack-outputs.ts). */
 export async function intakeQueueUrlOfStack(cfn: Pick<CloudFormationClient, 'send'>, stackName: string): Promise<string> {
   const url = (await stackOutputs(cfn, stackName))?.[INTAKE_QUEUE_OUTPUT];
   // No queue to submit to is a missing setting, named as the flag that gives it.

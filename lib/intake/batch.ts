@@ -1,6 +1,6 @@
 // The intake decision: an SQS batch of S3 notifications → for each record a slot, then an execution; the answer
 // is SQS's partial batch response. Pure logic: the semaphore, the execution starter and the queue are injected
-// (lib/intake-adapters.ts binds them to DynamoDB, Step Functions and SQS). See docs/admission.md.
+// (lib/intake/adapters.ts binds them to DynamoDB, Step Functions and SQS). See docs/admission.md.
 //
 // Per message, the worst of its records decides:
 // - done      every record started, was a duplicate, was skipped or was malformed → deleted (not reported).
@@ -18,10 +18,10 @@
 // message's next delivery finds it held (`already`) and starts or confirms the execution under it.
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEventRecord, executionName, skipReason, type ParsedEventRecord } from './s3-event';
-import type { ExecutionInput } from './workflow/state';
-import type { Settings } from './settings';
-import type { AcquireResult, ReleaseResult } from './admission/semaphore';
-import { isAdmissionRetryable } from './admission/errors';
+import type { ExecutionInput } from '../workflow/state';
+import type { Settings } from '../config/settings';
+import type { AcquireResult, ReleaseResult } from '../admission/semaphore';
+import { isAdmissionRetryable } from '../admission/errors';
 
 /** Message attributes a re-sent copy carries, so backoff and age survive the copy. */
 export const WAITS_ATTRIBUTE = 'ost-forwarder-waits';

@@ -1,9 +1,9 @@
 // Settings of the Lambda functions, read from the environment once per container and validated up front, so a
 // bad deployment fails with a ConfigError naming the variable instead of half-way through an upload.
-// Secrets are not settings: OST_API_KEY_PARAM / OST_API_SECRET_PARAM only name the SSM parameters (lib/secrets.ts).
-import { ConfigError } from './errors';
-import type { Env } from './setting-parsers';
-import { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, readSetting, type LogLevel } from './settings-table';
+// Secrets are not settings: OST_API_KEY_PARAM / OST_API_SECRET_PARAM only name the SSM parameters (lib/runtime/secrets.ts).
+import { ConfigError } from '../core/errors';
+import type { Env } from './parsers';
+import { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, readSetting, type LogLevel } from './table';
 
 export { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, type LogLevel };
 
@@ -39,7 +39,7 @@ export interface Settings {
   readonly sliceConcurrency: number;
   /** MAP_MAX_CONCURRENCY: batches in flight (the Map's MaxConcurrencyPath reads it from Prepare's output). */
   readonly mapMaxConcurrency: number;
-  /** CONSERVATIVE_MBPS: per-stream throughput (MiB/s) a batch is sized for, times SLICE_CONCURRENCY; lib/batches.ts. */
+  /** CONSERVATIVE_MBPS: per-stream throughput (MiB/s) a batch is sized for, times SLICE_CONCURRENCY; lib/workflow/batches.ts. */
   readonly conservativeMBps: number;
   /** UPLOAD_SLICES_TIMEOUT: timeout in seconds of the uploadSlices function (batch sizing). */
   readonly uploadSlicesTimeoutSeconds: number;
@@ -68,7 +68,7 @@ export function logLevelSetting(env: Env): LogLevel | undefined {
   return readSetting(env, 'POWERTOOLS_LOG_LEVEL');
 }
 
-/** Pure: reads and validates every setting of the functions (lib/settings-table.ts). Throws ConfigError naming the variable. */
+/** Pure: reads and validates every setting of the functions (lib/config/table.ts). Throws ConfigError naming the variable. */
 export function loadSettings(env: Env): Settings {
   const read = <T>(variable: string): T => readSetting<T>(env, variable);
   const ostEndpoint = read<string>('OST_ENDPOINT');
@@ -110,7 +110,7 @@ export function loadSettings(env: Env): Settings {
 
 /**
  * The OST client's own retry policy and timeouts (lib/ost/retry.ts, lib/ost/client.ts). Unset = the client's
- * defaults (lib/settings-table.ts lists them). Tests shorten them.
+ * defaults (lib/config/table.ts lists them). Tests shorten them.
  */
 export interface OstTuning {
   retry: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number; throttledBaseDelayMs?: number };
@@ -184,7 +184,7 @@ export interface AdmissionSettings {
 
 export const DEFAULT_MAX_FILES_IN_FLIGHT = 32;
 
-/** Pure: reads and validates the admission settings (described in lib/settings-table.ts). */
+/** Pure: reads and validates the admission settings (described in lib/config/table.ts). */
 export function loadAdmissionSettings(env: Env): AdmissionSettings {
   const read = <T>(variable: string): T => readSetting<T>(env, variable);
   const intakeWaitBaseSeconds = read<number>('INTAKE_WAIT_BASE_SECONDS');

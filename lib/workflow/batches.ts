@@ -11,9 +11,9 @@
 //     slices per batch  =  max(1, floor(bytes per batch / sliceSize))
 //
 // With the defaults (8 streams, 1 MiB/s, 900 s, 16 MiB slices): 3,600 MiB per batch, 225 slices. Should a link
-// still be slower, a batch cut short keeps its acknowledged slices (lib/batch-progress.ts). A single slice larger
+// still be slower, a batch cut short keeps its acknowledged slices (lib/workflow/batch-progress.ts). A single slice larger
 // than the budget still gets a batch of its own (fitsBudget = false; Prepare logs a warning).
-import { MiB, PlanError } from './plan';
+import { MiB, PlanError } from '../ost/plan';
 
 export const BATCH_TIME_SHARE = 0.5;
 

@@ -4,7 +4,7 @@
 // --since skips records whose object was last written before it without reading them (a record is written once,
 // when its execution ends).
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { OutcomeRecord } from './workflow/outcome-records';
+import type { OutcomeRecord } from './outcome-records';
 
 export const MAX_ERROR_GROUPS = 20;
 export const SLOWEST_N = 5;

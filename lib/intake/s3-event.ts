@@ -9,8 +9,8 @@
 //   destination keep the event.
 import { createHash } from 'node:crypto';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionInput } from './workflow/state';
-import type { Settings } from './settings';
+import type { ExecutionInput } from '../workflow/state';
+import type { Settings } from '../config/settings';
 
 export class MalformedEventRecordError extends Error {
   readonly code = 'S3_RECORD_MALFORMED';

@@ -1,10 +1,10 @@
 // S3-shaped ObjectCreated records for objects that no event announced (backfill): the same shape the trigger
-// parses (lib/s3-event.ts parseEventRecord), with the key URL-encoded the way S3 writes it into notifications.
+// parses (lib/intake/s3-event.ts parseEventRecord), with the key URL-encoded the way S3 writes it into notifications.
 import type { S3EventRecord } from 'aws-lambda';
 
 /**
  * Encodes a key as S3 does in event notifications: form-style URL encoding (space → '+', '+' → '%2B', UTF-8
- * bytes as %XX), '/' left as is. decodeS3Key (lib/s3-event.ts) is its inverse.
+ * bytes as %XX), '/' left as is. decodeS3Key (lib/intake/s3-event.ts) is its inverse.
  */
 export function encodeS3EventKey(key: string): string {
   return key
@@ -24,7 +24,7 @@ export interface ExistingObject {
   size: number;
   etag: string;
   versionId?: string;
-  /** Only to tell one backfill round from the next (see lib/backfill.ts); absent on a first submission. */
+  /** Only to tell one backfill round from the next (see lib/intake/backfill.ts); absent on a first submission. */
   sequencer?: string;
   lastModified?: Date;
 }

@@ -1,7 +1,7 @@
 // How a setting's text becomes a value: each parser names the variable in the ConfigError it throws, so a bad
-// deployment says which variable to fix. The table of settings (lib/settings-table.ts) picks one per variable.
-import { ConfigError } from './errors';
-import { hasControlCharacters, quote } from './ost/text';
+// deployment says which variable to fix. The table of settings (lib/config/table.ts) picks one per variable.
+import { ConfigError } from '../core/errors';
+import { hasControlCharacters, quote } from '../core/text';
 
 export type Env = Record<string, string | undefined>;
 

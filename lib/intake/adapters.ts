@@ -1,9 +1,9 @@
 // The intake's boundaries bound to AWS: Step Functions starts executions, SQS hides or re-sends waiting messages.
-// lib/intake.ts decides; this file only translates.
+// lib/intake/batch.ts decides; this file only translates.
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionInput } from './workflow/state';
-import { MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type ExecutionStarter, type IntakeQueue } from './intake';
+import type { ExecutionInput } from '../workflow/state';
+import { MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type ExecutionStarter, type IntakeQueue } from './batch';
 
 export function sfnStarter(sfn: Pick<SFNClient, 'send'>, stateMachineArn: string): ExecutionStarter {
   return {

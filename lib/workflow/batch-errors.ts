@@ -1,5 +1,5 @@
 // Errors of a batch that ran out of its Lambda's time (functions/upload-slices.ts). The handler stops itself just
-// before the timeout so it can keep what OST acknowledged (lib/batch-progress.ts) and say which of the two it was.
+// before the timeout so it can keep what OST acknowledged (lib/workflow/batch-progress.ts) and say which of the two it was.
 
 /** The batch ran out of time after OST acknowledged some slices: retried, and the retry sends only the rest. */
 export class BatchCutShortError extends Error {

@@ -7,9 +7,9 @@
 import { createReadStream, promises as fs, type BigIntStats } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { SourceChangedError } from './ost/errors';
-import type { ByteSource } from './ost/source';
-import { escapeControlCharacters, quote } from './ost/text';
+import { SourceChangedError } from '../ost/errors';
+import type { ByteSource } from '../ost/source';
+import { escapeControlCharacters, quote } from '../core/text';
 
 /** What must not change while a file is forwarded. */
 export interface FileIdentity {

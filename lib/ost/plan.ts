@@ -1,6 +1,6 @@
 // The slice plan: a pure function of the object size. OST accepts 1..10,000 slices of 5 MiB..5 GiB, and only
 // the last slice may be smaller than 5 MiB. Slice ids start at 1.
-import type { ErrorHandling } from './error-handling';
+import type { ErrorHandling } from '../core/error-handling';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;

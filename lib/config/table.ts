@@ -1,12 +1,12 @@
 // Every setting, described once: its environment variable, its serverless stage param (serverless.yml `params`),
-// how it is parsed, its default, what it means and who reads it. lib/settings.ts reads the Lambda's settings
+// how it is parsed, its default, what it means and who reads it. lib/config/settings.ts reads the Lambda's settings
 // through it, the CLI reads its own through it (cli/settings.ts), docs/configuration.md's table is generated
 // from it (`ost-forward settings --markdown`) and `ost-forward settings` shows each one's effective value.
-import { ConfigError } from './errors';
-import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from './plan';
-import { DEFAULT_ENDPOINT, parseEndpoint } from './ost/endpoint';
-import { quote } from './ost/text';
-import { boolean, integer, list, oneOf, optionalInteger, positive, text, type Env } from './setting-parsers';
+import { ConfigError } from '../core/errors';
+import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from '../ost/plan';
+import { DEFAULT_ENDPOINT, parseEndpoint } from '../ost/endpoint';
+import { quote } from '../core/text';
+import { boolean, integer, list, oneOf, optionalInteger, positive, text, type Env } from './parsers';
 
 /** Who reads a setting: the deployed functions, the command line (`put`, `redrive`, `backfill`, `status`), the local stack. */
 export type Reader = 'lambda' | 'cli' | 'local';
@@ -84,7 +84,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'MIN_SLICE_SIZE', default: '5242880 (5 MiB)', meaning: 'lower bound of a slice (only the emulator\'s tiny-slice mode lowers it)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MIN_SLICE_SIZE', MIN_SLICE_SIZE, 1, MAX_SLICE_SIZE) },
   { variable: 'SLICE_CONCURRENCY', param: 'sliceConcurrency', default: String(DEFAULT_SLICES_IN_FLIGHT), meaning: 'slices in flight inside one batch, each on its own connection (docs/wan.md: the WAN data behind the default)', readers: L, read: (env) => integer(env, 'SLICE_CONCURRENCY', DEFAULT_SLICES_IN_FLIGHT, 1, 64) },
   { variable: 'MAP_MAX_CONCURRENCY', param: 'mapMaxConcurrency', default: '8', meaning: 'batches in flight (protects the destination)', readers: L, read: (env) => integer(env, 'MAP_MAX_CONCURRENCY', 8, 1, 10_000) },
-  { variable: 'CONSERVATIVE_MBPS', param: 'conservativeMBps', default: '1', meaning: 'MiB/s **per slice stream** a batch is sized for: bytes per batch ≤ streams × this × UPLOAD_SLICES_TIMEOUT × 0.5 (lib/batches.ts)', readers: L, read: (env) => positive(env, 'CONSERVATIVE_MBPS', 1) },
+  { variable: 'CONSERVATIVE_MBPS', param: 'conservativeMBps', default: '1', meaning: 'MiB/s **per slice stream** a batch is sized for: bytes per batch ≤ streams × this × UPLOAD_SLICES_TIMEOUT × 0.5 (lib/workflow/batches.ts)', readers: L, read: (env) => positive(env, 'CONSERVATIVE_MBPS', 1) },
   { variable: 'UPLOAD_SLICES_TIMEOUT', default: '900', meaning: 'uploadSlices timeout (s), from `custom.uploadSlicesTimeout`', readers: L, read: (env) => integer(env, 'UPLOAD_SLICES_TIMEOUT', 900, 1, 900) },
   { variable: 'MAX_RESTARTS', param: 'maxRestarts', default: '2', meaning: 'restarts from init after 10005', readers: L, read: (env) => integer(env, 'MAX_RESTARTS', 2, 0, 10) },
   { variable: 'OST_RETRY_ATTEMPTS', default: '5', meaning: 'attempts per OST call (exponential backoff, full jitter)', readers: LC, read: opt('OST_RETRY_ATTEMPTS', 1, 20) },

@@ -1,11 +1,11 @@
 // Backfill: forward the objects of a bucket/prefix that no event announced (an existing bucket, a day of expired
 // credentials). Lists the current objects page by page (ListObjectsV2, 1,000 keys a page: memory holds one page),
 // decides for each whether it needs forwarding, and hands S3-shaped ObjectCreated records in batches to an
-// injected submit(): the intake queue (lib/backfill-intake.ts), so backfilled files wait for admission slots, or
+// injected submit(): the intake queue (lib/intake/backfill-submitter.ts), so backfilled files wait for admission slots, or
 // with --direct StartExecution through the trigger's own code (startExecutionSubmitter, bypassing admission).
 //
 // What is skipped, and why (summary.skipped[reason]):
-//   folder / results-prefix / filter  what the trigger itself would skip (lib/s3-event.ts skipReason)
+//   folder / results-prefix / filter  what the trigger itself would skip (lib/intake/s3-event.ts skipReason)
 //   since / suffix                    --since and --suffix
 //   archived                          GLACIER / DEEP_ARCHIVE: not readable without a restore
 //   forwarded                         a forwarded record exists for this ETag (or versionId)
@@ -14,7 +14,7 @@
 // Records live at `<resultsPrefix><status>/<key>/<executionName>.json` (lib/workflow/outcome-records.ts recordFolder). ListObjectsV2
 // gives no versionId, so a record matches on the ETag (same bytes); a record with a versionId matches that too.
 //
-// Execution names (lib/s3-event.ts executionName) are deterministic: bucket, key, ETag and the sequencer. A first
+// Execution names (lib/intake/s3-event.ts executionName) are deterministic: bucket, key, ETag and the sequencer. A first
 // submission has no sequencer; an object that failed before gets the sequencer `backfill-<n>` where n counts its
 // failure records. So a re-run submits the same name again (a duplicate, never a second upload) until the
 // execution has failed, and the next round after a failure gets a new name (Step Functions keeps names 90 days).
@@ -24,10 +24,10 @@
 // a never-forwarded one: do not backfill a prefix while its files are still arriving (see docs/backfill.md).
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
-import { recordFolder, type OutcomeRecord } from './workflow/outcome-records';
+import { recordFolder, type OutcomeRecord } from '../workflow/outcome-records';
 import { executionName, parseEventRecord, skipReason } from './s3-event';
-import { existingObjectRecord, type ExistingObject } from './s3-event-record';
-import { recordsBucket, type Settings } from './settings';
+import { existingObjectRecord, type ExistingObject } from './event-record';
+import { recordsBucket, type Settings } from '../config/settings';
 
 export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
 
@@ -261,7 +261,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
   return summary;
 }
 
-/** The --direct submitter: the trigger's code path, StartExecution per record (lib/s3-event.ts submitS3Event), no slots. */
+/** The --direct submitter: the trigger's code path, StartExecution per record (lib/intake/s3-event.ts submitS3Event), no slots. */
 export function startExecutionSubmitter(start: (event: { Records: S3EventRecord[] }) => Promise<{
   executions: Array<{ name: string; status: 'started' | 'duplicate' }>;
   skipped: Array<{ index: number; reason: string }>;

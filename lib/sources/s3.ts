@@ -5,9 +5,9 @@
 // SourceChangedError (fatal). Transient read failures (5xx, throttling, resets, short bodies) are SourceReadError (retried).
 import { Transform, Readable, type TransformCallback } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SourceChangedError, SourceReadError } from './ost/errors';
-import type { ByteSource } from './ost/source';
-import type { ExecutionInput, SourceObject } from './workflow/state';
+import { SourceChangedError, SourceReadError } from '../ost/errors';
+import type { ByteSource } from '../ost/source';
+import type { ExecutionInput, SourceObject } from '../workflow/state';
 
 interface AwsLikeError { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
 

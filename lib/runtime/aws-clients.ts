@@ -7,7 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { settings } from './settings';
+import { settings } from '../config/settings';
 
 interface Clients {
   s3?: S3Client;

@@ -3,7 +3,7 @@
 // class also carries its name as a string (`errorName`), not from the class itself: the Lambda bundles are
 // minified, which renames classes, and the state machine's Retry/Catch match the name a Lambda reports.
 // isRetryable and the state machine's name lists derive from these declarations (lib/ost/errors.ts,
-// lib/aws-errors.ts, lib/admission/errors.ts).
+// lib/core/aws-errors.ts, lib/admission/errors.ts).
 
 export type ErrorHandling = 'retry' | 'restart' | 'fatal';
 

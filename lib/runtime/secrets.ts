@@ -2,10 +2,10 @@
 // Powertools' SSMProvider — never from plain environment variables or the template. The values are never logged.
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError } from './errors';
-import { redactValues } from './ost/redaction';
-import { hasControlCharacters } from './ost/text';
-import { required, Settings } from './settings';
+import { ConfigError } from '../core/errors';
+import { redactValues } from '../ost/redaction';
+import { hasControlCharacters } from '../core/text';
+import { required, Settings } from '../config/settings';
 
 export interface OstSecrets {
   readonly apiKey: string;

@@ -3,7 +3,7 @@
 // Powertools.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { OstLog } from './ost/client';
+import type { OstLog } from '../ost/client';
 
 export const SERVICE_NAME = 'ost-forwarder';
 export const METRICS_NAMESPACE = 'OstForwarder';

@@ -1,14 +1,14 @@
 // What the trigger and the release function create once per container for admission: the DynamoDB and SQS
-// clients and the slot semaphore, from the admission settings (lib/settings.ts). Kept apart from lib/runtime.ts so
+// clients and the slot semaphore, from the admission settings (lib/config/settings.ts). Kept apart from lib/runtime/reset.ts so
 // the step functions, which never admit, neither bundle nor load these SDK clients. Endpoints: the SDK reads
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS by itself (the local stack sets them).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { onResetRuntime } from '../runtime';
-import { admissionSettings, type AdmissionSettings } from '../settings';
-import { ConfigError } from '../errors';
-import { SlotSemaphore } from './semaphore';
-import type { IntakePolicy } from '../intake';
+import { onResetRuntime } from './reset';
+import { admissionSettings, type AdmissionSettings } from '../config/settings';
+import { ConfigError } from '../core/errors';
+import { SlotSemaphore } from '../admission/semaphore';
+import type { IntakePolicy } from '../intake/batch';
 
 let dynamo: DynamoDBClient | undefined;
 let sqs: SQSClient | undefined;

@@ -1,17 +1,17 @@
 // The OST client of a container (the handlers that call OST import this; the trigger and Report do not, so their
-// bundles carry neither undici nor the SSM client). Created lazily; resetRuntime() (lib/runtime.ts) forgets it.
+// bundles carry neither undici nor the SSM client). Created lazily; resetRuntime() (lib/runtime/reset.ts) forgets it.
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { preferBaselineWasmCompiler } from './memory';
-import { OstClient } from './ost/client';
-import { ostClientOptions } from './ost-options';
+import { OstClient } from '../ost/client';
+import { ostClientOptions } from '../config/ost-options';
 import { log } from './logging';
-import { onResetRuntime } from './runtime';
+import { onResetRuntime } from './reset';
 import { rememberSecrets } from './step';
 import { ssm } from './aws-clients';
 import { loadSecrets, secretsProvider, type OstSecrets } from './secrets';
-import { ostTuning, required, settings } from './settings';
+import { ostTuning, required, settings } from '../config/settings';
 
-// Before the OST client's first request: keeps undici's parser from costing ~35 MB of RSS (lib/memory.ts).
+// Before the OST client's first request: keeps undici's parser from costing ~35 MB of RSS (lib/runtime/memory.ts).
 preferBaselineWasmCompiler();
 
 let provider: SSMProvider | undefined;

@@ -3,11 +3,11 @@
 import type { Context } from 'aws-lambda';
 import { logger, metrics } from './logging';
 import { redact, type OstSecrets } from './secrets';
-import { stepErrorMessage } from './workflow/step-errors';
+import { stepErrorMessage } from '../workflow/step-errors';
 
 let lastSecrets: OstSecrets | undefined;
 
-/** The secrets last loaded (lib/runtime-ost.ts): toStepError redacts them from every error message. */
+/** The secrets last loaded (lib/runtime/ost.ts): toStepError redacts them from every error message. */
 export function rememberSecrets(secrets: OstSecrets | undefined): void {
   lastSecrets = secrets;
 }

@@ -1,11 +1,11 @@
-// The OST client's options, built in one place from the settings (lib/settings-table.ts) for both of its users:
-// the functions (lib/runtime-ost.ts: credentials from SSM) and the command line (`put`: credentials from the
+// The OST client's options, built in one place from the settings (lib/config/table.ts) for both of its users:
+// the functions (lib/runtime/ost.ts: credentials from SSM) and the command line (`put`: credentials from the
 // environment). lib/ost itself reads no environment: it takes this options object.
-import { ConfigError } from './errors';
-import { credentialValue, type OstClientOptions } from './ost/options';
-import type { Env } from './setting-parsers';
+import { ConfigError } from '../core/errors';
+import { credentialValue, type OstClientOptions } from '../ost/options';
+import type { Env } from './parsers';
 import { loadOstTuning, type OstTuning } from './settings';
-import { readSetting } from './settings-table';
+import { readSetting } from './table';
 
 export interface OstSettings {
   endpoint: string;
