@@ -150,6 +150,12 @@ describe('public clients on the wire', () => {
         expect(r.status).toBe(401);
       }
     });
+
+    it('refuses a signature that leaves out host, in the gateway\'s words', async () => {
+      const noHost: WireStyle = { ...goDemo, authorization: (k, s) => `hmac api_key="${k}", algorithm="hmac-sha256", headers="date request-line digest", signature="${s}"` };
+      const r = await signedPost(noHost, emu.endpoint, emu.credentials, '/file/mpupload/init', Buffer.from('{}'), 'application/json');
+      expect(r).toMatchObject({ status: 401, body: { message: "HMAC signature cannot be verified:enforced header 'host' not used for signature creation" } });
+    });
   });
 
   describe('--strict (the digest must be the body\'s, or the empty string\'s on multipart calls)', () => {
