@@ -59,7 +59,9 @@ function clockLine(p: ProbeResult, now: number): CheckLine {
   const skew = Math.round((now - (server + 500)) / 1000);
   const said = skew === 0 ? 'in step with' : `${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'}`;
   if (Math.abs(skew) > MAX_SKEW_SECONDS) {
-    return { check: 'clock', status: 'FAIL', detail: `this machine's clock is ${said} the endpoint's Date (${p.date}); the gateway refuses requests dated more than ${MAX_SKEW_SECONDS} s off: set the clock (NTP)` };
+    const detail = `this machine's clock is ${said} the endpoint's Date (${p.date}); the gateway refuses requests dated `
+      + `more than ${MAX_SKEW_SECONDS} s off: set the clock (NTP)`;
+    return { check: 'clock', status: 'FAIL', detail };
   }
   return { check: 'clock', status: 'ok', detail: `${said} the endpoint's Date (the gateway allows ${MAX_SKEW_SECONDS} s)` };
 }
@@ -73,15 +75,16 @@ async function ssmLines(o: CheckOptions, stage: string, out: CheckLine[]): Promi
   } as const;
   const values: { apiKey?: string; apiSecret?: string } = {};
   for (const [field, [setting, name]] of Object.entries(names) as Array<['apiKey' | 'apiSecret', readonly [string, string]]>) {
+    const check = `ssm ${field === 'apiKey' ? 'api-key' : 'api-secret'}`;
     try {
       const res = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
       values[field] = secretValue(res.Parameter?.Value, setting, name);
-      out.push({ check: `ssm ${field === 'apiKey' ? 'api-key' : 'api-secret'}`, status: 'ok', detail: `${name} is readable and not empty (${res.Parameter?.Type ?? 'type unknown'})` });
+      out.push({ check, status: 'ok', detail: `${name} is readable and not empty (${res.Parameter?.Type ?? 'type unknown'})` });
     } catch (err) {
-      const name_ = (err as { name?: string }).name;
-      const why = name_ === 'ParameterNotFound' ? `${name} does not exist (aws ssm put-parameter --type SecureString --name ${name} …)`
-        : err instanceof ConfigError ? err.message : `${name} could not be read: ${name_ ?? 'Error'}: ${message(err)}`;
-      out.push({ check: `ssm ${field === 'apiKey' ? 'api-key' : 'api-secret'}`, status: 'FAIL', detail: why });
+      const kind = (err as { name?: string }).name;
+      const why = kind === 'ParameterNotFound' ? `${name} does not exist (aws ssm put-parameter --type SecureString --name ${name} …)`
+        : err instanceof ConfigError ? err.message : `${name} could not be read: ${kind ?? 'Error'}: ${message(err)}`;
+      out.push({ check, status: 'FAIL', detail: why });
     }
   }
   return values;
@@ -91,9 +94,11 @@ async function stackLine(o: CheckOptions, stage: string): Promise<CheckLine> {
   const name = stackNameOf(stage);
   try {
     const outputs = await stackOutputs(o.cfn ?? new CloudFormationClient({ maxAttempts: 3 }), name);
-    if (!outputs) return { check: 'stack', status: 'FAIL', detail: `stack ${name} was not found in ${o.env.AWS_REGION ?? 'the default region'} (deployed with another --stage or --region?)` };
+    const region = o.env.AWS_REGION ?? 'the default region';
+    if (!outputs) return { check: 'stack', status: 'FAIL', detail: `stack ${name} was not found in ${region} (deployed with another --stage or --region?)` };
     const missing = STACK_OUTPUTS.filter((k) => !outputs[k]);
-    if (missing.length) return { check: 'stack', status: 'FAIL', detail: `stack ${name} lacks the outputs ${missing.join(', ')} (deployed from an older version? deploy again)` };
+    const lacking = `stack ${name} lacks the outputs ${missing.join(', ')} (deployed from an older version? deploy again)`;
+    if (missing.length) return { check: 'stack', status: 'FAIL', detail: lacking };
     return { check: 'stack', status: 'ok', detail: `${name}: all ${STACK_OUTPUTS.length} outputs present` };
   } catch (err) {
     return { check: 'stack', status: 'FAIL', detail: `DescribeStacks ${name} failed: ${(err as Error).name}: ${message(err)}` };
@@ -124,9 +129,11 @@ async function credentialsLine(o: CheckOptions, env: Env, fromSsm: boolean, now:
     try {
       await client.cancel(uploadId);
     } catch (err) {
-      return { check: 'credentials', status: 'FAIL', detail: `init was accepted (sid ${sid}) but cancel of ${uploadId} failed (the upload expires on its own): ${message(err)}` };
+      const detail = `init was accepted (sid ${sid}) but cancel of ${uploadId} failed (the upload expires on its own): ${message(err)}`;
+      return { check: 'credentials', status: 'FAIL', detail };
     }
-    return { check: 'credentials', status: 'ok', detail: `app_id ${env.OST_APP_ID!.trim()}: a signed init and its cancel were accepted (sid ${sid})` };
+    const detail = `app_id ${env.OST_APP_ID!.trim()}: a signed init and its cancel were accepted (sid ${sid})`;
+    return { check: 'credentials', status: 'ok', detail };
   } catch (err) {
     return { check: 'credentials', status: 'FAIL', detail: credentialsFailure(err, fromSsm) };
   } finally {
@@ -173,7 +180,9 @@ function parse(argv: string[]): { help: boolean; stage?: string; endpoint?: stri
     options: { stage: { type: 'string' }, endpoint: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (positionals.length) throw new UsageError(`check takes no arguments, got ${JSON.stringify(positionals[0]!.slice(0, 100))}`);
-  if (values.stage !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(values.stage)) throw new UsageError(`--stage: letters, digits and '-', got ${JSON.stringify(values.stage.slice(0, 100))}`);
+  if (values.stage !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(values.stage)) {
+    throw new UsageError(`--stage: letters, digits and '-', got ${JSON.stringify(values.stage.slice(0, 100))}`);
+  }
   return { help: values.help ?? false, stage: values.stage, endpoint: values.endpoint };
 }
 

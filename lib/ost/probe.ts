@@ -33,7 +33,9 @@ export function probeEndpoint(endpoint: string, opts: ProbeOptions = {}): Promis
   return new Promise<ProbeResult>((resolve, reject) => {
     let tls: ProbeResult['tls'];
     const fail = (err: unknown): void => {
-      if (err instanceof LoopbackResolutionError) return reject(new ConfigError('OST_ENDPOINT', err.message.replace(/^OST_ENDPOINT: /, '')));
+      if (err instanceof LoopbackResolutionError) {
+        return reject(new ConfigError('OST_ENDPOINT', err.message.replace(/^OST_ENDPOINT: /, '')));
+      }
       const code = errorCode(err);
       if (code && TLS_CODES.test(code)) return reject(new OstTlsError(`TLS with ${url.host} failed: ${describeCause(err)}`, { ...details, cause: err }));
       reject(new TransportError(`${url.host} could not be reached: ${describeCause(err)}`, { ...details, cause: err }));

@@ -26,5 +26,6 @@ export function sendAnswer(res: ServerResponse, answer: Answer, extra: Record<st
 /** An error page like the one nginx writes. */
 export function htmlPage(status: number, reason: string): string {
   const title = `${status} ${reason}`;
-  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n`
+    + '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 }
