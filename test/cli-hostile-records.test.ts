@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { recordLocation } from '../lib/workflow/outcome-records';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 import { bundledCli, type Cli } from './support/cli';
 import { MiB } from './support/pipeline';
 

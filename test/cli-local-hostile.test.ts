@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startEmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3 } from '../local/aws/s3';
 import { bundledCli, type Cli } from './support/cli';
 import { tempDir } from './support/pipeline';
 
@@ -70,7 +70,7 @@ describe('a local stack that fails to start', () => {
   const servers = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
 
   it.each([{ maxFilesInFlight: 5000 }, { maxFilesInFlight: 0 }, { lambdaConcurrency: -1 }])('closes what it started (fleet %j)', async (fleet) => {
-    const { startLocalStack } = await import('../local/pipeline');
+    const { startLocalStack } = await import('../local/stack');
     const before = servers();
     await expect(startLocalStack({ fleet })).rejects.toThrow();
     expect(servers()).toBe(before);

@@ -18,7 +18,7 @@ import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
 import { giveBack, moveMessages, queueDepth } from '../../lib/intake/queue-move';
 import { loadSettings, type Settings } from '../../lib/config/settings';
-import { urlFlag, UsageError } from './args';
+import { urlFlag, UsageError } from '../args';
 import { cliSettings } from '../settings';
 import { isUsageError, reportFailure } from '../exit';
 

@@ -1,5 +1,5 @@
 // Argument helpers shared by the commands.
-import { checkUrl } from '../../lib/config/table';
+import { checkUrl } from '../lib/config/table';
 
 /** A bad command line: the command prints the message and its usage, and exits 2. */
 export class UsageError extends Error {
