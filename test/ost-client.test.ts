@@ -3,7 +3,8 @@
 import { Readable } from 'node:stream';
 import { startEmulator, type FaultRule, type OstEmulator } from '../local/emulator';
 import { FileSource } from '../lib/sources/file';
-import { OstClient, OstClientOptions, OstLog } from '../lib/ost/client';
+import { OstClient, OstClientOptions } from '../lib/ost/client';
+import type { Log } from '../lib/core/log';
 import {
   OstAuthError, OstError, OstInvalidRequestError, OstServerError, OstThrottledError, OstUploadExpiredError,
   SourceChangedError, SourceReadError, TransportError,
@@ -22,10 +23,11 @@ let small: string; // simple upload
 let big: string; // 5 slices, the last short
 let logLines: string[];
 
-const log: OstLog = {
+const log: Log = {
   debug: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
   info: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
   warn: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
+  error: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
 };
 
 function client(overrides: Partial<OstClientOptions> = {}): OstClient {

@@ -13,6 +13,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Busboy } from '@fastify/busboy';
 import { CREATED_PARAMS, EXISTING_PARAMS, packaged, PACKAGING_API_KEY, PACKAGING_SECRET, type Packaged } from './support/package';
 import { isLoopbackAddress, OstClient, parseEndpoint } from '../lib/ost/client';
+import { silentLog } from '../lib/core/log';
 import { ostClientOptionsFromEnv } from '../lib/config/ost-options';
 import { multipartBody, multipartEnvelope } from '../lib/ost/multipart';
 import { MAX_MESSAGE_CHARS, OstAuthError, OstError, OstInvalidRequestError, OstProtocolError, OstServerError, OstTlsError } from '../lib/ost/errors';
@@ -171,7 +172,7 @@ describe('secrets never leave the client (issue 10, 3b)', () => {
   it('a gateway error echoing the authorization header is redacted in the retry WARN log and in the error', async () => {
     const ost = await fakeOst((_p, headers) => ({ status: 500, body: { code: 10002, message: `bad header: authorization: ${headers.authorization}`, sid: `sid-${headers.authorization}` } }));
     const warnings: string[] = [];
-    const log = { debug: () => {}, info: () => {}, warn: (m: string, f?: Record<string, unknown>) => { warnings.push(`${m} ${JSON.stringify(f)}`); } };
+    const log = { ...silentLog, warn: (m: string, f?: Record<string, unknown>) => { warnings.push(`${m} ${JSON.stringify(f)}`); } };
     const client = new OstClient({ endpoint: ost.endpoint, appId: 'app', apiKey: KEY, apiSecret: SECRET, retry: { attempts: 3, baseDelayMs: 0 }, log });
     const err = await client.init().catch((e: unknown) => e) as OstError;
     await client.close();

@@ -14,7 +14,8 @@ import { ConfigError } from '../../lib/core/errors';
 import { FileSource } from '../../lib/sources/file';
 import { preferBaselineWasmCompiler } from '../../lib/runtime/memory';
 import type { ByteSource } from '../../lib/ost/source';
-import { OstClient, OstLog } from '../../lib/ost/client';
+import { OstClient } from '../../lib/ost/client';
+import { silentLog, type Log } from '../../lib/core/log';
 import { ostClientOptionsFromEnv } from '../../lib/config/ost-options';
 import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
@@ -118,9 +119,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     bar = createProgressBar({ label: hasControlCharacters(source.name) ? quote(source.name) : source.name });
     const progressBar = bar;
-    const log: OstLog = {
-      debug: () => {},
-      info: () => {},
+    const log: Log = {
+      ...silentLog,
       warn: (message, fields) => progressBar.log(`ost-forward put: ${message} ${fieldsLine(fields)}`),
     };
     client = new OstClient({ ...options, connections: args.concurrency, log });

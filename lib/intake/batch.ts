@@ -22,6 +22,7 @@ import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
 import type { AcquireResult, ReleaseResult } from '../admission/semaphore';
 import { isAdmissionRetryable } from '../admission/errors';
+import { silentLog, type Log } from '../core/log';
 
 /** Message attributes a re-sent copy carries, so backoff and age survive the copy. */
 export const WAITS_ATTRIBUTE = 'ost-forwarder-waits';
@@ -65,19 +66,13 @@ export interface IntakePolicy {
 
 export const DEFAULT_INTAKE_POLICY: IntakePolicy = { maxReceiveCount: 10, waitBaseSeconds: 20, waitMaxSeconds: 300, failBaseSeconds: 30 };
 
-export interface IntakeLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface IntakeDeps {
   slots: Slots;
   starter: ExecutionStarter;
   queue: IntakeQueue;
   settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
   policy?: Partial<IntakePolicy>;
-  log?: IntakeLog;
+  log?: Log;
   /** [0, 1) for the backoff jitter (tests pin it). */
   random?: () => number;
   /** Epoch milliseconds. */
@@ -122,8 +117,6 @@ export interface IntakeCounts {
   /** Messages re-sent to keep waiting (the other counts are of records). */
   requeued: number;
 }
-
-const silent: IntakeLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const THROTTLE_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'ExecutionLimitExceeded', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestLimitExceeded', 'TimeoutError']);
 
@@ -173,7 +166,7 @@ export function backoffSeconds(step: number, baseSeconds: number, maxSeconds: nu
 /** Decides every message of an SQS batch; never throws (a failure of one message never affects the others). */
 export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps): Promise<IntakeResult> {
   const policy = policyOf(deps.policy);
-  const log = deps.log ?? silent;
+  const log = deps.log ?? silentLog;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
   const result: IntakeResult = {

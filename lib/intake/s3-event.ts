@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
+import { silentLog, type Log } from '../core/log';
 
 export class MalformedEventRecordError extends Error {
   readonly code = 'S3_RECORD_MALFORMED';
@@ -108,20 +109,12 @@ export interface SubmitSummary {
   executions: Array<{ name: string; bucket: string; key: string; status: 'started' | 'duplicate' }>;
 }
 
-export interface SubmitLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface SubmitDeps {
   sfn: Pick<SFNClient, 'send'>;
   stateMachineArn: string;
   settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
-  log?: SubmitLog;
+  log?: Log;
 }
-
-const silent: SubmitLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Thrown after every record was tried, when some could not be started: keeps the event for a retry. */
 export class StartExecutionsError extends Error {
@@ -134,7 +127,7 @@ export class StartExecutionsError extends Error {
 
 /** Starts one execution per forwardable record. Never throws; failures are in summary.failed. */
 export async function submitS3Event(event: unknown, deps: SubmitDeps): Promise<SubmitSummary> {
-  const log = deps.log ?? silent;
+  const log = deps.log ?? silentLog;
   const summary: SubmitSummary = { started: 0, duplicates: 0, skipped: [], malformed: [], failed: [], executions: [] };
   const e = (event ?? {}) as Record<string, unknown>;
   if (e.Event === 's3:TestEvent') {
