@@ -23,6 +23,7 @@ import type { Settings } from '../config/settings';
 import type { AcquireResult, ReleaseResult } from '../admission/semaphore';
 import { isAdmissionRetryable } from '../admission/errors';
 import { silentLog, type Log } from '../core/log';
+import { TRANSIENT_AWS_ERROR_NAMES, type AwsLikeError } from '../core/aws-errors';
 
 /** Message attributes a re-sent copy carries, so backoff and age survive the copy. */
 export const WAITS_ATTRIBUTE = 'ost-forwarder-waits';
@@ -118,14 +119,12 @@ export interface IntakeCounts {
   requeued: number;
 }
 
-const THROTTLE_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'ExecutionLimitExceeded', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestLimitExceeded', 'TimeoutError']);
-
 /** How a StartExecution failure is treated: transient (waits, not counted) and whether the execution surely does not exist. */
 export function startFailure(err: unknown): { transient: boolean; notCreated: boolean; reason: string } {
-  const e = (err ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const e = (err ?? {}) as AwsLikeError;
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
-  const transient = THROTTLE_NAMES.has(name) || status === undefined || status === 429 || status >= 500;
+  const transient = TRANSIENT_AWS_ERROR_NAMES.has(name) || status === undefined || status === 429 || status >= 500;
   // A 4xx answer is the service refusing the request: nothing was created. No answer or a 5xx: it may have been.
   const notCreated = status !== undefined && status >= 400 && status < 500;
   return { transient, notCreated, reason: bounded(`StartExecution failed: ${name}: ${String(e.message ?? err).split('\n')[0]}`) };
