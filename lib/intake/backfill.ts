@@ -28,6 +28,7 @@ import { recordFolder, type OutcomeRecord } from '../workflow/outcome-records';
 import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './event-record';
 import { recordsBucket, type Settings } from '../config/settings';
+import { unquoteEtag } from '../core/object-version';
 
 export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
 
@@ -97,10 +98,6 @@ const MAX_RECORDS_PER_KEY = 100;
 
 export const SUBMITTED_MARKER_FOLDER = 'backfill/submitted/';
 
-function unquote(etag: string | undefined | null): string {
-  return (etag ?? '').replace(/^"(.*)"$/, '$1');
-}
-
 /** The results location of a source bucket's records. */
 export function resultsLocation(s: BackfillOptions['settings'], sourceBucket: string): { bucket: string; prefix: string } {
   return { bucket: recordsBucket(s, sourceBucket), prefix: s.resultsPrefix };
@@ -124,7 +121,7 @@ export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: s
       try { record = JSON.parse(await res.Body!.transformToString()) as OutcomeRecord; } catch { continue; }
       // a sha256/<hex> folder is shared by nothing else, but check the key all the same
       if (record.key !== object.key) continue;
-      const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquote(record.etag) === unquote(object.etag);
+      const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquoteEtag(record.etag ?? '') === unquoteEtag(object.etag);
       if (sameVersion) out.push(record);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -174,7 +171,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
 
   // Cheap filters first (no request), then the record look-ups.
   const cheap = (c: _Object): ExistingObject | undefined => {
-    const object: ExistingObject = { bucket: o.bucket, key: c.Key!, size: Number(c.Size ?? 0), etag: unquote(c.ETag), lastModified: c.LastModified };
+    const object: ExistingObject = { bucket: o.bucket, key: c.Key!, size: Number(c.Size ?? 0), etag: unquoteEtag(c.ETag ?? ''), lastModified: c.LastModified };
     const reason = skipReason({ bucket: o.bucket, key: object.key, size: object.size }, o.settings);
     if (reason) {
       skip(object, reason === 'folder marker' ? 'folder' : reason.startsWith('under the results prefix') ? 'results-prefix' : 'filter');

@@ -12,6 +12,7 @@ import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
 import { silentLog, type Log } from '../core/log';
+import { immutableVersionId, unquoteEtag } from '../core/object-version';
 
 export class MalformedEventRecordError extends Error {
   readonly code = 'S3_RECORD_MALFORMED';
@@ -76,8 +77,8 @@ export function parseEventRecord(record: unknown, index: number): ParsedEventRec
   if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
     throw new MalformedEventRecordError(`s3.object.size is not a non-negative integer: ${JSON.stringify(size)}`);
   }
-  const versionId = typeof o.versionId === 'string' && o.versionId !== '' && o.versionId !== 'null' ? o.versionId : undefined;
-  const etag = typeof o.eTag === 'string' && o.eTag !== '' ? o.eTag.replace(/^"(.*)"$/, '$1') : undefined;
+  const versionId = immutableVersionId(o.versionId);
+  const etag = typeof o.eTag === 'string' && o.eTag !== '' ? unquoteEtag(o.eTag) : undefined;
   const sequencer = typeof o.sequencer === 'string' && o.sequencer !== '' ? o.sequencer : undefined;
   if (!versionId && !etag && !sequencer) throw new MalformedEventRecordError('record has no versionId, eTag or sequencer to identify the object version');
   const input: ExecutionInput = { bucket, key };

@@ -5,6 +5,7 @@
 // SourceChangedError (fatal). Transient read failures (5xx, throttling, resets, short bodies) are SourceReadError (retried).
 import { Transform, Readable, type TransformCallback } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { immutableVersionId, quoteEtag, unquoteEtag } from '../core/object-version';
 import { hasTransientAwsName, type AwsLikeError } from '../core/aws-errors';
 import { SourceChangedError, SourceReadError } from '../ost/errors';
 import type { ByteSource } from '../ost/source';
@@ -29,15 +30,6 @@ export function mapS3Error(err: unknown, where: string): unknown {
     return new SourceReadError(`reading the source failed (${text})`, { status, cause: err });
   }
   return err;
-}
-
-/**
- * A version id that identifies one immutable version, or undefined. S3 answers `null` (the string) for an object
- * written while versioning was off or suspended: that names whatever the null version is *now* (an overwrite
- * replaces it), so it pins nothing and is never trusted as a pin.
- */
-export function immutableVersionId(versionId: string | null | undefined): string | undefined {
-  return typeof versionId === 'string' && versionId !== '' && versionId !== 'null' ? versionId : undefined;
 }
 
 /**
@@ -86,13 +78,6 @@ export function checkEventSize(ref: Pick<ExecutionInput, 'bucket' | 'key' | 'siz
   if (typeof ref.size === 'number' && ref.size !== object.size) {
     throw new SourceChangedError(`HeadObject s3://${ref.bucket}/${ref.key}: the event announced ${ref.size} bytes, HeadObject reports ${object.size}`);
   }
-}
-
-export function unquoteEtag(etag: string): string {
-  return etag.replace(/^"(.*)"$/, '$1');
-}
-export function quoteEtag(etag: string): string {
-  return etag.startsWith('"') ? etag : `"${etag}"`;
 }
 
 /**
