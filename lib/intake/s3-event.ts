@@ -11,12 +11,16 @@ import { createHash } from 'node:crypto';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
+import type { ErrorHandling } from '../core/error-handling';
 import { silentLog, type Log } from '../core/log';
 import { immutableVersionId, unquoteEtag } from '../core/object-version';
 
+/** A record no execution can be started from: counted and skipped, never retried. */
 export class MalformedEventRecordError extends Error {
+  static readonly errorName = 'MalformedEventRecordError';
+  static readonly handling: ErrorHandling = 'fatal';
   readonly code = 'S3_RECORD_MALFORMED';
-  constructor(message: string) { super(message); this.name = 'MalformedEventRecordError'; }
+  constructor(message: string) { super(message); this.name = MalformedEventRecordError.errorName; }
 }
 
 /** Decodes an S3 event key: '+' → ' ', then percent-decoding (a literal '+' arrives as %2B). */
@@ -119,10 +123,12 @@ export interface SubmitDeps {
 
 /** Thrown after every record was tried, when some could not be started: keeps the event for a retry. */
 export class StartExecutionsError extends Error {
+  static readonly errorName = 'StartExecutionsError';
+  static readonly handling: ErrorHandling = 'retry';
   readonly code = 'EXECUTIONS_NOT_STARTED';
   constructor(readonly summary: SubmitSummary) {
     super(`${summary.failed.length} of the event's records could not be started: ${summary.failed.map((f) => f.error).join('; ').slice(0, 500)}`);
-    this.name = 'StartExecutionsError';
+    this.name = StartExecutionsError.errorName;
   }
 }
 
