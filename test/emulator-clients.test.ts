@@ -212,8 +212,8 @@ describe('our OstClient against both modes', () => {
   const plan = { sliceSize: SLICE, threshold: 100 * KiB, minSliceSize: SLICE };
   beforeAll(async () => {
     dir = tempDir();
-    small = await sampleFile(50 * KiB + 3, { dir: dir.dir, name: 'small.bin' });
-    big = await sampleFile(3 * SLICE + 99, { dir: dir.dir, name: 'big.bin' });
+    small = (await sampleFile(50 * KiB + 3, { dir: dir.dir, name: 'small.bin' })).path;
+    big = (await sampleFile(3 * SLICE + 99, { dir: dir.dir, name: 'big.bin' })).path;
   });
   afterAll(() => dir.cleanup());
 
@@ -246,7 +246,7 @@ describe('our OstClient against both modes', () => {
     const bad = new OstClient({ endpoint: emu.endpoint, ...emu.credentials, apiSecret: 'wrong', retry: { attempts: 1 } });
     try {
       const { uploadId } = await good.init();
-      const file = await sampleFile(8 * MiB, { dir: dir.dir, name: 'eight.bin' });
+      const file = (await sampleFile(8 * MiB, { dir: dir.dir, name: 'eight.bin' })).path;
       const source = await FileSource.fromPath(file);
       await expect(bad.uploadSlice(uploadId, 1, source, { start: 0, end: 8 * MiB })).rejects.toBeInstanceOf(OstAuthError);
       expect(emu.uploads()[0]!.sliceIds).toEqual([]);

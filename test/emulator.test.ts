@@ -1,11 +1,12 @@
 // The OST emulator over real loopback HTTP. Requests are built here and signed by test/support/signing.ts from the
 // reference's formula, independently of lib/ost, so these tests pin the service's behaviour rather than the client's.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { CONTROL_TOKEN_HEADER, startEmulator, type OstEmulator, type EmulatorCredentials } from '../local/emulator';
 import { digestOf, EMPTY_DIGEST, signedHeaders } from './support/signing';
+import { KiB, MiB, sha256Buffer } from './support/files';
 
 const PATHS = {
   upload: '/file/upload',
@@ -16,7 +17,6 @@ const PATHS = {
 } as const;
 type Call = keyof typeof PATHS;
 
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 interface SignOptions {
   creds: EmulatorCredentials;
@@ -116,9 +116,6 @@ async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 describe('OST emulator', () => {
   let emu: OstEmulator;
@@ -358,7 +355,7 @@ describe('OST emulator', () => {
       const got = await download(url);
       expect(got.status).toBe(200);
       expect(got.length).toBe(String(whole.length));
-      expect(sha256(got.bytes)).toBe(sha256(whole));
+      expect(sha256Buffer(got.bytes)).toBe(sha256Buffer(whole));
       const head = await request(url, { method: 'HEAD' });
       expect(head.statusCode).toBe(200);
       expect(head.headers['content-length']).toBe(String(whole.length));
@@ -396,7 +393,7 @@ describe('OST emulator', () => {
       await slice(emu, id, 2, s2);
       const done = await complete(emu, id);
       expect(done.body.code).toBe(0);
-      expect(sha256((await download(done.body.data.url)).bytes)).toBe(sha256(Buffer.concat([s1, s2, s3])));
+      expect(sha256Buffer((await download(done.body.data.url)).bytes)).toBe(sha256Buffer(Buffer.concat([s1, s2, s3])));
     });
 
     it('rejects a complete with no slices, and slices not starting at 1', async () => {
@@ -426,7 +423,7 @@ describe('OST emulator', () => {
       const url = r.body.data.url as string;
       expect(url.endsWith(`/${encodeURIComponent('my clip ü.mp3')}`)).toBe(true);
       const got = await download(url);
-      expect(sha256(got.bytes)).toBe(sha256(content));
+      expect(sha256Buffer(got.bytes)).toBe(sha256Buffer(content));
       expect((await download(url.replace(/\/[^/]+$/, '/other.mp3'))).status).toBe(404);
     });
 

@@ -7,7 +7,7 @@
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/pipeline';
 import type { LambdaHandler } from '../local/executor';
 import { handlers } from '../functions';
-import { KiB } from './support/pipeline';
+import { KiB } from './support/files';
 
 jest.setTimeout(120_000);
 

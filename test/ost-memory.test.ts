@@ -52,7 +52,7 @@ const size = process.env.OST_MEMORY_TEST_GIB ? Number(process.env.OST_MEMORY_TES
   });
 
   it(`forwards ${size / MiB} MiB with a peak RSS under 150 MB`, async () => {
-    const file = await sampleFile(size, { dir: dir.dir, name: 'big.bin' });
+    const file = (await sampleFile(size, { dir: dir.dir, name: 'big.bin' })).path;
     const r = await putMeasured(file, emu);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
