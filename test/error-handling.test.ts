@@ -1,8 +1,7 @@
 // One list of errors: every class declares its name and handling once (lib/core/error-handling.ts); isRetryable and
-// the state machine's name lists derive from it, and the names survive the Lambda bundles' minification.
+// the state machine's name lists derive from it. That the names survive minification: test/bundles.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { build } from 'esbuild';
 import { handlingOf } from '../lib/core/error-handling';
 import { FATAL_ERROR_NAMES, isRetryable, OST_ERRORS, RESTART_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '../lib/ost/errors';
 import { ADMISSION_FATAL_ERROR_NAMES, ADMISSION_RETRYABLE_ERROR_NAMES } from '../lib/admission/errors';
@@ -12,8 +11,6 @@ import { BATCH_FATAL_ERROR_NAMES, BATCH_RETRYABLE_ERROR_NAMES } from '../lib/wor
 const ROOT = join(__dirname, '..');
 const libFiles = (dir = join(ROOT, 'lib')): string[] => readdirSync(dir, { withFileTypes: true })
   .flatMap((d) => (d.isDirectory() ? libFiles(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
-
-const { options } = require('../scripts/lambda-esbuild.cjs') as { options: Record<string, unknown> };
 
 describe('the list of errors', () => {
   it('gives every OST error class a stable name, a code and one handling', () => {
@@ -47,20 +44,4 @@ describe('the list of errors', () => {
     expect(undeclared).toEqual([]);
   });
 
-  it('keeps the names in a minified Lambda bundle (the state machine matches them)', async () => {
-    const { minify, target, platform, format } = options as { minify: boolean; target: string; platform: 'node'; format: 'cjs' };
-    const out = await build({
-      bundle: true, minify, target, platform, format, write: false, logLevel: 'silent',
-      stdin: {
-        contents: "const e = require('./lib/ost/errors'); const a = require('./lib/admission/errors'); const w = require('./lib/core/aws-errors'); const c = require('./lib/core/errors');"
-          + " const b = require('./lib/workflow/batch-errors');"
-          + " module.exports = [new e.OstServerError('x').name, new e.SourceChangedError('x').name, new a.AdmissionUnavailableError('x').name, new w.AwsTransientError('x').name, new c.ConfigError('X', 'y').name,"
-          + " new b.BatchCutShortError(1, 1, 1).name, new b.SliceTooSlowError(1, 1).name];",
-        resolveDir: `${__dirname}/..`, loader: 'ts',
-      },
-    } as Parameters<typeof build>[0]);
-    const mod = { exports: [] as string[] };
-    new Function('module', 'exports', 'require', out.outputFiles![0]!.text)(mod, mod.exports, require);
-    expect(mod.exports).toEqual(['OstServerError', 'SourceChangedError', 'AdmissionUnavailableError', 'AwsTransientError', 'ConfigError', 'BatchCutShortError', 'SliceTooSlowError']);
-  });
 });
