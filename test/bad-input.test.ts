@@ -147,7 +147,7 @@ describe('filters', () => {
   });
 });
 
-// --- issue 10: the CLI as an unlucky or hostile user runs it --------------------------------------------------------
+// --- the CLI as an unlucky or hostile user runs it ------------------------------------------------------------------
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'ost-forward.js');
@@ -170,7 +170,7 @@ const oneLine = (r: Run, pattern: RegExp) => {
   expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
 };
 
-describe('ost-forward put: hostile files and answers (issue 10)', () => {
+describe('ost-forward put: hostile files and answers', () => {
   let emu: OstEmulator;
   let dir: ReturnType<typeof tempDir>;
   let ostEnv: Record<string, string>;
@@ -280,7 +280,7 @@ describe('ost-forward put: hostile files and answers (issue 10)', () => {
   });
 });
 
-describe('ost-forward local: key prefixes and settings (issue 10)', () => {
+describe('ost-forward local: key prefixes and settings', () => {
   let dir: ReturnType<typeof tempDir>;
   let file: string;
   beforeAll(async () => { dir = tempDir(); file = (await sampleFile(10, { dir: dir.dir, name: 'f.bin' })).path; });
@@ -322,7 +322,7 @@ describe('ost-forward local: key prefixes and settings (issue 10)', () => {
   });
 });
 
-describe('the state stays bounded, and a failure always ends with its record (issue 10, 2 and 4)', () => {
+describe('the state stays bounded, and a failure always ends with its record', () => {
   let stack: LocalStack;
   let ost: Server;
   let answerFor: (path: string) => unknown;

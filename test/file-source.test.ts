@@ -61,7 +61,7 @@ describe('FileSource', () => {
   });
 });
 
-describe('FileSource: a change over the whole read (issue 10)', () => {
+describe('FileSource: a change over the whole read', () => {
   const rewriteInPlace = async (path: string, byte: number) => {
     const h = await fs.open(path, 'r+');
     const st = await h.stat();

@@ -1,4 +1,4 @@
-// Issue 14, the fleet: 300 files at once (290 small, 10 multipart) through the local stack with admission —
+// The fleet: 300 files at once (290 small, 10 multipart) through the local stack with admission —
 // S3 → SQS intake → trigger with slots (dynalite) → executions under the account's limits → the emulator at
 // maxConcurrency 8. Every file forwarded byte-exact, files in flight ≤ 16, Map Runs ≤ 4, no failure from
 // throttling; an aborted execution's slot is released by the status-change rule.

@@ -146,7 +146,7 @@ describe('the OST client', () => {
   });
 });
 
-// --- issue 10: hostile input and unlucky users ------------------------------------------------------------------
+// --- hostile input and unlucky users ---------------------------------------------------------------------------
 
 /** A stand-in for OST (or a gateway in front of it) that answers every call with `answer(path, headers)`. */
 async function fakeOst(answer: (path: string, headers: IncomingHttpHeaders) => { status?: number; body: unknown }): Promise<{ endpoint: string; close(): Promise<void> }> {
@@ -168,7 +168,7 @@ async function fakeOst(answer: (path: string, headers: IncomingHttpHeaders) => {
 const KEY = 'hostile-api-key-0123456789';
 const SECRET = 'hostile-api-secret-abcdefghij';
 
-describe('secrets never leave the client (issue 10, 3b)', () => {
+describe('secrets never leave the client', () => {
   it('a gateway error echoing the authorization header is redacted in the retry WARN log and in the error', async () => {
     const ost = await fakeOst((_p, headers) => ({ status: 500, body: { code: 10002, message: `bad header: authorization: ${headers.authorization}`, sid: `sid-${headers.authorization}` } }));
     const warnings: string[] = [];
@@ -187,7 +187,7 @@ describe('secrets never leave the client (issue 10, 3b)', () => {
   });
 });
 
-describe('plain http only to loopback, proven at connect time (issue 10, 3c)', () => {
+describe('plain http only to loopback, proven at connect time', () => {
   it('isLoopbackAddress: literal loopback addresses only', () => {
     expect(['127.0.0.1', '127.3.2.1', '::1', '[::1]', '::ffff:127.0.0.1'].every(isLoopbackAddress)).toBe(true);
     expect(['localhost', 'ost.localhost', '10.0.0.1', '::ffff:7f00:1x', '0.0.0.0', '::'].some(isLoopbackAddress)).toBe(false);
@@ -211,7 +211,7 @@ describe('plain http only to loopback, proven at connect time (issue 10, 3c)', (
   });
 });
 
-describe('server-provided fields (issue 10, 5 and 7)', () => {
+describe('server-provided fields', () => {
   let answer: { body: unknown };
   let ost: Awaited<ReturnType<typeof fakeOst>>;
   let client: OstClient;
@@ -259,7 +259,7 @@ describe('server-provided fields (issue 10, 5 and 7)', () => {
   });
 });
 
-describe('TLS failures are one-line OstTlsError, not retried (issue 10, 5)', () => {
+describe('TLS failures are one-line OstTlsError, not retried', () => {
   it('an https endpoint that speaks plain http (wrong version number)', async () => {
     const ost = await fakeOst(() => ({ body: {} }));
     const client = new OstClient({ endpoint: ost.endpoint.replace('http:', 'https:'), appId: 'app', apiKey: KEY, apiSecret: SECRET, retry: { attempts: 3, baseDelayMs: 0 } });
@@ -287,7 +287,7 @@ describe('TLS failures are one-line OstTlsError, not retried (issue 10, 5)', () 
   });
 });
 
-describe('credentials and settings with control characters (issue 10, 5)', () => {
+describe('credentials and settings with control characters', () => {
   it.each(['OST_API_KEY', 'OST_APP_ID', 'OST_API_SECRET'])('%s holding a newline is a ConfigError naming it', (name) => {
     const env = { OST_APP_ID: 'app', OST_API_KEY: 'key', OST_API_SECRET: 'secret', [name]: 'ab\ncd' };
     expect(() => ostClientOptionsFromEnv(env)).toThrow(expect.objectContaining({ name: 'ConfigError', setting: name }));
@@ -312,7 +312,7 @@ describe('credentials and settings with control characters (issue 10, 5)', () =>
   });
 });
 
-describe('the loopback AWS endpoint answers only this run (issue 10, 3a)', () => {
+describe('the loopback AWS endpoint answers only this run', () => {
   let aws: AwsServer;
   beforeAll(async () => {
     aws = await startAwsServer({

@@ -1,4 +1,4 @@
-// The packaged template against what a first real deploy needs (issue 12): the aws-cn partition, one least-privilege
+// The packaged template against what a first real deploy needs: the aws-cn partition, one least-privilege
 // role per function, S3 filter rules and no self-triggering, unique bucket names, SSE-KMS grants, state machine
 // logging/tracing/timeout, alarms that reach a person, the dashboard, lifecycle and retention of user data.
 // Packaged offline (dummy credentials) through test/support/package.ts, which shares packagings between test files.
@@ -298,7 +298,7 @@ describe('the semi-space flag on Lambda (exec wrapper)', () => {
   });
 });
 
-describe('admission (issue 14)', () => {
+describe('admission', () => {
   it('sends the created bucket\'s notifications to an intake queue only S3 from that bucket may write to', () => {
     const q = R(created).IntakeQueue.Properties;
     expect(q).toMatchObject({ MessageRetentionPeriod: 1209600, VisibilityTimeout: 360, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] }, maxReceiveCount: '10' } });
