@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { HANDLERS } from '../bench/cold-start';
 
 const ROOT = join(__dirname, '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { options } = require(join(ROOT, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> };
 const { exclude: _exclude, packager: _packager, ...esbuildOptions } = options;
 

@@ -8,12 +8,11 @@ import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/core/aws-errors';
 import { BATCH_FATAL_ERROR_NAMES, BATCH_RETRYABLE_ERROR_NAMES } from '../lib/workflow/batch-errors';
 
 // asl-validator ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
 const ROOT = join(__dirname, '..');
 const TEXT = readFileSync(join(ROOT, 'statemachine/definition.yml'), 'utf8');
-type State = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type State = Record<string, any>;
 const RAW = parse(TEXT) as { StartAt: string; States: Record<string, State> };
 
 const cfnNames = ['!Sub', '!GetAtt', '!Ref', '!If', '!Not', '!Equals'];
@@ -21,7 +20,7 @@ const cfnTags: Tags = [
   ...cfnNames.map((tag) => ({ tag, resolve: (v: string) => ({ [tag]: v }) })),
   ...cfnNames.map((tag) => ({ tag, collection: 'seq' as const, resolve: (v: unknown) => ({ [tag]: v }) })),
 ] as Tags;
-const SLS = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTags: cfnTags }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const SLS = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTags: cfnTags }) as Record<string, any>;
 
 /** Lambda service errors, handler crashes/timeouts, and the States.* names the definition may use. */
 const INFRA_ERRORS = [

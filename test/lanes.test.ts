@@ -4,7 +4,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { lanes, TEST_DIR } = require('./support/lanes.js') as { lanes: () => Record<string, string[]>; TEST_DIR: string };
 
 const ROOT = resolve(TEST_DIR, '..');

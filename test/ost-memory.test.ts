@@ -57,7 +57,6 @@ const size = process.env.OST_MEMORY_TEST_GIB ? Number(process.env.OST_MEMORY_TES
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ bytes: size, mode: 'multipart' });
-    // eslint-disable-next-line no-console
     console.log(`put ${size / MiB} MiB: peak RSS ${(r.peakKb / 1024).toFixed(1)} MiB, ${r.ms} ms`);
     expect(r.peakKb).toBeGreaterThan(0);
     expect(r.peakKb).toBeLessThan(BUDGET_KB);

@@ -22,7 +22,7 @@ import { loadSettings } from '../lib/config/settings';
 import { startAwsServer, type AwsServer } from '../local/aws-server';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 describe('the packaged template', () => {
   let created: Packaged;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CHINA_PARAMS, CHINA_REGION, CREATED_PARAMS, EXISTING_PARAMS, packaged, packagingError, type Packaged } from './support/package';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 let created: Packaged;
 let existing: Packaged;
@@ -162,7 +162,6 @@ describe('buckets and notifications', () => {
 
   it('makes one notification configuration per prefix × suffix of comma-separated filters', async () => {
     // the resolver serverless.yml calls, with the params a `--param` would give
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const notification = require('../scripts/s3-notification.js') as (a: { resolveVariable: (q: string) => Promise<unknown> }) => Promise<Json>;
     const params: Record<string, string> = { bucketName: 'audio', existingBucket: 'true', keyPrefixFilter: 'a/, b/', keySuffixFilter: '.wav,.mp3' };
     const resolveVariable = async (q: string) => { const [, name, fallback] = /^param:(\w+), '(.*)'$/.exec(q)!; return params[name!] ?? fallback; };

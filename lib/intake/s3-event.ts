@@ -67,7 +67,7 @@ export function executionName(input: Pick<ExecutionInput, 'bucket' | 'key' | 've
 /** Parses one event record; throws MalformedEventRecordError with the reason. */
 export function parseEventRecord(record: unknown, index: number): ParsedEventRecord {
   if (!record || typeof record !== 'object') throw new MalformedEventRecordError('record is not an object');
-  const r = record as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = record as Record<string, any>;
   if (r.eventSource !== undefined && r.eventSource !== 'aws:s3') throw new MalformedEventRecordError(`eventSource is ${JSON.stringify(r.eventSource)}, not aws:s3`);
   const eventName = typeof r.eventName === 'string' ? r.eventName : '';
   if (!eventName.startsWith('ObjectCreated:')) throw new MalformedEventRecordError(`eventName ${JSON.stringify(eventName)} is not ObjectCreated:*`);

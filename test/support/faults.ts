@@ -24,7 +24,6 @@ import type { FaultRule } from '../../local/emulator';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 import { KiB, MiB } from './files';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { FAULTS_SUMMARY_FILE } = require('./summary-reporter.js') as { FAULTS_SUMMARY_FILE: string };
 
 export { KiB, MiB };
