@@ -1,21 +1,7 @@
 // The intake decision: an SQS batch of S3 notifications → for each record a slot, then an execution; the answer
 // is SQS's partial batch response. Pure logic: the semaphore, the execution starter and the queue are injected
-// (lib/intake/adapters.ts binds them to DynamoDB, Step Functions and SQS). See docs/admission.md.
-//
-// Per message, the worst of its records decides:
-// - done      every record started, was a duplicate, was skipped or was malformed → deleted (not reported).
-// - waiting   no free slot, or a transient limit (the semaphore table unavailable, StartExecution throttled): the
-//             message is reported as a batch item failure and hidden for a backoff (ChangeMessageVisibility).
-//             Near the queue's maxReceiveCount it is re-sent as a fresh copy (receive count 0, retention restarted)
-//             and the original is deleted instead, so a message that merely waits never reaches the dead-letter
-//             queue however long the backlog.
-// - failed    a real failure (StartExecution rejected, the semaphore misconfigured): reported with a backoff; its
-//             receive count runs towards the dead-letter queue as intended.
-//
-// Nothing is sent twice: execution names are deterministic, the slot is idempotent per execution name, and a
-// duplicate StartExecution answers ExecutionAlreadyExists. A slot taken for a start that certainly did not create
-// the execution (a 4xx answer) is given back; after an ambiguous failure (no answer, 5xx) it is kept, and the
-// message's next delivery finds it held (`already`) and starts or confirms the execution under it.
+// (lib/intake/adapters.ts binds them to DynamoDB, Step Functions and SQS). Outcomes per message (done, waiting,
+// requeued, failed), why a waiting message never reaches the DLQ, and the slot bookkeeping: docs/admission.md.
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEventRecord, executionName, skipReason, type ParsedEventRecord } from './s3-event';
 import type { ExecutionInput } from '../workflow/state';
