@@ -10,7 +10,6 @@ const project = (name, files) => ({
   roots: ['<rootDir>/test'],
   testMatch: files.map((f) => `<rootDir>/test/${f}.test.ts`),
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
-  setupFiles: ['<rootDir>/test/setup.ts'],
 });
 
 module.exports = {

@@ -1,4 +1,4 @@
-// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (cli/commands/put-s3.ts opens
+// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (cli/put-s3.ts opens
 // it), to OST (or the emulator) and prints the URL. Credentials from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and
 // OST_CLOUD_ID); SIGINT and SIGTERM cancel the open multipart upload. Options and exit codes: docs/cli.md.
 import { parseArgs } from 'node:util';
@@ -13,11 +13,11 @@ import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
 import { DEFAULT_SLICES_IN_FLIGHT, PlanError, PlanOptions } from '../../lib/ost/plan';
 import { createProgressBar, ProgressBar } from '../progress';
-import { integer, notUtf8, UsageError } from './args';
-import { onTermination } from './signals';
+import { integer, notUtf8, UsageError } from '../args';
+import { onTermination } from '../signals';
 import { reportFailure } from '../exit';
 import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/core/text';
-import { openS3Source, parseS3Url, S3ObjectNotFoundError, s3Failure } from './put-s3';
+import { openS3Source, parseS3Url, S3ObjectNotFoundError, s3Failure } from '../put-s3';
 
 // Each slice in flight holds a connection of its own: a bound keeps a typo from opening thousands.
 const MAX_CONCURRENCY = 64;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import type { S3Connection } from '../../local/s3';
+import type { S3Connection } from '../../local/aws/s3';
 
 const ROOT = resolve(__dirname, '..', '..');
 
