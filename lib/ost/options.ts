@@ -33,9 +33,6 @@ export interface OstTimeouts {
 
 export const DEFAULT_TIMEOUTS: Required<OstTimeouts> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000, happyEyeballsAttemptMs: 1_000 };
 
-/** lib/core/log.ts's Log, under the name lib/ost/client.ts re-exports. */
-export type OstLog = Log;
-
 export interface OstClientOptions {
   /** Base URL. https is required except for loopback hosts. */
   endpoint: string;
