@@ -55,7 +55,7 @@ it('takes an init marker larger than a marker can be as absent, without reading 
     return { Body: body };
   });
   const warnings: string[] = [];
-  const markers = forExecution({ ...store(), log: { warn: (m: string) => warnings.push(m) } }, 'exec-1', 0)!;
+  const markers = forExecution({ ...store(), log: { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (m: string) => { warnings.push(m); } } }, 'exec-1', 0)!;
   expect(await markers.init.read()).toBeUndefined();
   expect(served).toBeLessThan(4);
   expect(warnings).toEqual([expect.stringContaining('init marker')]);

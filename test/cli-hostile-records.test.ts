@@ -6,7 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { recordLocation } from '../lib/workflow/outcome-records';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 import { bundledCli, type Cli } from './support/cli';
-import { MiB } from './support/pipeline';
+import { MiB } from './support/files';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmbeddedS3 } from '../local/aws/s3';
 import { bundledCli, type Cli } from './support/cli';
-import { tempDir } from './support/pipeline';
+import { tempDir } from './support/files';
 
 let cli: Cli;
 beforeAll(async () => { cli = await bundledCli('local-hostile-cli-test'); }, 60_000);
@@ -32,7 +32,7 @@ describe('settings of the local stack', () => {
 describe('local --existing forwards what was named, and only that', () => {
   it('against a bucket of one\'s own (S3_ENDPOINT) that holds other objects, only the named file leaves', async () => {
     const s3 = await startEmbeddedS3({ buckets: ['mine'] });
-    const tmp = await tempDir();
+    const tmp = tempDir();
     try {
       for (const key of ['a-neighbour.wav', 'other/x.wav', 'b.txt']) await s3.client.send(new PutObjectCommand({ Bucket: 'mine', Key: key, Body: `someone else's ${key}` }));
       const file = join(tmp.dir, 'a.txt');
@@ -45,13 +45,13 @@ describe('local --existing forwards what was named, and only that', () => {
       const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'mine', Prefix: 'ost-forwarder/forwarded/' }));
       expect((listed.Contents ?? []).map((c) => c.Key!.split('/')[2])).toEqual(['a.txt']);
     } finally {
-      await tmp.remove();
+      tmp.cleanup();
       await s3.close();
     }
   }, 90_000);
 
   it('a named file the filters skip is not forwarded, and the command says so and fails, as local does', async () => {
-    const tmp = await tempDir();
+    const tmp = tempDir();
     try {
       const file = join(tmp.dir, 'notes.txt');
       writeFileSync(file, 'not audio');
@@ -61,7 +61,7 @@ describe('local --existing forwards what was named, and only that', () => {
         expect(r.stdout).toMatch(/notes\.txt.*(KEY_SUFFIX_FILTER|NOT_STARTED)/);
       }
     } finally {
-      await tmp.remove();
+      tmp.cleanup();
     }
   }, 90_000);
 });

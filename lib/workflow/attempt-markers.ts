@@ -7,13 +7,13 @@
 // forExecution() then answers undefined. serverless.yml expires the markers after markerDays.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AwsTransientError, describeAwsError, isTransientAwsError } from '../core/aws-errors';
+import type { Log } from '../core/log';
 import { recordsBucket, type Settings } from '../config/settings';
 import { boundedBody } from '../core/bounded-read';
 
 /** The execution name a state carries when no execution context reached Prepare (a direct invocation). */
 export const UNKNOWN_EXECUTION = 'unknown';
 
-type WarnLog = { warn(m: string, f?: Record<string, unknown>): void };
 type MarkerSettings = Pick<Settings, 'resultsBucket' | 'resultsPrefix'>;
 
 /** Where markers go and how to report trouble with them. `bucket` is the source bucket (used without RESULTS_BUCKET). */
@@ -21,7 +21,7 @@ export interface MarkerStore {
   s3: S3Client;
   settings: MarkerSettings;
   bucket: string;
-  log?: WarnLog;
+  log?: Log;
 }
 
 export interface InitMarker {
@@ -78,7 +78,7 @@ export function forUpload(store: MarkerStore, uploadId: string): CompleteMarker 
  * small marker under `<resultsPrefix>attempts/`; returns true when the marker was already there. When the marker
  * cannot be written the answer is unknown, and true is the safe one (the caller then never starts again).
  */
-export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<boolean> {
+export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: Log): Promise<boolean> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     const body = JSON.stringify({ attempt: name, at: new Date().toISOString() });
@@ -102,7 +102,7 @@ export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: strin
 /** The largest init marker read (it holds an upload id of at most 256 characters). */
 const MAX_MARKER_BYTES = 4096;
 
-async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<{ uploadId: string } | undefined> {
+async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: Log): Promise<{ uploadId: string } | undefined> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key }));
@@ -129,7 +129,7 @@ async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, n
  * Records the upload_id right after init, so a re-run of Prepare continues it instead of leaving it orphaned, and a
  * Prepare that gives up is followed by a cancel of it. Throws when the marker cannot be written.
  */
-async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, uploadId: string, log?: WarnLog): Promise<void> {
+async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, uploadId: string, log?: Log): Promise<void> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     await s3.send(new PutObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key, Body: JSON.stringify({ uploadId, at: new Date().toISOString() }), ContentType: 'application/json' }));
@@ -142,7 +142,7 @@ async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, 
 }
 
 /** Removes an attempt marker (the attempt failed for sure); a marker that cannot be removed is logged and kept. */
-async function clearAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<void> {
+async function clearAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: Log): Promise<void> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     await s3.send(new DeleteObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key }));

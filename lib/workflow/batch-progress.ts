@@ -3,10 +3,9 @@
 // under the records bucket's attempts/ prefix (expired by its lifecycle rule). Writes are coalesced: at most one
 // PutObject in flight, the next carrying every id acknowledged meanwhile.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Log } from '../core/log';
 import { recordsBucket, type Settings } from '../config/settings';
 import { boundedBody } from '../core/bounded-read';
-
-type Log = { warn(message: string, fields?: Record<string, unknown>): void };
 
 /** The largest batch progress read: the ids of at most 10,000 slices, as JSON. */
 const MAX_PROGRESS_BYTES = 128 * 1024;

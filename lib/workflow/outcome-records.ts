@@ -4,6 +4,7 @@
 // and how often it failed, is one listing of a small folder however often the key was overwritten.
 // In this code base "record" means this; an entry of an S3 event notification is an "event record".
 import { createHash } from 'node:crypto';
+import { unquoteEtag } from '../core/object-version';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { recordsBucket, type Settings } from '../config/settings';
 import { UNKNOWN_EXECUTION } from './attempt-markers';
@@ -113,7 +114,7 @@ export function recordFolder(prefix: string, status: 'forwarded' | 'failed', key
  * `_` when unknown. A plain ETag never starts with `_`, so the three never meet.
  */
 export function versionSegment(etag: string | null | undefined): string {
-  const e = (etag ?? '').replace(/^"(.*)"$/, '$1');
+  const e = unquoteEtag(etag ?? '');
   if (e === '') return '_';
   if (/^[0-9A-Za-z-]{1,64}$/.test(e)) return e;
   return `_sha256-${createHash('sha256').update(e).digest('hex').slice(0, 40)}`;

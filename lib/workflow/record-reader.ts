@@ -6,6 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import type { FailureInfo } from './step-errors';
 import { recordFolder, versionFolder, type OutcomeRecord } from './outcome-records';
 import { boundedBody } from '../core/bounded-read';
+import { unquoteEtag } from '../core/object-version';
 
 /** The largest record object read. A record is under 20 KiB: its texts are bounded where it is written. */
 export const MAX_RECORD_BYTES = 64 * 1024;
@@ -108,8 +109,6 @@ export const MAX_VERSION_RECORD_READS = 20;
 /** Listing pages of one version's failure records counted at most (1,000 keys a page). */
 export const MAX_FAILURE_PAGES = 10;
 
-const unquote = (etag: string | null | undefined) => (etag ?? '').replace(/^"(.*)"$/, '$1');
-
 /** The `<name>.json` files directly in `folder` (not those of a longer key that shares the prefix), a page at a time. */
 async function* recordFiles(s3: Pick<S3Client, 'send'>, bucket: string, folder: string, maxPages: number, pageSize?: number): AsyncGenerator<{ key: string; size?: number }> {
   let token: string | undefined;
@@ -134,7 +133,7 @@ export async function forwardedRecordOf(s3: Pick<S3Client, 'send'>, place: Recor
     if (++reads > MAX_VERSION_RECORD_READS) break;
     const r = await readRecord(s3, place.bucket, f.key, f.size);
     // a sha256/<hex> folder of a long key is shared by nothing else, but check the key and ETag all the same
-    if (typeof r !== 'string' && r.status === 'forwarded' && r.key === object.key && unquote(r.etag) === unquote(object.etag)) return r;
+    if (typeof r !== 'string' && r.status === 'forwarded' && r.key === object.key && unquoteEtag(r.etag ?? '') === unquoteEtag(object.etag)) return r;
   }
   return undefined;
 }
