@@ -1,15 +1,19 @@
 // Outcome records: one JSON object per execution that reached Report, at
-// `<prefix><forwarded|failed>/<source key>/<execution name>.json` in RESULTS_BUCKET (default: the source bucket).
+// `<prefix><forwarded|failed|skipped>/<source key>/<execution name>.json` in RESULTS_BUCKET (default: the source bucket).
 // In this code base "record" means this; an entry of an S3 event notification is an "event record".
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { recordsBucket, type Settings } from '../config/settings';
 import { UNKNOWN_EXECUTION } from './attempt-markers';
 import { parseStepError, type FailureInfo } from './step-errors';
+import type { SkipInfo } from './eligibility';
+import type { MediaFacts } from './media';
 import type { ExecutionContext, ExecutionInput, ReportInput, WorkflowState } from './state';
 
+export type RecordStatus = 'forwarded' | 'failed' | 'skipped';
+
 export interface OutcomeRecord {
-  status: 'forwarded' | 'failed';
+  status: RecordStatus;
   bucket: string;
   key: string;
   versionId: string | null;
@@ -26,6 +30,11 @@ export interface OutcomeRecord {
   /** Restarts from init before this outcome (0: the first run). */
   restarts: number;
   finishedAt: string;
+  /** What the file is: its Content-Type (null: none, absent: Prepare did not get that far) and audio facts. */
+  contentType?: string | null;
+  media?: MediaFacts;
+  /** Skipped only: the consumer and the rule that refused the file. */
+  skip?: SkipInfo;
   /** Failure only. */
   error?: FailureInfo;
   cancelled?: boolean;
@@ -75,6 +84,14 @@ export function buildRecord(input: ReportInput, now: Date = new Date()): Outcome
     restarts: state.restarts ?? 0,
     finishedAt: now.toISOString(),
   };
+  if (state.contentType !== undefined) record.contentType = state.contentType;
+  if (state.media) record.media = state.media;
+  if (input.outcome === 'skipped') {
+    // nothing was planned for OST: no mode, no slices
+    record.mode = null;
+    record.slices = 0;
+    if (state.skip) record.skip = state.skip;
+  }
   if (input.outcome === 'failed') {
     record.url = null;
     // The cancel step resolves a Distributed Map failure to the failing child's error; prefer it.
@@ -96,7 +113,7 @@ export const MAX_S3_KEY_BYTES = 1024;
  * `<prefix><status>/<source key>/` — the folder of a key's records. When that would not leave room for the record
  * name within S3's 1,024-byte key limit (a long source key), the source key is replaced by `sha256/<hex of it>`.
  */
-export function recordFolder(prefix: string, status: 'forwarded' | 'failed', key: string): string {
+export function recordFolder(prefix: string, status: RecordStatus, key: string): string {
   const folder = `${prefix}${status}/${key}/`;
   // room for '<execution name, at most 80>.json'
   if (Buffer.byteLength(folder) + 85 <= MAX_S3_KEY_BYTES) return folder;
