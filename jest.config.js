@@ -1,6 +1,6 @@
 /** Tests are transformed with SWC (fast, no type-check); `npm test` runs `tsc --noEmit` first for types. */
 /** Packages published only as ES modules (music-metadata and what it imports). */
-const ESM_ONLY = ['music-metadata', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'win-guid'];
+const ESM_ONLY = ['music-metadata', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'win-guid', 'content-type', 'media-typer'];
 
 module.exports = {
   testEnvironment: 'node',

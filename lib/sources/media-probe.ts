@@ -33,6 +33,8 @@ async function readHead(body: Readable, limit: number): Promise<Buffer> {
 }
 
 export async function describeObject(s3: S3Client, object: SourceObject, probeBytes = MEDIA_PROBE_BYTES): Promise<ObjectDescription> {
+  // An empty object has no byte range to ask for, and nothing to describe.
+  if (object.size === 0) return { contentType: null };
   const end = Math.min(object.size, probeBytes);
   const versionId = immutableVersionId(object.versionId);
   const where = `GetObject s3://${object.bucket}/${object.key} bytes 0-${end - 1}`;
@@ -42,8 +44,7 @@ export async function describeObject(s3: S3Client, object: SourceObject, probeBy
     const res = await s3.send(new GetObjectCommand({
       Bucket: object.bucket,
       Key: object.key,
-      // An empty object has no byte range to ask for: its (empty) body is read whole.
-      ...(end > 0 ? { Range: `bytes=0-${end - 1}` } : {}),
+      Range: `bytes=0-${end - 1}`,
       ...(versionId ? { VersionId: versionId } : {}),
       ...(object.etag ? { IfMatch: quoteEtag(object.etag) } : {}),
     }));
