@@ -322,10 +322,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const resultsBucket = env.RESULTS_BUCKET ?? bucket;
       const prefix = env.RESULTS_PREFIX ?? DEFAULT_RESULTS_PREFIX;
       const out: OutcomeRecord[] = [];
-      for (const status of ['forwarded', 'failed']) {
+      for (const status of ['forwarded', 'failed', 'skipped'] as const) {
         let token: string | undefined;
         do {
-          const folder = recordFolder(prefix, status as 'forwarded' | 'failed', key);
+          const folder = recordFolder(prefix, status, key);
           const page = await s3.client.send(new ListObjectsV2Command({ Bucket: resultsBucket, Prefix: folder, ContinuationToken: token }));
           for (const o of page.Contents ?? []) {
             // only <key>/<name>.json, not records of a longer key that shares this prefix
