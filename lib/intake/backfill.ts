@@ -11,6 +11,7 @@
 //   forwarded                         a forwarded record exists for this ETag (or versionId)
 //   not-failed                        --failed-only, and no failure record for this ETag
 //   submitted                         a submitted-marker exists: an earlier run (perhaps interrupted) sent it
+//   missing / other-bucket            --from-list: a listed key with no object, or of another bucket
 // Records live at `<resultsPrefix><status>/<key>/<executionName>.json` (lib/workflow/outcome-records.ts recordFolder). ListObjectsV2
 // gives no versionId, so a record matches on the ETag (same bytes); a record with a versionId matches that too.
 //
@@ -29,7 +30,10 @@ import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './event-record';
 import { recordsBucket, type Settings } from '../config/settings';
 
-export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
+export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted' | 'missing' | 'other-bucket';
+
+/** A page of objects to judge, from a listing or a list (lib/intake/from-list.ts), and keys a list named in vain. */
+export interface ListedPage { contents: _Object[]; skipped: Array<{ key: string; reason: 'missing' | 'other-bucket' }> }
 
 /** Storage classes a GetObject cannot read without a restore: forwarding them would only fail. */
 export const ARCHIVED_STORAGE_CLASSES: ReadonlySet<string> = new Set(['GLACIER', 'DEEP_ARCHIVE']);
@@ -90,6 +94,8 @@ export interface BackfillOptions {
   signal?: AbortSignal;
   /** Keys per ListObjectsV2 page (default and maximum 1,000; tests use fewer). */
   pageSize?: number;
+  /** The objects from a list instead of listing bucket/prefix (`--from-list`): pages, pulled one at a time. */
+  pages?: AsyncIterable<ListedPage>;
 }
 
 /** Record files of a folder read per key at most: a key with more records than this is judged on these. */
@@ -239,11 +245,11 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     }
   };
 
-  let token: string | undefined;
-  listing: do {
+  const listed = o.pages ?? listBucketPages(o);
+  listing: for await (const page of listed) {
     if (o.signal?.aborted) { summary.stopped = 'interrupted'; break; }
-    const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: o.prefix || undefined, ContinuationToken: token, MaxKeys: o.pageSize ?? 1000 }));
-    const contents = page.Contents ?? [];
+    for (const k of page.skipped) { summary.listed++; skip({ key: k.key, size: 0, etag: '' }, k.reason); }
+    const contents = page.contents;
     // Judge in slices of the page so that --max and Ctrl-C do not wait for a whole page of look-ups.
     for (let start = 0; start < contents.length; start += batchSize) {
       if (full()) { summary.stopped = 'max'; break listing; }
@@ -256,9 +262,18 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
       await send(judged.slice(0, room));
       if (judged.length > room) { summary.stopped = 'max'; break listing; }
     }
+  }
+  return summary;
+}
+
+/** The current objects of bucket/prefix, a ListObjectsV2 page at a time. */
+async function* listBucketPages(o: BackfillOptions): AsyncGenerator<ListedPage> {
+  let token: string | undefined;
+  do {
+    const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: o.prefix || undefined, ContinuationToken: token, MaxKeys: o.pageSize ?? 1000 }));
+    yield { contents: page.Contents ?? [], skipped: [] };
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return summary;
 }
 
 /** The --direct submitter: the trigger's code path, StartExecution per record (lib/intake/s3-event.ts submitS3Event), no slots. */
