@@ -1,7 +1,7 @@
 // A process of its own for the from-list memory measurement (test/backfill-from-list.test.ts bundles and runs it
 // with --expose-gc): a backfill over the list in argv[2] against an S3 that answers every HEAD and stores nothing,
 // submitting through the intake submitter to an SQS that only counts. Prints one JSON line: the V8 heap after a
-// full GC at every 10,000th key, the peak RSS, and the summary.
+// full GC before the run and at every 10,000th key, the peak RSS, and the summary.
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { backfill } from '../../lib/intake/backfill';
@@ -38,17 +38,20 @@ async function main(): Promise<void> {
   const s3 = answeringS3();
   const sqs = countingSqs();
   const heapMiB: number[] = [];
+  const mib = (n: number) => Math.round(n / 1024 / 10.24) / 100;
+  gc();
+  const startHeapMiB = mib(process.memoryUsage().heapUsed);
   let peakRss = 0;
   let seen = 0;
   const timer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
   const summary = await backfill({
     s3, bucket: 'inbox', settings: loadSettings({}), submit: intakeQueueSubmitter(sqs.client as never, 'https://sqs.local/q'),
     pages: listPages(s3, list, 'inbox'), batchSize: 100, concurrency: 16,
-    onItem: () => { if (++seen % 10_000 === 0) { gc(); heapMiB.push(Math.round(process.memoryUsage().heapUsed / 1024 / 10.24) / 100); } },
+    onItem: () => { if (++seen % 10_000 === 0) { gc(); heapMiB.push(mib(process.memoryUsage().heapUsed)); } },
   });
   clearInterval(timer);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  process.stdout.write(JSON.stringify({ heapMiB, peakRssMiB: Math.round(peakRss / 1024 / 10.24) / 100, submitted: sqs.sent(), summary }) + '\n');
+  process.stdout.write(JSON.stringify({ startHeapMiB, heapMiB, peakRssMiB: mib(peakRss), submitted: sqs.sent(), summary }) + '\n');
 }
 
 if (require.main === module) void main();
