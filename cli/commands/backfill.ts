@@ -7,6 +7,9 @@
 // --direct keeps the old path (StartExecution through the trigger's code, STATE_MACHINE_ARN or
 // --state-machine-arn): it bypasses admission, for a stack without the intake. The deployment's filters and
 // results prefix apply either way (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX, RESULTS_BUCKET).
+// --from-list FILE|s3://bucket/key: the keys of a text list, an S3 Batch Operations CSV or an S3 Inventory
+// manifest.json instead of a listing (lib/intake/from-list.ts); the bucket is s3://bucket, else the one the list names.
+// A run that submitted ends with a summary record and an `OST Backfill Finished` event (backfill-finish.ts).
 // Output: a progress line on a terminal (stderr); one JSON line per object with --json, else a line per submitted
 // or failed object (at most MAX_LINES); then the summary. Exit 0, 1 when any submission failed (or on an S3
 // error), 2 on a usage error, 130 when interrupted (the summary still printed; a re-run resumes).
@@ -20,10 +23,13 @@ import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event } from '../../lib/intake/s3-event';
 import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/config/settings';
 import { integer, UsageError } from './args';
+import { bucketOf, finishBackfill } from './backfill-finish';
+import { failureExamples } from '../../lib/intake/backfill-report';
+import { listPages } from '../../lib/intake/from-list';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
-export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]';
+export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] | --from-list FILE|s3://bucket/key [s3://bucket] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]';
 const MAX_LINES = 50;
 
 export interface BackfillArgs {
@@ -42,6 +48,8 @@ export interface BackfillArgs {
   /** StartExecution directly, bypassing admission. */
   direct: boolean;
   stateMachineArn?: string;
+  /** --from-list: the keys from this list (lib/intake/from-list.ts) instead of listing bucket/prefix. */
+  fromList?: string;
 }
 
 export function parseBackfillArgs(argv: string[]): BackfillArgs {
@@ -60,10 +68,15 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
       stage: { type: 'string' },
       direct: { type: 'boolean', default: false },
       'state-machine-arn': { type: 'string' },
+      'from-list': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing s3://bucket[/prefix]' : `one location only, got ${positionals.length}`);
-  const { bucket, prefix } = parseS3Url(positionals[0]!);
+  const fromList = values['from-list'];
+  if (positionals.length > 1 || (positionals.length === 0 && fromList === undefined)) throw new UsageError(positionals.length === 0 ? 'missing s3://bucket[/prefix]' : `one location only, got ${positionals.length}`);
+  if (fromList !== undefined && fromList.trim() === '') throw new UsageError('--from-list needs a file or s3://bucket/key');
+  // With --from-list the bucket may come from the list itself (an inventory's sourceBucket, a manifest's rows).
+  const { bucket, prefix } = positionals[0] !== undefined ? parseS3Url(positionals[0]) : { bucket: '', prefix: '' };
+  if (fromList !== undefined && prefix !== '') throw new UsageError('--from-list takes the keys of the list: give s3://bucket without a prefix');
   const suffixes = (values.suffix ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (values.suffix !== undefined && suffixes.length === 0) throw new UsageError('--suffix needs at least one suffix, e.g. --suffix .wav,.mp3');
   if (values.direct && (values['queue-url'] !== undefined || values.stage !== undefined)) throw new UsageError('--direct starts executions itself: it takes no --queue-url or --stage');
@@ -83,6 +96,7 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
     stage: values.stage,
     direct: values.direct ?? false,
     stateMachineArn: values['state-machine-arn'],
+    ...(fromList !== undefined ? { fromList } : {}),
   };
 }
 
@@ -182,6 +196,7 @@ export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
     submit: r.submit,
     region: r.region,
     signal: r.signal,
+    ...(r.args.fromList !== undefined ? { pages: listPages(r.s3, r.args.fromList, r.args.bucket) } : {}),
     onItem: (item) => {
       if (r.args.json) { progress.clear(); r.out(itemJson(item)); }
       else if (item.status !== 'skipped' && (r.itemLines ?? true)) {
@@ -224,18 +239,28 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('\nost-forward backfill: stopping after the batch in flight (Ctrl-C again to quit now)\n');
   };
   process.on('SIGINT', onSigint);
-  const where = `s3://${args.bucket}/${args.prefix}`;
+  const s3 = commandS3Client(settings);
+  let where = args.fromList ?? `s3://${args.bucket}/${args.prefix}`;
   try {
+    args.bucket = await bucketOf(args, s3);
+    if (args.fromList) where = `${args.fromList} (s3://${args.bucket})`;
+    const startedAt = new Date();
+    const failures = failureExamples();
     const summary = await runBackfill({
-      args, settings, submit, s3: commandS3Client(settings), signal: controller.signal,
+      args, settings, submit, s3, signal: controller.signal, onItem: failures.onItem,
       out: (line) => process.stdout.write(line + '\n'), err: process.stderr,
     });
     if (args.json) process.stdout.write(safeJson({ summary: { location: where, dryRun: args.dryRun, ...summary } }) + '\n');
     else process.stdout.write(summaryLine(where, summary, args.dryRun) + '\n');
+    if (!args.dryRun) {
+      const record = await finishBackfill({ args, settings, s3, summary, failures: failures.list, startedAt });
+      process.stdout.write(args.json ? safeJson({ finished: record }) + '\n' : `backfill finished: summary record ${safeText(record)}\n`);
+    }
     if (summary.stopped === 'interrupted') return EXIT.SIGINT;
     return summary.errors > 0 ? 1 : 0;
   } catch (err) {
     const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    if (isUsageError(err)) return reportFailure('backfill', err, BACKFILL_USAGE, safeText((err as Error).message, 500));
     return reportFailure('backfill', err, BACKFILL_USAGE, `${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})`);
   } finally {
     process.off('SIGINT', onSigint);

@@ -109,7 +109,7 @@ export const SETTINGS: readonly SettingSpec[] = [
       return v;
     },
   },
-  { variable: 'EVENT_BUS_NAME', param: 'eventBusName', default: '`default`', meaning: 'EventBridge bus of the outcome events', readers: L, read: (env) => text(env, 'EVENT_BUS_NAME') ?? 'default' },
+  { variable: 'EVENT_BUS_NAME', param: 'eventBusName', default: '`default`', meaning: 'EventBridge bus of the outcome events (and of `backfill`\'s finished event)', readers: LC, read: (env) => text(env, 'EVENT_BUS_NAME') ?? 'default' },
   { variable: 'KEY_PREFIX_FILTER', param: 'keyPrefixFilter', default: 'empty (all)', meaning: 'comma-separated key prefixes to forward', readers: LC, read: (env) => list(env, 'KEY_PREFIX_FILTER') },
   { variable: 'KEY_SUFFIX_FILTER', param: 'keySuffixFilter', default: 'empty (all)', meaning: 'comma-separated key suffixes, e.g. `.wav,.mp3`', readers: LC, read: (env) => list(env, 'KEY_SUFFIX_FILTER') },
   { param: 'logRetentionDays', default: '30', meaning: 'CloudWatch Logs retention', readers: [] },
