@@ -173,7 +173,7 @@ export function mediaProbeCost(d: DeploymentSettings, a: CostAssumptions = DEFAU
 export function formatMediaProbeCost(d: DeploymentSettings, a: CostAssumptions = DEFAULT_ASSUMPTIONS): string {
   const p = mediaProbeCost(d, a);
   const tiny = (v: number) => `$${v.toFixed(9).replace(/0+$/, '')}`;
-  const shares = costTable(d, a).filter((r) => r.design === 'batched (default)').map((r) => `${r.label} ${((p.usd / r.awsUsd) * 100).toFixed(r.awsUsd > p.usd * 100 ? 2 : 1)}%`);
+  const shares = costTable(d, a).filter((r) => r.design === 'batched (default)').map((r) => `${r.label} ${((p.usd / r.awsUsd) * 100).toPrecision(2)}%`);
   return [
     `Per file: 1 ranged GET of at most 128 KiB (${tiny(p.s3Usd)}) + ${a.mediaProbeSeconds} s of prepare at ${d.memoryMb.prepare} MB (${p.lambdaGbSeconds.toFixed(3)} GB-s, ${tiny(p.lambdaUsd)}) = ${tiny(p.usd)} per file, ${usd(p.usd * 1000)} per 1,000 files.`,
     `Share of the AWS cost per file (included in the table above): ${shares.join(', ')}.`,
