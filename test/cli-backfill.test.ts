@@ -159,10 +159,10 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(5);
     const summary = lines[4].summary;
-    expect(summary).toMatchObject({ forwarded: 2, failed: 2, forwardedBytes: 3048, unreadable: 1 });
+    expect(summary).toMatchObject({ forwarded: 2, failed: 2, forwardedBytes: 3048, unreadable: 1, skipped: 0 });
     expect(summary.days).toEqual([
-      { day: '2026-11-29', forwarded: 1, forwardedBytes: 2048, failed: 0, failedBytes: 0 },
-      { day: '2026-11-30', forwarded: 1, forwardedBytes: 1000, failed: 2, failedBytes: 2000 },
+      { day: '2026-11-29', forwarded: 1, forwardedBytes: 2048, failed: 0, failedBytes: 0, skipped: 0 },
+      { day: '2026-11-30', forwarded: 1, forwardedBytes: 1000, failed: 2, failedBytes: 2000, skipped: 0 },
     ]);
     expect(summary.errors).toEqual([expect.objectContaining({ error: 'OstQuotaError', ostCode: 11200, count: 2 })]);
     const human = await cli(['status', 's3://results/p/'], env);
