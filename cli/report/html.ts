@@ -32,12 +32,15 @@ function chart(days: StatusSummary['days'], maxDays = 62): string {
   const bars = shown.map((d, i) => {
     const x = pad.l + i * bw + bw * 0.1;
     const w = Math.max(1, bw * 0.8);
-    const seg = (from: number, n: number, cls: string) => (n > 0 ? `<rect class="${cls}" x="${x.toFixed(1)}" y="${y(from + n).toFixed(1)}" width="${w.toFixed(1)}" height="${(y(from) - y(from + n)).toFixed(1)}"><title>${esc(d.day)}: ${n} ${cls}</title></rect>` : '');
+    const seg = (from: number, n: number, cls: string) => (n <= 0 ? '' : `<rect class="${cls}" x="${x.toFixed(1)}" `
+      + `y="${y(from + n).toFixed(1)}" width="${w.toFixed(1)}" height="${(y(from) - y(from + n)).toFixed(1)}">`
+      + `<title>${esc(d.day)}: ${n} ${cls}</title></rect>`);
     const label = shown.length <= 16 || i % Math.ceil(shown.length / 16) === 0
       ? `<text class="x" x="${(x + w / 2).toFixed(1)}" y="${H - pad.b + 14}">${esc(d.day.slice(5))}</text>` : '';
     return seg(0, d.forwarded, 'forwarded') + seg(d.forwarded, d.failed, 'failed') + seg(d.forwarded + d.failed, d.skipped, 'skipped') + label;
   }).join('');
-  const axis = `<line class="axis" x1="${pad.l}" y1="${y(0)}" x2="${W - pad.r}" y2="${y(0)}"/><text class="y" x="${pad.l - 6}" y="${y(top) + 4}">${top}</text><text class="y" x="${pad.l - 6}" y="${y(0) + 4}">0</text>`;
+  const axis = `<line class="axis" x1="${pad.l}" y1="${y(0)}" x2="${W - pad.r}" y2="${y(0)}"/>`
+    + `<text class="y" x="${pad.l - 6}" y="${y(top) + 4}">${top}</text><text class="y" x="${pad.l - 6}" y="${y(0) + 4}">0</text>`;
   return `<svg id="chart" role="img" aria-label="files per day" viewBox="0 0 ${W} ${H}" width="100%">${axis}${bars}</svg>
 <p class="legend"><span class="sw forwarded"></span>forwarded <span class="sw failed"></span>failed <span class="sw skipped"></span>skipped</p>`;
 }
@@ -53,9 +56,14 @@ text{font-size:11px;fill:#57606a}text.x{text-anchor:middle}text.y{text-anchor:en
 
 export function reportHtml(where: string, s: StatusSummary, generatedAt: Date = new Date()): string {
   const total = (label: string, id: string, value: string) => `<div id="${id}">${label}<b>${value}</b></div>`;
-  const days = s.days.slice(-366).reverse().map((d) => `<tr><td>${esc(d.day)}</td><td class="n">${d.forwarded}</td><td class="n">${esc(formatBytes(d.forwardedBytes))}</td><td class="n">${d.failed}</td><td class="n">${esc(formatBytes(d.failedBytes))}</td><td class="n">${d.skipped}</td></tr>`).join('\n');
-  const errors = s.errors.map((g) => `<tr><td class="n">${g.count}</td><td><code>${esc(g.error, 100)}</code>${g.ostCode !== null ? ` code ${g.ostCode}` : ''}<br>${esc(g.message)}</td><td><code>${esc(g.exampleKey, 400)}</code>${g.exampleSid ? `<br>sid <code>${esc(g.exampleSid, 100)}</code>` : ''}</td></tr>`).join('\n');
-  const slow = s.slowest.map((f) => `<tr><td class="n">${esc(duration(f.durationMs))}</td><td><code>${esc(f.key, 400)}</code></td><td class="n">${f.bytes !== null ? esc(formatBytes(f.bytes)) : '?'}</td><td>${esc(f.mode ?? '?')}</td><td>${esc(f.finishedAt, 40)}</td></tr>`).join('\n');
+  const n = (v: string | number) => `<td class="n">${typeof v === 'number' ? v : esc(v)}</td>`;
+  const days = s.days.slice(-366).reverse().map((d) => `<tr><td>${esc(d.day)}</td>${n(d.forwarded)}${n(formatBytes(d.forwardedBytes))}`
+    + `${n(d.failed)}${n(formatBytes(d.failedBytes))}${n(d.skipped)}</tr>`).join('\n');
+  const errors = s.errors.map((g) => `<tr>${n(g.count)}<td><code>${esc(g.error, 100)}</code>`
+    + `${g.ostCode !== null ? ` code ${g.ostCode}` : ''}<br>${esc(g.message)}</td>`
+    + `<td><code>${esc(g.exampleKey, 400)}</code>${g.exampleSid ? `<br>sid <code>${esc(g.exampleSid, 100)}</code>` : ''}</td></tr>`).join('\n');
+  const slow = s.slowest.map((f) => `<tr>${n(duration(f.durationMs))}<td><code>${esc(f.key, 400)}</code></td>`
+    + `${n(f.bytes !== null ? formatBytes(f.bytes) : '?')}<td>${esc(f.mode ?? '?')}</td><td>${esc(f.finishedAt, 40)}</td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -73,7 +81,8 @@ ${s.unreadable ? total('unreadable records', 'total-unreadable', String(s.unread
 <h2>Files per day</h2>
 ${chart(s.days)}
 <h2>Counts and bytes per day</h2>
-<table id="days"><thead><tr><th>day</th><th class="n">forwarded</th><th class="n">bytes</th><th class="n">failed</th><th class="n">bytes</th><th class="n">skipped</th></tr></thead>
+<table id="days"><thead><tr><th>day</th><th class="n">forwarded</th><th class="n">bytes</th>
+<th class="n">failed</th><th class="n">bytes</th><th class="n">skipped</th></tr></thead>
 <tbody>
 ${days}
 </tbody></table>
