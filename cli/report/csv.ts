@@ -2,7 +2,10 @@
 // RFC 4180 quoting; a cell a spreadsheet would run as a formula (= + - @ first) is prefixed with '.
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 
-export const CSV_HEADER = ['status', 'key', 'bytes', 'contentType', 'container', 'durationSeconds', 'url', 'sid', 'durationMs', 'finishedAt', 'error', 'ostCode', 'skipRule', 'record'];
+export const CSV_HEADER = [
+  'status', 'key', 'bytes', 'contentType', 'container', 'durationSeconds', 'url', 'sid', 'durationMs', 'finishedAt',
+  'error', 'ostCode', 'skipRule', 'record',
+];
 
 export function csvCell(v: unknown, max = 2000): string {
   if (v === null || v === undefined) return '';

@@ -42,7 +42,16 @@ export function failureExamples(): { onItem(item: BackfillItem): void; list: Arr
   };
 }
 
-export function backfillRunRecord(o: { source: string; bucket: string; startedAt: Date; finishedAt?: Date; summary: BackfillSummary; failures: Array<{ key: string; error: string }> }): BackfillRunRecord {
+export interface BackfillRun {
+  source: string;
+  bucket: string;
+  startedAt: Date;
+  finishedAt?: Date;
+  summary: BackfillSummary;
+  failures: Array<{ key: string; error: string }>;
+}
+
+export function backfillRunRecord(o: BackfillRun): BackfillRunRecord {
   const s = o.summary;
   return {
     type: 'backfill-finished',
@@ -72,7 +81,13 @@ export async function reportBackfillRun(
   await clients.s3.send(new PutObjectCommand({ Bucket: where.bucket, Key: key, Body: JSON.stringify(record, null, 2) + '\n', ContentType: 'application/json' }));
   const location = `s3://${where.bucket}/${key}`;
   const res = await clients.events.send(new PutEventsCommand({
-    Entries: [{ Source: EVENT_SOURCE, DetailType: DETAIL_TYPE_BACKFILL_FINISHED, Detail: JSON.stringify({ ...record, record: location }), EventBusName: where.eventBusName, Resources: [] }],
+    Entries: [{
+      Source: EVENT_SOURCE,
+      DetailType: DETAIL_TYPE_BACKFILL_FINISHED,
+      Detail: JSON.stringify({ ...record, record: location }),
+      EventBusName: where.eventBusName,
+      Resources: [],
+    }],
   }));
   if ((res.FailedEntryCount ?? 0) > 0) {
     const entry = res.Entries?.find((e) => e.ErrorCode);

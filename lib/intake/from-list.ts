@@ -86,7 +86,9 @@ async function readManifest(s3: S3, where: string): Promise<InventoryManifest> {
   try { m = JSON.parse(Buffer.concat(chunks).toString('utf8')) as InventoryManifest; } catch {
     throw new ConfigError('--from-list', `${where}: not JSON (an S3 Inventory manifest.json)`);
   }
-  if (m.fileFormat !== 'CSV') throw new ConfigError('--from-list', `${where}: fileFormat ${JSON.stringify(String(m.fileFormat).slice(0, 40))}: only CSV inventories are read`);
+  if (m.fileFormat !== 'CSV') {
+    throw new ConfigError('--from-list', `${where}: fileFormat ${JSON.stringify(String(m.fileFormat).slice(0, 40))}: only CSV inventories are read`);
+  }
   if (!m.fileSchema || !Array.isArray(m.files)) throw new ConfigError('--from-list', `${where}: no fileSchema or files: not an S3 Inventory manifest`);
   return m;
 }
