@@ -14,7 +14,6 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   // Its `exports` name only the import and module-sync conditions, which jest's resolver does not try.
   moduleNameMapper: { '^music-metadata$': '<rootDir>/node_modules/music-metadata/lib/index.js' },
-  setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
   // jest's summary, then plain closing lines (`jest: N passed, N failed, N skipped` and the fault tally).

@@ -15,8 +15,8 @@ import { backfill } from '../lib/intake/backfill';
 import { intakeQueueSubmitter } from '../lib/intake/backfill-submitter';
 import { listPages } from '../lib/intake/from-list';
 import { loadSettings } from '../lib/config/settings';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 import { tempDir } from './support/pipeline';
 import { answeringS3, countingSqs } from './support/from-list-child';
 

@@ -4,11 +4,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startAwsServer } from '../local/aws-server';
+import { startAwsServer } from '../local/aws/endpoint';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { startLocalSqs } from '../local/sqs';
+import { startLocalSqs } from '../local/aws/sqs';
 import { sampleFile, tempDir, MiB } from './support/pipeline';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 
 const root = resolve(__dirname, '..');
 const outfile = join(root, 'node_modules', '.cache', 'backfill-cli-test', `cli-${process.pid}.js`);

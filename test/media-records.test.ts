@@ -2,7 +2,7 @@
 // bounded read of its head), a file the parser cannot read is forwarded without them, and under the
 // speed-transcription rules a file outside the consumer's limits ends with a skipped record and event, not an upload.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
+import { startLocalStack, type LocalStack } from '../local/stack';
 import type { OutcomeRecord } from '../lib/workflow/outcome-records';
 import { mp3File, wavFile } from './support/media';
 

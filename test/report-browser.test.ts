@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { run as status } from '../cli/commands/status';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 import { tempDir } from './support/pipeline';
 
 const CHROMIUM = '/usr/bin/chromium';

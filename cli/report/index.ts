@@ -5,7 +5,7 @@ import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs
 import { once } from 'node:events';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 import type { StatusSummary } from '../../lib/workflow/status';
-import { UsageError } from '../commands/args';
+import { UsageError } from '../args';
 import { CSV_HEADER, csvRow } from './csv';
 import { reportHtml } from './html';
 

@@ -3,11 +3,11 @@
 // submitted (lib/intake/backfill-report.ts; a dry run reports nothing).
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { backfillRunRecord, reportBackfillRun } from '../../lib/intake/backfill-report';
-import { resultsLocation, type BackfillSummary } from '../../lib/intake/backfill';
-import { listBucket } from '../../lib/intake/from-list';
-import type { Settings } from '../../lib/config/settings';
-import type { BackfillArgs } from './backfill';
+import { backfillRunRecord, reportBackfillRun } from '../lib/intake/backfill-report';
+import { resultsLocation, type BackfillSummary } from '../lib/intake/backfill';
+import { listBucket } from '../lib/intake/from-list';
+import type { Settings } from '../lib/config/settings';
+import type { BackfillArgs } from './backfill-run';
 import { UsageError } from './args';
 
 /** The bucket to backfill: the command line's, else the one the list names (an inventory, a manifest's rows). */
