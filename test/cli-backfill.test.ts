@@ -125,7 +125,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     const missing = await cli(['backfill', 's3://no-such-bucket/', '--dry-run'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringContaining('NoSuchBucket')]);
-  }, 60_000);
+  }, 120_000);
 
   it('backfill --from-list: the bucket from a Batch Operations CSV, a text list needs s3://bucket (exit 2), a prefix is refused', async () => {
     await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'list/a b.wav', Body: 'abc' }));
