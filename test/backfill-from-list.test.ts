@@ -17,7 +17,7 @@ import { listPages } from '../lib/intake/from-list';
 import { loadSettings } from '../lib/config/settings';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
-import { tempDir } from './support/pipeline';
+import { tempDir } from './support/files';
 import { answeringS3, countingSqs } from './support/from-list-child';
 
 const run = promisify(execFile);
@@ -41,9 +41,9 @@ async function measuredRun(script: string, list: string): Promise<{ startHeapMiB
 }
 
 describe('backfill --from-list: a text list of 100,000 keys', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  beforeAll(async () => { dir = await tempDir(); });
-  afterAll(() => dir?.remove());
+  let dir: ReturnType<typeof tempDir>;
+  beforeAll(async () => { dir = tempDir(); });
+  afterAll(() => dir?.cleanup());
 
   it('submits all 100,000 keys through the intake submitter with the heap flat: after GC it never holds 4 MiB more than before the run', async () => {
     const large = join(dir.dir, 'large.txt');

@@ -12,7 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { run as status } from '../cli/commands/status';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
-import { tempDir } from './support/pipeline';
+import { tempDir } from './support/files';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium)`;
@@ -31,10 +31,10 @@ function record(status: 'forwarded' | 'failed' | 'skipped', key: string, day: st
 
 describe('status --report', () => {
   let s3: EmbeddedS3;
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let tmp: ReturnType<typeof tempDir>;
   const saved = { ...process.env };
   beforeAll(async () => {
-    tmp = await tempDir();
+    tmp = tempDir();
     s3 = await startEmbeddedS3({ buckets: ['results'] });
     Object.assign(process.env, { S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: 'us-east-1' });
     const put = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: 'results', Key: key, Body: body }));
@@ -52,7 +52,7 @@ describe('status --report', () => {
   afterAll(async () => {
     process.env = saved;
     await s3?.close();
-    await tmp?.remove();
+    tmp?.cleanup();
   });
 
   it('writes one CSV row per record, skipped included, with a formula-looking key neutralised', async () => {

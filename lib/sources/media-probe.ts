@@ -7,7 +7,8 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SourceChangedError, SourceReadError } from '../ost/errors';
 import { describeMedia, MEDIA_PROBE_BYTES, type MediaFacts } from '../workflow/media';
 import type { SourceObject } from '../workflow/state';
-import { immutableVersionId, mapS3Error, provenanceProblem, quoteEtag } from './s3';
+import { immutableVersionId, quoteEtag } from '../core/object-version';
+import { mapS3Error, provenanceProblem } from './s3';
 
 export interface ObjectDescription {
   /** The object's Content-Type, as S3 answers it (bounded); null when it has none. */
