@@ -13,7 +13,8 @@
 //   Step Functions (Standard) transitions = states entered: simple 4 (Prepare, ChooseMode, UploadWhole,
 //               ReportSuccess); multipart 5 (Prepare, ChooseMode, UploadBatches, Complete, ReportSuccess) + 1 per
 //               Distributed Map child (UploadSlices) — the count the bench measures in p3
-//   S3          1 HEAD (Prepare) + 1 ranged GET per slice, + 1 PUT (the result record), + the attempt markers:
+//   S3          1 HEAD + 1 ranged GET of the head (Prepare: content type and media facts, ≤ 128 KiB) + 1 ranged
+//               GET per slice, + 1 PUT (the result record), + the attempt markers:
 //               simple 1 PUT (UploadWhole); multipart 1 GET + 1 PUT (Prepare's init marker) + 1 PUT (Complete)
 //   egress      S / GB × price per GB (bytes leave AWS for iFlytek), shown separately
 // The one-slice-per-invocation design: the same, with slicesPerBatch = 1 (one Map child and one Lambda per slice).
@@ -41,12 +42,15 @@ export interface CostAssumptions {
   invocationOverheadSeconds: number;
   /** Assumed durations of the control steps, seconds. */
   controlSeconds: { trigger: number; prepare: number; complete: number; report: number };
+  /** Seconds Prepare spends on the media probe (one ranged GET of ≤ 128 KiB and its parse), within `prepare`. */
+  mediaProbeSeconds: number;
 }
 
 export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   throughputMiBps: 20,
   invocationOverheadSeconds: 0.5,
   controlSeconds: { trigger: 0.2, prepare: 0.5, complete: 1.0, report: 0.3 },
+  mediaProbeSeconds: 0.05,
 };
 
 /** What the deployment configures: read from serverless.yml (params.default, provider, functions). */
@@ -120,11 +124,12 @@ export function costRow(label: string, size: number, design: Design, d: Deployme
   const gb = (mb: number) => mb / 1024;
   const dataSeconds = size / (a.throughputMiBps * MiB);
   const c = a.controlSeconds;
-  let gbs = gb(d.memoryMb.trigger) * c.trigger + gb(d.memoryMb.prepare) * c.prepare + gb(d.memoryMb.report) * c.report;
+  const probe = mediaProbeCost(d, a);
+  let gbs = gb(d.memoryMb.trigger) * c.trigger + gb(d.memoryMb.prepare) * c.prepare + gb(d.memoryMb.report) * c.report + probe.lambdaGbSeconds;
   let invocations = 3; // trigger, prepare, report
   let transitions: number;
-  let s3Requests = 1 /* HEAD */ + 1 /* record PUT */;
-  let s3Usd = PRICES.s3GetPerRequest + PRICES.s3PutPerRequest;
+  let s3Requests = 1 /* HEAD */ + 1 /* record PUT */ + probe.s3Requests;
+  let s3Usd = PRICES.s3GetPerRequest + PRICES.s3PutPerRequest + probe.s3Usd;
   let slices: number;
   if (plan.mode === 'simple') {
     slices = 1;
@@ -157,6 +162,24 @@ export function costRow(label: string, size: number, design: Design, d: Deployme
   };
 }
 
+/** What describing a file adds to every forward: one ranged GET of its head, and Prepare's time to read and parse it. */
+export function mediaProbeCost(d: DeploymentSettings, a: CostAssumptions = DEFAULT_ASSUMPTIONS): { s3Requests: number; s3Usd: number; lambdaGbSeconds: number; lambdaUsd: number; usd: number } {
+  const lambdaGbSeconds = (d.memoryMb.prepare / 1024) * a.mediaProbeSeconds;
+  const lambdaUsd = lambdaGbSeconds * PRICES.lambdaArmPerGbSecond;
+  return { s3Requests: 1, s3Usd: PRICES.s3GetPerRequest, lambdaGbSeconds, lambdaUsd, usd: PRICES.s3GetPerRequest + lambdaUsd };
+}
+
+/** The media probe's share of the AWS cost per file, for each size of the table (batched design). */
+export function formatMediaProbeCost(d: DeploymentSettings, a: CostAssumptions = DEFAULT_ASSUMPTIONS): string {
+  const p = mediaProbeCost(d, a);
+  const tiny = (v: number) => `$${v.toFixed(9).replace(/0+$/, '')}`;
+  const shares = costTable(d, a).filter((r) => r.design === 'batched (default)').map((r) => `${r.label} ${((p.usd / r.awsUsd) * 100).toPrecision(2)}%`);
+  return [
+    `Per file: 1 ranged GET of at most 128 KiB (${tiny(p.s3Usd)}) + ${a.mediaProbeSeconds} s of prepare at ${d.memoryMb.prepare} MB (${p.lambdaGbSeconds.toFixed(3)} GB-s, ${tiny(p.lambdaUsd)}) = ${tiny(p.usd)} per file, ${usd(p.usd * 1000)} per 1,000 files.`,
+    `Share of the AWS cost per file (included in the table above): ${shares.join(', ')}.`,
+  ].join('\n');
+}
+
 export function costTable(d: DeploymentSettings, a: CostAssumptions = DEFAULT_ASSUMPTIONS): CostRow[] {
   const rows: CostRow[] = [];
   for (const [label, size] of COST_SIZES) {
@@ -182,7 +205,7 @@ export function formatAssumptions(d: DeploymentSettings, a: CostAssumptions = DE
   return [
     `Prices: ${PRICES.asOf}: Lambda arm64 $${PRICES.lambdaArmPerGbSecond} per GB-s and $0.20 per 1M requests; Step Functions Standard $0.025 per 1,000 transitions; S3 GET/HEAD $0.0004 per 1,000, PUT $0.005 per 1,000; internet egress $0.09/GB (first 10 TB/month tier).`,
     `Deployment (${d.source}): memory uploadSlices/uploadWhole ${d.memoryMb.uploadSlices}/${d.memoryMb.uploadWhole} MB, prepare/complete/report ${d.memoryMb.prepare}/${d.memoryMb.complete}/${d.memoryMb.report} MB, trigger ${d.memoryMb.trigger} MB; slice ${d.sliceSize / MiB} MiB, simple below ${d.simpleThreshold / MiB} MiB, ${d.sliceConcurrency} slices in flight per invocation; batches of ${perBatch} slices (${d.conservativeMBps} MiB/s × ${d.uploadSlicesTimeoutSeconds} s × 0.5).`,
-    `Assumed: ${a.throughputMiBps} MiB/s from one invocation to the OST host; ${a.invocationOverheadSeconds} s fixed per slice-carrying invocation; control steps trigger ${a.controlSeconds.trigger} s, prepare ${a.controlSeconds.prepare} s, complete ${a.controlSeconds.complete} s, report ${a.controlSeconds.report} s; no retries. Sizes binary (1 GB = 2^30 bytes).`,
+    `Assumed: ${a.throughputMiBps} MiB/s from one invocation to the OST host; ${a.invocationOverheadSeconds} s fixed per slice-carrying invocation; control steps trigger ${a.controlSeconds.trigger} s, prepare ${a.controlSeconds.prepare} s (+ ${a.mediaProbeSeconds} s for the media probe), complete ${a.controlSeconds.complete} s, report ${a.controlSeconds.report} s; no retries. Sizes binary (1 GB = 2^30 bytes).`,
     'Not counted (each well under $0.0001 per file): EventBridge PutEvents ($1.00/M), KMS decrypts of the cached SSM secrets, CloudWatch Logs and metrics, the trigger\'s S3 event delivery (free).',
   ].join('\n');
 }

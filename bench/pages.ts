@@ -2,7 +2,7 @@
 // phase) and docs/costs.md (the cost model). Nothing in them is edited by hand; the method lives in docs/bench.md.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { costTable, formatAssumptions, formatCostTable, type CostRow, type DeploymentSettings } from './cost';
+import { costTable, formatAssumptions, formatCostTable, formatMediaProbeCost, type CostRow, type DeploymentSettings } from './cost';
 import { fleetCostTable, formatFleetAssumptions, formatFleetCostTable } from './fleet-cost';
 
 const GENERATED = (by: string) => `<!-- Written by \`${by}\`; do not edit by hand: run it again. -->`;
@@ -66,7 +66,7 @@ export const COST_FORMULA = [
   '              + trigger and control steps at their memory × their assumed seconds',
   'Lambda $      = GB-s × price + invocations × price             (invocations = 3 + b + 1; simple: 4)',
   'SFN $         = transitions × price, transitions = 5 + b       (simple: 4)',
-  'S3 $          = (1 HEAD + n GET) × price + 1 PUT (the record) + attempt markers (simple 1 PUT; multipart 1 GET + 2 PUT)',
+  'S3 $          = (1 HEAD + 1 head GET + n GET) × price + 1 PUT (the record) + attempt markers (simple 1 PUT; multipart 1 GET + 2 PUT)',
   'egress $      = S / GB × $0.09                                  shown separately: the bytes leave AWS for iFlytek',
 ].join('\n');
 
@@ -114,6 +114,13 @@ export async function writeCostPage(root: string, d: DeploymentSettings): Promis
     '',
     'Assumptions:',
     ...formatAssumptions(d).split('\n').map((l) => `- ${l}`),
+    '',
+    '## Describing the file: the media probe',
+    '',
+    'Prepare reads the head of every object once (content type, and for audio the container, codec, duration, sample',
+    'rate and channels: lib/sources/media-probe.ts) so that records and events say what the file is.',
+    '',
+    ...formatMediaProbeCost(d).split('\n').map((l) => `- ${l}`),
     '',
     '## Many files at once: the intake and admission',
     '',

@@ -2,6 +2,7 @@
 // per submitted or failed object (at most MAX_LINES) or JSON per object, a progress line on a terminal, the summary.
 import { backfill, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../lib/intake/backfill';
 import type { Settings } from '../lib/config/settings';
+import { listPages } from '../lib/intake/from-list';
 import { formatBytes, safeJson, safeText } from './output';
 
 const MAX_LINES = 50;
@@ -22,6 +23,8 @@ export interface BackfillArgs {
   /** StartExecution directly, bypassing admission. */
   direct: boolean;
   stateMachineArn?: string;
+  /** --from-list: the keys from this list (lib/intake/from-list.ts) instead of listing bucket/prefix. */
+  fromList?: string;
 }
 
 /** The summary in one line a person reads. */
@@ -107,6 +110,7 @@ export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
     region: r.region,
     signal: r.signal,
     only: r.only,
+    ...(r.args.fromList !== undefined ? { pages: listPages(r.s3, r.args.fromList, r.args.bucket) } : {}),
     onItem: (item) => {
       if (r.args.json) { progress.clear(); r.out(itemJson(item)); }
       else if (item.status !== 'skipped' && (r.itemLines ?? true)) {

@@ -3,7 +3,8 @@
 // The upload_id is recorded in an init marker right after init: a re-run of Prepare (its first run crashed or
 // timed out after init) continues that upload rather than initialising another and leaving the first orphaned, and
 // a Prepare that gives up after init is followed by Cancel (statemachine: CancelPrepared), which finds it there.
-// HeadObject is compared with the event (ETag, size, version): a mismatch fails before anything is planned.
+// HeadObject is compared with the event (ETag, size, version): a mismatch fails before anything is planned. One
+// ranged GET of the head tells the content type and media facts; a file the consumer's rules refuse is not initialised.
 import type { Context } from 'aws-lambda';
 import { batchSizing, sliceBatches } from '../lib/workflow/batches';
 import { planUpload } from '../lib/ost/plan';
@@ -15,6 +16,8 @@ import { s3 } from '../lib/runtime/aws-clients';
 import { step } from '../lib/runtime/step';
 import { ostClient } from '../lib/runtime/ost';
 import { checkEventSize, headSource } from '../lib/sources/s3';
+import { describeObject } from '../lib/sources/media-probe';
+import { eligibility } from '../lib/workflow/eligibility';
 import { settings } from '../lib/config/settings';
 
 export const handler = step('prepare', async (event: PrepareInput, _context?: Context): Promise<PreparedState> => {
@@ -29,6 +32,9 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
   const plan = planUpload(object.size, { sliceSize: s.sliceSize, threshold, minSliceSize: s.minSliceSize });
   // The bytes HEAD reports must be the bytes the event announced (else a truncated forward would be recorded).
   checkEventSize(input, object);
+  // What the file is (Content-Type, audio facts from its head), and whether the consumer's rules take it.
+  const { contentType, media } = await describeObject(s3(), object);
+  const skip = eligibility(s.consumer, { key: object.key, size: object.size, contentType, media });
   const base = {
     object,
     plan,
@@ -37,7 +43,13 @@ export const handler = step('prepare', async (event: PrepareInput, _context?: Co
     mapMaxConcurrency: s.mapMaxConcurrency,
     executionName: event.execution?.Name ?? UNKNOWN_EXECUTION,
     startedAt: event.execution?.StartTime ?? new Date().toISOString(),
+    contentType,
+    ...(media ? { media } : {}),
   };
+  if (skip) {
+    logger.info('not forwarded: the consumer\'s rules refuse the file', { ...skip, size: object.size });
+    return { ...base, batches: [], slicesPerBatch: 0, skip };
+  }
   if (plan.mode === 'simple') {
     logger.info('planned simple upload', { size: object.size, versionId: object.versionId, restarts });
     return { ...base, batches: [], slicesPerBatch: 0 };

@@ -1,5 +1,5 @@
 // Report: the outcome of an execution, as a JSON record in S3 (RESULTS_BUCKET/RESULTS_PREFIX) and an
-// EventBridge event (`OST File Forwarded` / `OST File Forward Failed`, source ost-forwarder). Input
+// EventBridge event (`OST File Forwarded` / `OST File Forward Failed` / `OST File Skipped`, source ost-forwarder). Input
 // {outcome, state: $, execution: $$.Execution}. Output: the record plus its location and, on failure,
 // `errorName`/`summary` which the Fail state reports as the execution's error. A record or event that could not
 // be written (after the retries) fails the step: a partial PutEvents answer (FailedEntryCount > 0) is a failure.
@@ -45,6 +45,11 @@ export const handler = step('report', async (input: ReportInput, _context?: Cont
     if (record.bytes !== null) metrics.addMetric('BytesForwarded', MetricUnit.Bytes, record.bytes);
     if (record.slices > 0) metrics.addMetric('SlicesForwarded', MetricUnit.Count, record.slices);
     logger.info('file forwarded', { url: record.url, sid: record.sid, bytes: record.bytes, slices: record.slices, durationMs: record.durationMs, record: where });
+    return { ...record, record: where };
+  }
+  if (record.status === 'skipped') {
+    metrics.addMetric('FilesSkipped', MetricUnit.Count, 1);
+    logger.info('file skipped', { skip: record.skip, bytes: record.bytes, record: where });
     return { ...record, record: where };
   }
   metrics.addMetric('FilesFailed', MetricUnit.Count, 1);

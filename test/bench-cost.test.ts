@@ -1,6 +1,6 @@
 // The cost model's arithmetic and the chart's shape (no timings: the benchmark itself is `npm run bench`).
 import { resolve } from 'node:path';
-import { costRow, costTable, deploymentSettings, DEFAULT_ASSUMPTIONS, PRICES, type DeploymentSettings } from '../bench/cost';
+import { costRow, costTable, deploymentSettings, DEFAULT_ASSUMPTIONS, mediaProbeCost, PRICES, type DeploymentSettings } from '../bench/cost';
 import { throughputSvg } from '../bench/chart';
 import { batchSizing } from '../lib/workflow/batches';
 import { GiB, MiB } from '../lib/ost/plan';
@@ -47,7 +47,7 @@ describe('cost model', () => {
     const row = costRow('1 GB', GiB, 'batched (default)', defaults);
     const c = DEFAULT_ASSUMPTIONS.controlSeconds;
     const expected = (1024 / DEFAULT_ASSUMPTIONS.throughputMiBps + DEFAULT_ASSUMPTIONS.invocationOverheadSeconds) * 1
-      + 0.25 * c.trigger + 0.5 * (c.prepare + c.complete + c.report);
+      + 0.25 * c.trigger + 0.5 * (c.prepare + DEFAULT_ASSUMPTIONS.mediaProbeSeconds + c.complete + c.report);
     expect(row.lambdaGbSeconds).toBeCloseTo(expected, 6);
   });
 
@@ -55,7 +55,20 @@ describe('cost model', () => {
     const row = costRow('10 MB', 10 * MiB, 'batched (default)', defaults);
     expect(row.slices).toBe(1);
     expect(row.transitions).toBe(4);
-    expect(row.s3Requests).toBe(4); // HEAD, GET, the attempt marker, the record
+    expect(row.s3Requests).toBe(5); // HEAD, the head GET, GET, the attempt marker, the record
+  });
+
+  it('counts the media probe once per file, whatever its size: one GET and Prepare\'s probe seconds', () => {
+    const p = mediaProbeCost(defaults);
+    expect(p.s3Requests).toBe(1);
+    expect(p.usd).toBeCloseTo(PRICES.s3GetPerRequest + 0.5 * DEFAULT_ASSUMPTIONS.mediaProbeSeconds * PRICES.lambdaArmPerGbSecond, 12);
+    const without = { ...DEFAULT_ASSUMPTIONS, mediaProbeSeconds: 0 };
+    for (const size of [10 * MiB, 100 * GiB]) {
+      const a = costRow('x', size, 'batched (default)', defaults);
+      const b = costRow('x', size, 'batched (default)', defaults, without);
+      expect(a.s3Requests - b.s3Requests).toBe(0); // the GET is counted in both: only the seconds differ
+      expect(a.awsUsd - b.awsUsd).toBeCloseTo(p.lambdaUsd, 12);
+    }
   });
 
   it('has both designs for every size', () => {

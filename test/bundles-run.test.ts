@@ -11,6 +11,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { startAwsServer, type AwsServer, type StartExecutionRequest } from '../local/aws/endpoint';
 import { objectCreatedRecord, s3Event, startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
+import { wavFile } from './support/media';
 
 const ROOT = join(__dirname, '..');
 const { options } = require(join(ROOT, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> };
@@ -65,10 +66,15 @@ it('trigger: starts an execution through the Step Functions API', async () => {
   expect(JSON.parse(started[0]!.input!)).toMatchObject({ bucket: 'inbox', key: 'calls/a b.wav', versionId: 'v1' });
 }, 60_000);
 
-it('prepare: heads the object in S3 and plans a simple upload', async () => {
+it('prepare: heads the object in S3, describes it with the bundled media parser and plans a simple upload', async () => {
   await s3.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'small.wav', Body: Buffer.alloc(1000, 1) }));
   const res = await invoke('prepare', { input: { bucket: 'inbox', key: 'small.wav' }, execution: { Id: `${ARN}:x`, Name: 'x' } });
   expect(res).toMatchObject({ object: { bucket: 'inbox', key: 'small.wav', size: 1000 }, plan: { mode: 'simple', size: 1000 } });
+  expect(res).not.toHaveProperty('media');
+  const wav = wavFile(2);
+  await s3.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'speech.wav', Body: wav, ContentType: 'audio/wav' }));
+  const described = await invoke('prepare', { input: { bucket: 'inbox', key: 'speech.wav' }, execution: { Id: `${ARN}:y`, Name: 'y' } });
+  expect(described).toMatchObject({ contentType: 'audio/wav', media: { container: 'WAVE', codec: 'PCM', durationSeconds: 2, sampleRate: 16000, channels: 1 } });
 }, 60_000);
 
 it('report: writes the record to S3 and the event to EventBridge', async () => {

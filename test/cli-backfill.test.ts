@@ -1,9 +1,10 @@
 // `ost-forward local --existing`, `backfill` and `status` as a user runs them: the bundled CLI in a child process.
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startAwsServer } from '../local/aws/endpoint';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startLocalSqs } from '../local/aws/sqs';
 import { sampleFile, tempDir, MiB } from './support/files';
@@ -94,24 +95,56 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     expect((await cli(['backfill', 's3://src'], env)).stderr).toContain('--state-machine-arn');
     expect((await cli(['backfill', 's3://src', '--direct', '--queue-url', 'https://q'], env)).code).toBe(2);
 
-    // submitting goes into the intake queue: one S3 notification per object, which a re-run does not send again
+    // submitting goes into the intake queue: one S3 notification per object, which a re-run does not send again;
+    // each run ends with a summary record and an `OST Backfill Finished` event
     const sqs = await startLocalSqs({});
+    const aws = await startAwsServer({ stepFunctions: {} as never });
+    const sendEnv = { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: aws.endpoint };
     try {
       const queueUrl = sqs.createQueue('intake');
-      const sent = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl, '--json'], { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint });
+      const sent = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl, '--json'], sendEnv);
       expect(sent.code).toBe(0);
-      expect(JSON.parse(sent.stdout.trim().split('\n').pop()!).summary).toMatchObject({ submitted: 1, skipped: { suffix: 1, forwarded: 1 } });
+      const out = sent.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(out.find((l) => l.summary).summary).toMatchObject({ submitted: 1, skipped: { suffix: 1, forwarded: 1 } });
+      const finished = out.find((l) => l.finished).finished as string;
+      expect(finished).toMatch(/^s3:\/\/src\/ost-forwarder\/backfill\/runs\/.+\.json$/);
+      expect(aws.events).toEqual([expect.objectContaining({ source: 'ost-forwarder', detailType: 'OST Backfill Finished', detail: expect.objectContaining({ type: 'backfill-finished', source: 's3://src/in/', listed: 3, submitted: 1, skipped: 2, failed: 0, failures: [], record: finished }) })]);
+      const runRecord = await s3.client.send(new GetObjectCommand({ Bucket: 'src', Key: finished.slice('s3://src/'.length) }));
+      expect(JSON.parse(await runRecord.Body!.transformToString())).toMatchObject({ type: 'backfill-finished', submitted: 1, bytesSubmitted: 3 });
       const got = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
       expect(got.Messages).toHaveLength(1);
       expect(JSON.parse(got.Messages![0]!.Body!).Records[0].s3.object.key).toBe('in/x+y%2Bz.wav');
-      const again = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl], { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint });
+      const again = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl], sendEnv);
       expect(again.stdout).toMatch(/submitted 0 .*errors 0/);
+      expect(again.stdout).toMatch(/^backfill finished: summary record s3:\/\/src\/ost-forwarder\/backfill\/runs\//m);
+      expect(aws.events).toHaveLength(2);
     } finally {
       await sqs.close();
+      await aws.close();
     }
     const missing = await cli(['backfill', 's3://no-such-bucket/', '--dry-run'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringContaining('NoSuchBucket')]);
+  }, 120_000);
+
+  it('backfill --from-list: the bucket from a Batch Operations CSV, a text list needs s3://bucket (exit 2), a prefix is refused', async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'list/a b.wav', Body: 'abc' }));
+    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'lists/keys.csv', Body: 'src,list%2Fa%20b.wav\nsrc,list%2Fnone.wav\n' }));
+    const r = await cli(['backfill', '--from-list', 's3://src/lists/keys.csv', '--dry-run', '--json'], env);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.objectContaining({ key: 'list/a b.wav', status: 'would-submit' }),
+      expect.objectContaining({ key: 'list/none.wav', status: 'skipped', reason: 'missing' }),
+    ]));
+    expect(lines.pop().summary).toMatchObject({ location: 's3://src/lists/keys.csv (s3://src)', listed: 2, wouldSubmit: 1, skipped: { missing: 1 } });
+    const list = join(tmp.dir, 'keys.txt');
+    writeFileSync(list, 'list/a b.wav\n');
+    const text = await cli(['backfill', '--from-list', list, '--dry-run'], env);
+    expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('give s3://bucket after --from-list') });
+    expect((await cli(['backfill', '--from-list', list, 's3://src/list/', '--dry-run'], env)).code).toBe(2);
+    const ok = await cli(['backfill', '--from-list', list, 's3://src', '--dry-run'], env);
+    expect(ok.stdout).toContain('would submit 1');
   }, 60_000);
 
   it('status: counts and bytes per day, failures by error with key and sid, slowest; control characters escaped', async () => {
@@ -126,10 +159,10 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(5);
     const summary = lines[4].summary;
-    expect(summary).toMatchObject({ forwarded: 2, failed: 2, forwardedBytes: 3048, unreadable: 1 });
+    expect(summary).toMatchObject({ forwarded: 2, failed: 2, forwardedBytes: 3048, unreadable: 1, skipped: 0 });
     expect(summary.days).toEqual([
-      { day: '2026-11-29', forwarded: 1, forwardedBytes: 2048, failed: 0, failedBytes: 0 },
-      { day: '2026-11-30', forwarded: 1, forwardedBytes: 1000, failed: 2, failedBytes: 2000 },
+      { day: '2026-11-29', forwarded: 1, forwardedBytes: 2048, failed: 0, failedBytes: 0, skipped: 0 },
+      { day: '2026-11-30', forwarded: 1, forwardedBytes: 1000, failed: 2, failedBytes: 2000, skipped: 0 },
     ]);
     expect(summary.errors).toEqual([expect.objectContaining({ error: 'OstQuotaError', ostCode: 11200, count: 2 })]);
     const human = await cli(['status', 's3://results/p/'], env);

@@ -137,6 +137,10 @@ describe('prepare', () => {
     env({ SLICE_SIZE: String(16 * MiB), MIN_SLICE_SIZE: String(5 * MiB), SIMPLE_THRESHOLD: String(30 * MiB) });
     await resetRuntime();
     s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 10_000 * 16 * MiB, ETag: '"e"', VersionId: 'v9' });
+    // Prepare reads the head of the object (its content type and media facts): the first 128 KiB.
+    s3Mock.on(GetObjectCommand, { Key: 'huge.bin' }).callsFake(() => ({
+      Body: Readable.from([Buffer.alloc(128 * 1024)]), ETag: '"e"', VersionId: 'v9', ContentRange: `bytes 0-${128 * 1024 - 1}/${10_000 * 16 * MiB}`,
+    }));
     const state = await handlers.prepare({ input: { bucket: BUCKET, key: 'huge.bin' }, execution });
     expect(state.plan).toMatchObject({ mode: 'multipart', sliceCount: 10_000 });
     expect(state.batches.reduce((n, [, c]) => n + c, 0)).toBe(10_000);

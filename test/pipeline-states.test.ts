@@ -4,6 +4,7 @@
 import { MiB } from './support/files';
 import { resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../local/stack';
+import { resetRuntime } from '../lib/runtime/reset';
 import { loadProjectDefinition, prepareDefinition, serverlessResolver } from '../local/executor';
 
 describe('every state of the deployed definition runs locally', () => {
@@ -70,11 +71,25 @@ describe('every state of the deployed definition runs locally', () => {
     note('not reported', r.execution!.entered.map((e) => e.name));
   });
 
+  it('the consumer\'s rules refuse the file → ReportSkipped', async () => {
+    process.env.CONSUMER = 'speed-transcription';
+    await resetRuntime();
+    try {
+      const r = await stack.forwardObject('states/skipped.txt', 'not audio');
+      expect(r.execution).toMatchObject({ status: 'SUCCEEDED' });
+      expect(r.records[0]).toMatchObject({ status: 'skipped', skip: { rule: 'format' } });
+      note('skipped', r.execution!.entered.map((e) => e.name));
+    } finally {
+      delete process.env.CONSUMER;
+      await resetRuntime();
+    }
+  });
+
   it('together the scenarios entered every state of statemachine/definition.yml', () => {
     const { definition, serverless } = loadProjectDefinition(resolve(__dirname, '..'));
     const all = Object.keys(prepareDefinition(definition, serverlessResolver({}, serverless)).states).sort();
     const seen = new Set([...entered.values()].flatMap((s) => [...s]));
-    expect(entered.size).toBe(6);
+    expect(entered.size).toBe(7);
     expect(all.filter((s) => !seen.has(s))).toEqual([]);
     expect([...seen].filter((s) => !all.includes(s))).toEqual([]);
   });

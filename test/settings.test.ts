@@ -12,7 +12,7 @@ describe('loadSettings', () => {
     expect(loadSettings({})).toEqual({
       ostEndpoint: 'https://upload-ost-api.xfyun.cn', ostAppId: undefined, ostCloudId: undefined,
       apiKeyParam: undefined, apiSecretParam: undefined, secretsMaxAgeSeconds: 300, multipartDigest: 'empty',
-      sliceSize: 16 * MiB, simpleThreshold: 30 * MiB, smallFileUpload: 'simple', minSliceSize: 5 * MiB, sliceConcurrency: 8, mapMaxConcurrency: 8,
+      sliceSize: 16 * MiB, simpleThreshold: 30 * MiB, smallFileUpload: 'simple', consumer: 'none', minSliceSize: 5 * MiB, sliceConcurrency: 8, mapMaxConcurrency: 8,
       conservativeMBps: 1, uploadSlicesTimeoutSeconds: 900, resultsBucket: undefined, resultsPrefix: 'ost-forwarder/',
       eventBusName: 'default', keyPrefixes: [], keySuffixes: [], stateMachineArn: undefined, maxRestarts: 2,
       s3Endpoint: undefined, s3ForcePathStyle: false,
@@ -22,7 +22,7 @@ describe('loadSettings', () => {
   it.each([
     ['SLICE_SIZE', 'abc'], ['SLICE_SIZE', '1024'], ['SLICE_CONCURRENCY', '0'], ['MAP_MAX_CONCURRENCY', '1.5'],
     ['CONSERVATIVE_MBPS', '-1'], ['MAX_RESTARTS', '11'], ['S3_FORCE_PATH_STYLE', 'maybe'], ['OST_ENDPOINT', 'http://example.com'],
-    ['S3_ENDPOINT', 'not a url'], ['STATE_MACHINE_ARN', 'sm'], ['OST_MULTIPART_DIGEST', 'md5'], ['RESULTS_PREFIX', '/abs/'], ['SMALL_FILE_UPLOAD', 'single'],
+    ['S3_ENDPOINT', 'not a url'], ['STATE_MACHINE_ARN', 'sm'], ['OST_MULTIPART_DIGEST', 'md5'], ['RESULTS_PREFIX', '/abs/'], ['SMALL_FILE_UPLOAD', 'single'], ['CONSUMER', 'long-transcription'],
   ])('throws a ConfigError naming %s for %j', (name, value) => {
     expect(() => loadSettings({ [name]: value })).toThrow(expect.objectContaining({ name: 'ConfigError', setting: name }));
   });

@@ -267,7 +267,10 @@ function zipEntries(path: string): Array<{ name: string; mode: number; size: num
 describe('the heap bounds on Lambda (exec wrapper)', () => {
   const WRAPPER = join(__dirname, '..', 'scripts', 'lambda-exec-wrapper.sh');
 
-  it('sets AWS_LAMBDA_EXEC_WRAPPER and ships the wrapper, executable, in every function zip, beside a JS bundle of at most 1 MB', () => {
+  // Prepare also carries the media parser (music-metadata and file-type, ~230 kB minified): 1.2 MB for it.
+  const bundleBound = (zip: string) => (zip.startsWith('prepare') ? 1_200_000 : 1_000_000);
+
+  it('sets AWS_LAMBDA_EXEC_WRAPPER and ships the wrapper, executable, in every function zip, beside a JS bundle of at most 1 MB (1.2 MB for prepare)', () => {
     for (const f of FUNCTIONS) {
       expect(R(created)[`${f}LambdaFunction`].Properties.Environment.Variables).toMatchObject({
         AWS_LAMBDA_EXEC_WRAPPER: '/var/task/scripts/lambda-exec-wrapper.sh', LAMBDA_MAX_SEMI_SPACE_MB: '1',
@@ -281,7 +284,7 @@ describe('the heap bounds on Lambda (exec wrapper)', () => {
       expect({ z, wrapper: !!wrapper, executable: !!wrapper && (wrapper.mode & 0o111) === 0o111 }).toEqual({ z, wrapper: true, executable: true });
       const js = entries.filter((e) => e.name.endsWith('.js'));
       expect(js).toHaveLength(1);
-      expect(js[0]!.size).toBeLessThanOrEqual(1_000_000);
+      expect({ z, size: js[0]!.size, under: js[0]!.size <= bundleBound(z) }).toEqual({ z, size: js[0]!.size, under: true });
     }
   });
 

@@ -1,7 +1,9 @@
 // `ost-forward backfill s3://bucket[/prefix] [...]`: forwards the objects no event announced (lib/intake/backfill.ts)
 // by sending S3-shaped notifications into the intake queue (--queue-url, INTAKE_QUEUE_URL or the stack's
 // IntakeQueueUrl output; never a guessed stage), or with --direct through StartExecution, bypassing admission, for a
-// stack without the intake. Options, output and exit codes: docs/cli.md and docs/backfill.md.
+// stack without the intake. --from-list reads the keys from a list (lib/intake/from-list.ts); a run that submitted
+// ends with a summary record and an `OST Backfill Finished` event (cli/backfill-finish.ts). Options, output and exit
+// codes: docs/cli.md and docs/backfill.md.
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -13,11 +15,13 @@ import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event } from '../../lib/intake/s3-event';
 import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/config/settings';
 import { integer, urlFlag, UsageError } from '../args';
+import { bucketOf, finishBackfill } from '../backfill-finish';
+import { failureExamples } from '../../lib/intake/backfill-report';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 import { commandS3Client, parseS3Url, parseSince, safeJson, safeText } from '../output';
 import { runBackfill, summaryLine, type BackfillArgs } from '../backfill-run';
 
-export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]';
+export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] | --from-list FILE|s3://bucket/key [s3://bucket] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]';
 
 export function parseBackfillArgs(argv: string[]): BackfillArgs {
   const { values, positionals } = parseArgs({
@@ -35,10 +39,15 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
       stage: { type: 'string' },
       direct: { type: 'boolean', default: false },
       'state-machine-arn': { type: 'string' },
+      'from-list': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing s3://bucket[/prefix]' : `one location only, got ${positionals.length}`);
-  const { bucket, prefix } = parseS3Url(positionals[0]!);
+  const fromList = values['from-list'];
+  if (positionals.length > 1 || (positionals.length === 0 && fromList === undefined)) throw new UsageError(positionals.length === 0 ? 'missing s3://bucket[/prefix]' : `one location only, got ${positionals.length}`);
+  if (fromList !== undefined && fromList.trim() === '') throw new UsageError('--from-list needs a file or s3://bucket/key');
+  // With --from-list the bucket may come from the list itself (an inventory's sourceBucket, a manifest's rows).
+  const { bucket, prefix } = positionals[0] !== undefined ? parseS3Url(positionals[0]) : { bucket: '', prefix: '' };
+  if (fromList !== undefined && prefix !== '') throw new UsageError('--from-list takes the keys of the list: give s3://bucket without a prefix');
   const suffixes = (values.suffix ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (values.suffix !== undefined && suffixes.length === 0) throw new UsageError('--suffix needs at least one suffix, e.g. --suffix .wav,.mp3');
   if (values.direct && (values['queue-url'] !== undefined || values.stage !== undefined)) throw new UsageError('--direct starts executions itself: it takes no --queue-url or --stage');
@@ -57,6 +66,7 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
     stage: values.stage,
     direct: values.direct ?? false,
     stateMachineArn: values['state-machine-arn'],
+    ...(fromList !== undefined ? { fromList } : {}),
   };
 }
 
@@ -98,18 +108,28 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('\nost-forward backfill: stopping after the batch in flight (Ctrl-C again to quit now)\n');
   };
   process.on('SIGINT', onSigint);
-  const where = `s3://${args.bucket}/${args.prefix}`;
+  const s3 = commandS3Client(settings);
+  let where = args.fromList ?? `s3://${args.bucket}/${args.prefix}`;
   try {
+    args.bucket = await bucketOf(args, s3);
+    if (args.fromList) where = `${args.fromList} (s3://${args.bucket})`;
+    const startedAt = new Date();
+    const failures = failureExamples();
     const summary = await runBackfill({
-      args, settings, submit, s3: commandS3Client(settings), signal: controller.signal,
+      args, settings, submit, s3, signal: controller.signal, onItem: failures.onItem,
       out: (line) => process.stdout.write(line + '\n'), err: process.stderr,
     });
     if (args.json) process.stdout.write(safeJson({ summary: { location: where, dryRun: args.dryRun, ...summary } }) + '\n');
     else process.stdout.write(summaryLine(where, summary, args.dryRun) + '\n');
+    if (!args.dryRun) {
+      const record = await finishBackfill({ args, settings, s3, summary, failures: failures.list, startedAt });
+      process.stdout.write(args.json ? safeJson({ finished: record }) + '\n' : `backfill finished: summary record ${safeText(record)}\n`);
+    }
     if (summary.stopped === 'interrupted') return EXIT.SIGINT;
     return summary.errors > 0 ? 1 : 0;
   } catch (err) {
     const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    if (isUsageError(err)) return reportFailure('backfill', err, BACKFILL_USAGE, safeText((err as Error).message, 500));
     return reportFailure('backfill', err, BACKFILL_USAGE, `${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})`);
   } finally {
     process.off('SIGINT', onSigint);

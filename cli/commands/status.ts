@@ -2,6 +2,7 @@
 // files, from the outcome records (lib/workflow/status.ts). Without a location: RESULTS_BUCKET and RESULTS_PREFIX.
 // A person gets a summary: forwarded/failed counts and bytes per day, failures grouped by error with an example
 // key and sid, the slowest files. --json prints one line per record (bounded fields) and then the summary line.
+// --report out.html|out.csv: a page a person reads, or one CSV row per record (cli/report/).
 // --failed: failures only. Exit 0 (even when records hold failures: the command worked), 1 on an S3 error, 2 on
 // a usage error.
 import { parseArgs } from 'node:util';
@@ -10,19 +11,20 @@ import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { readStatus, type StatusSummary } from '../../lib/workflow/status';
 import { UsageError } from '../args';
+import { openReport, reportKind, type ReportWriter } from '../report';
 import { isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 
-export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]';
+export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json] [--report out.html|out.csv]';
 
-export interface StatusArgs { bucket: string; prefix: string; since?: Date; failed: boolean; json: boolean }
+export interface StatusArgs { bucket: string; prefix: string; since?: Date; failed: boolean; json: boolean; report?: string }
 
 export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>): StatusArgs {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { since: { type: 'string' }, failed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: { since: { type: 'string' }, failed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, report: { type: 'string' } },
   });
   if (positionals.length > 1) throw new UsageError(`one location only, got ${positionals.length}`);
   let bucket: string;
@@ -35,7 +37,8 @@ export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket
     bucket = s.resultsBucket;
     prefix = s.resultsPrefix;
   }
-  return { bucket, prefix, since: parseSince(values.since), failed: values.failed ?? false, json: values.json ?? false };
+  if (values.report !== undefined) reportKind(values.report);
+  return { bucket, prefix, since: parseSince(values.since), failed: values.failed ?? false, json: values.json ?? false, ...(values.report !== undefined ? { report: values.report } : {}) };
 }
 
 /** One record as a bounded JSON line: every text clipped (a record's texts are bounded when read; these are tighter). */
@@ -66,7 +69,7 @@ function duration(ms: number): string {
 /** The summary a person takes in at a glance. */
 export function statusText(where: string, s: StatusSummary, failedOnly: boolean): string {
   const lines: string[] = [];
-  lines.push(`status ${safeText(where)}: ${failedOnly ? '' : `forwarded ${s.forwarded} (${formatBytes(s.forwardedBytes)}), `}failed ${s.failed} (${formatBytes(s.failedBytes)})${s.unreadable ? `, unreadable records ${s.unreadable}` : ''}`);
+  lines.push(`status ${safeText(where)}: ${failedOnly ? '' : `forwarded ${s.forwarded} (${formatBytes(s.forwardedBytes)}), `}failed ${s.failed} (${formatBytes(s.failedBytes)})${s.skipped ? `, skipped ${s.skipped}` : ''}${s.unreadable ? `, unreadable records ${s.unreadable}` : ''}`);
   if (s.days.length > 0) {
     lines.push('', 'day          forwarded        bytes     failed        bytes');
     for (const d of s.days.slice(-31)) {
@@ -101,19 +104,25 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   const where = `s3://${args.bucket}/${args.prefix}`;
+  let report: ReportWriter | undefined;
   try {
+    report = args.report !== undefined ? openReport(args.report) : undefined;
+    const json = args.json ? (r: OutcomeRecord, location: string) => { process.stdout.write(recordJson(r, location) + '\n'); } : undefined;
     const summary = await readStatus({
       s3: commandS3Client(settings),
       bucket: args.bucket,
       prefix: args.prefix,
       since: args.since,
       failedOnly: args.failed,
-      onRecord: args.json ? (r, location) => { process.stdout.write(recordJson(r, location) + '\n'); } : undefined,
+      onRecord: json || report ? (r, location) => { json?.(r, location); report?.onRecord(r, location); } : undefined,
     });
+    await report?.finish(where, summary);
+    if (report) process.stderr.write(`report written: ${safeText(args.report!)}\n`);
     if (args.json) process.stdout.write(safeJson({ summary: { location: where, ...summary } }) + '\n');
     else process.stdout.write(statusText(where, summary, args.failed) + '\n');
     return 0;
   } catch (err) {
+    report?.abort();
     const e = err as Error & { $metadata?: { httpStatusCode?: number } };
     return reportFailure('status', err, STATUS_USAGE, `${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''} (${safeText(where)})`);
   }

@@ -3,7 +3,7 @@
 // Secrets are not settings: OST_API_KEY_PARAM / OST_API_SECRET_PARAM only name the SSM parameters (lib/runtime/secrets.ts).
 import { ConfigError } from '../core/errors';
 import type { Env } from './parsers';
-import { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, readSetting, type LogLevel } from './table';
+import { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, readSetting, type Consumer, type LogLevel } from './table';
 
 export { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, type LogLevel };
 
@@ -33,6 +33,8 @@ export interface Settings {
    * non-empty object then goes multipart. The measurement and the decision: docs/failures.md.
    */
   readonly smallFileUpload: 'simple' | 'multipart';
+  /** CONSUMER: whose eligibility rules Prepare applies ('none': every file is forwarded). */
+  readonly consumer: Consumer;
   /** MIN_SLICE_SIZE: lower bound of a slice (only an emulator in tiny-slice mode lowers it). */
   readonly minSliceSize: number;
   /** SLICE_CONCURRENCY: slices in flight inside one Upload slices invocation. */
@@ -90,6 +92,7 @@ export function loadSettings(env: Env): Settings {
     sliceSize,
     simpleThreshold: read<number>('SIMPLE_THRESHOLD'),
     smallFileUpload,
+    consumer: read<Consumer>('CONSUMER'),
     minSliceSize,
     sliceConcurrency: read<number>('SLICE_CONCURRENCY'),
     mapMaxConcurrency: read<number>('MAP_MAX_CONCURRENCY'),

@@ -28,6 +28,10 @@ export interface SettingSpec {
 
 export const DEFAULT_RESULTS_PREFIX = 'ost-forwarder/';
 
+/** CONSUMER: the consumers whose eligibility rules are known (lib/workflow/eligibility.ts holds the rules). */
+export const CONSUMERS = ['none', 'speed-transcription'] as const;
+export type Consumer = (typeof CONSUMERS)[number];
+
 /** POWERTOOLS_LOG_LEVEL: the levels Powertools' Logger knows. */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -94,6 +98,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'SLICE_SIZE', param: 'sliceSize', default: '16777216 (16 MiB)', meaning: 'preferred slice size (5 MiB–5 GiB; raised to stay ≤ 10,000 slices)', readers: L, read: (env) => integer(env, 'SLICE_SIZE', DEFAULT_SLICE_SIZE, integer(env, 'MIN_SLICE_SIZE', MIN_SLICE_SIZE, 1, MAX_SLICE_SIZE), MAX_SLICE_SIZE) },
   { variable: 'SIMPLE_THRESHOLD', param: 'simpleThreshold', default: '31457280 (30 MiB)', meaning: 'smaller objects use the simple upload', readers: L, read: (env) => integer(env, 'SIMPLE_THRESHOLD', DEFAULT_THRESHOLD, 0) },
   { variable: 'SMALL_FILE_UPLOAD', default: '`simple`', meaning: '`simple` (one call) or `multipart` (retry-safe) for objects under SIMPLE_THRESHOLD (docs/failures.md)', readers: L, read: (env) => oneOf(env, 'SMALL_FILE_UPLOAD', ['simple', 'multipart'] as const, 'simple', 40) },
+  { variable: 'CONSUMER', param: 'consumer', default: '`none`', meaning: '`none` or `speed-transcription`: files that consumer would refuse are skipped, with a record (lib/workflow/eligibility.ts)', readers: L, read: (env) => oneOf(env, 'CONSUMER', CONSUMERS, 'none', 40) },
   { variable: 'MIN_SLICE_SIZE', default: '5242880 (5 MiB)', meaning: 'lower bound of a slice (only the emulator\'s tiny-slice mode lowers it)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MIN_SLICE_SIZE', MIN_SLICE_SIZE, 1, MAX_SLICE_SIZE) },
   { variable: 'SLICE_CONCURRENCY', param: 'sliceConcurrency', default: String(DEFAULT_SLICES_IN_FLIGHT), meaning: 'slices in flight inside one batch, each on its own connection (docs/wan.md: the WAN data behind the default)', readers: L, read: (env) => integer(env, 'SLICE_CONCURRENCY', DEFAULT_SLICES_IN_FLIGHT, 1, 64) },
   { variable: 'MAP_MAX_CONCURRENCY', param: 'mapMaxConcurrency', default: '8', meaning: 'batches in flight (protects the destination)', readers: L, read: (env) => integer(env, 'MAP_MAX_CONCURRENCY', 8, 1, 10_000) },
@@ -117,7 +122,7 @@ export const SETTINGS: readonly SettingSpec[] = [
       return v;
     },
   },
-  { variable: 'EVENT_BUS_NAME', param: 'eventBusName', default: '`default`', meaning: 'EventBridge bus of the outcome events', readers: L, read: (env) => text(env, 'EVENT_BUS_NAME') ?? 'default' },
+  { variable: 'EVENT_BUS_NAME', param: 'eventBusName', default: '`default`', meaning: 'EventBridge bus of the outcome events (and of `backfill`\'s finished event)', readers: LC, read: (env) => text(env, 'EVENT_BUS_NAME') ?? 'default' },
   { variable: 'KEY_PREFIX_FILTER', param: 'keyPrefixFilter', default: 'empty (all)', meaning: 'comma-separated key prefixes to forward', readers: LC, read: (env) => list(env, 'KEY_PREFIX_FILTER') },
   { variable: 'KEY_SUFFIX_FILTER', param: 'keySuffixFilter', default: 'empty (all)', meaning: 'comma-separated key suffixes, e.g. `.wav,.mp3`', readers: LC, read: (env) => list(env, 'KEY_SUFFIX_FILTER') },
   { param: 'logRetentionDays', default: '30', meaning: 'CloudWatch Logs retention', readers: [] },

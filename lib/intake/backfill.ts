@@ -1,8 +1,9 @@
 // Backfill: forward the objects of a bucket/prefix that no event announced. Lists page by page (one page in
 // memory), skips what needs no forwarding, and hands S3-shaped ObjectCreated records to an injected submit(): the
-// intake queue (lib/intake/backfill-submitter.ts) or, with --direct, StartExecution. What is skipped and why, the
-// execution names of later rounds, the submitted markers and the known limit: docs/backfill.md. A key's records are
-// read per version (lib/workflow/record-reader.ts): its other versions are never read.
+// intake queue (lib/intake/backfill-submitter.ts) or, with --direct, StartExecution. `pages` replaces the listing
+// with a list's objects (lib/intake/from-list.ts: --from-list). What is skipped and why, the execution names of later
+// rounds, the submitted markers and the known limit: docs/backfill.md. A key's records are read per version
+// (lib/workflow/record-reader.ts): its other versions are never read.
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { failureCount, forwardedRecordOf } from '../workflow/record-reader';
@@ -11,7 +12,10 @@ import { existingObjectRecord, type ExistingObject } from './event-record';
 import { recordsBucket, type Settings } from '../config/settings';
 import { unquoteEtag } from '../core/object-version';
 
-export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
+export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted' | 'missing' | 'other-bucket';
+
+/** A page of objects to judge, from a listing or a list (lib/intake/from-list.ts), and keys a list named in vain. */
+export interface ListedPage { contents: _Object[]; skipped: Array<{ key: string; reason: 'missing' | 'other-bucket' }> }
 
 /** Storage classes a GetObject cannot read without a restore: forwarding them would only fail. */
 export const ARCHIVED_STORAGE_CLASSES: ReadonlySet<string> = new Set(['GLACIER', 'DEEP_ARCHIVE']);
@@ -74,6 +78,8 @@ export interface BackfillOptions {
   pageSize?: number;
   /** Only these keys (`local --existing`): every other object under the prefix is not even counted as listed. */
   only?: ReadonlySet<string>;
+  /** The objects from a list instead of listing bucket/prefix (`--from-list`): pages, pulled one at a time. */
+  pages?: AsyncIterable<ListedPage>;
 }
 
 export const SUBMITTED_MARKER_FOLDER = 'backfill/submitted/';
@@ -189,11 +195,11 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     }
   };
 
-  let token: string | undefined;
-  listing: do {
+  const listed = o.pages ?? listBucketPages(o);
+  listing: for await (const page of listed) {
     if (o.signal?.aborted) { summary.stopped = 'interrupted'; break; }
-    const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: o.prefix || undefined, ContinuationToken: token, MaxKeys: o.pageSize ?? 1000 }));
-    const contents = (page.Contents ?? []).filter((c) => !o.only || o.only.has(c.Key!));
+    for (const k of page.skipped) { summary.listed++; skip({ key: k.key, size: 0, etag: '' }, k.reason); }
+    const contents = page.contents.filter((c) => !o.only || o.only.has(c.Key!));
     // Judge in slices of the page so that --max and Ctrl-C do not wait for a whole page of look-ups.
     for (let start = 0; start < contents.length; start += batchSize) {
       if (full()) { summary.stopped = 'max'; break listing; }
@@ -206,9 +212,18 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
       await send(judged.slice(0, room));
       if (judged.length > room) { summary.stopped = 'max'; break listing; }
     }
+  }
+  return summary;
+}
+
+/** The current objects of bucket/prefix, a ListObjectsV2 page at a time. */
+async function* listBucketPages(o: BackfillOptions): AsyncGenerator<ListedPage> {
+  let token: string | undefined;
+  do {
+    const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: o.prefix || undefined, ContinuationToken: token, MaxKeys: o.pageSize ?? 1000 }));
+    yield { contents: page.Contents ?? [], skipped: [] };
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return summary;
 }
 
 /** The --direct submitter: the trigger's code path, StartExecution per record (lib/intake/s3-event.ts submitS3Event), no slots. */

@@ -1,5 +1,5 @@
 // The EventBridge event each outcome record is also published as (source ost-forwarder, one detail type per
-// status); its detail is the record plus where the record was written.
+// status: forwarded, failed, skipped by the consumer's rules); its detail is the record plus where the record was written.
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventPublishError } from '../core/aws-errors';
 import type { OutcomeRecord } from './outcome-records';
@@ -7,12 +7,15 @@ import type { OutcomeRecord } from './outcome-records';
 export const EVENT_SOURCE = 'ost-forwarder';
 export const DETAIL_TYPE_FORWARDED = 'OST File Forwarded';
 export const DETAIL_TYPE_FAILED = 'OST File Forward Failed';
+export const DETAIL_TYPE_SKIPPED = 'OST File Skipped';
+
+const DETAIL_TYPES = { forwarded: DETAIL_TYPE_FORWARDED, failed: DETAIL_TYPE_FAILED, skipped: DETAIL_TYPE_SKIPPED } as const;
 
 export async function publishOutcomeEvent(events: EventBridgeClient, busName: string, record: OutcomeRecord, location: { bucket: string; key: string }): Promise<void> {
   const res = await events.send(new PutEventsCommand({
     Entries: [{
       Source: EVENT_SOURCE,
-      DetailType: record.status === 'forwarded' ? DETAIL_TYPE_FORWARDED : DETAIL_TYPE_FAILED,
+      DetailType: DETAIL_TYPES[record.status],
       Detail: JSON.stringify({ ...record, record: `s3://${location.bucket}/${location.key}` }),
       EventBusName: busName,
       Resources: [],

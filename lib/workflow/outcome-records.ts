@@ -1,7 +1,7 @@
 // Outcome records: one JSON object per execution that reached Report, at
-// `<prefix><forwarded|failed>/<source key>/<etag>/<execution name>.json` in RESULTS_BUCKET (default: the source
-// bucket). The ETag folder holds the outcomes of one version of the key, so whether that version was forwarded,
-// and how often it failed, is one listing of a small folder however often the key was overwritten.
+// `<prefix><forwarded|failed|skipped>/<source key>/<etag>/<execution name>.json` in RESULTS_BUCKET (default: the
+// source bucket). The ETag folder holds the outcomes of one version of the key, so whether that version was
+// forwarded, and how often it failed, is one listing of a small folder however often the key was overwritten.
 // In this code base "record" means this; an entry of an S3 event notification is an "event record".
 import { createHash } from 'node:crypto';
 import { unquoteEtag } from '../core/object-version';
@@ -9,10 +9,14 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { recordsBucket, type Settings } from '../config/settings';
 import { UNKNOWN_EXECUTION } from './attempt-markers';
 import { parseStepError, type FailureInfo } from './step-errors';
+import type { SkipInfo } from './eligibility';
+import type { MediaFacts } from './media';
 import type { ExecutionContext, ExecutionInput, ReportInput, WorkflowState } from './state';
 
+export type RecordStatus = 'forwarded' | 'failed' | 'skipped';
+
 export interface OutcomeRecord {
-  status: 'forwarded' | 'failed';
+  status: RecordStatus;
   bucket: string;
   key: string;
   versionId: string | null;
@@ -29,6 +33,11 @@ export interface OutcomeRecord {
   /** Restarts from init before this outcome (0: the first run). */
   restarts: number;
   finishedAt: string;
+  /** What the file is: its Content-Type (null: none, absent: Prepare did not get that far) and audio facts. */
+  contentType?: string | null;
+  media?: MediaFacts;
+  /** Skipped only: the consumer and the rule that refused the file. */
+  skip?: SkipInfo;
   /** Failure only. */
   error?: FailureInfo;
   cancelled?: boolean;
@@ -78,6 +87,14 @@ export function buildRecord(input: ReportInput, now: Date = new Date()): Outcome
     restarts: state.restarts ?? 0,
     finishedAt: now.toISOString(),
   };
+  if (state.contentType !== undefined) record.contentType = state.contentType;
+  if (state.media) record.media = state.media;
+  if (input.outcome === 'skipped') {
+    // nothing was planned for OST: no mode, no slices
+    record.mode = null;
+    record.slices = 0;
+    if (state.skip) record.skip = state.skip;
+  }
   if (input.outcome === 'failed') {
     record.url = null;
     // The cancel step resolves a Distributed Map failure to the failing child's error; prefer it.
@@ -103,7 +120,7 @@ const RECORD_NAME_ROOM = 64 + 1 + 85;
  * leave room for the record name within S3's 1,024-byte key limit (a long source key), the source key is replaced by
  * `sha256/<hex of it>`.
  */
-export function recordFolder(prefix: string, status: 'forwarded' | 'failed', key: string): string {
+export function recordFolder(prefix: string, status: RecordStatus, key: string): string {
   const folder = `${prefix}${status}/${key}/`;
   if (Buffer.byteLength(folder) + RECORD_NAME_ROOM <= MAX_S3_KEY_BYTES) return folder;
   return `${prefix}${status}/sha256/${createHash('sha256').update(key).digest('hex')}/`;
@@ -121,7 +138,7 @@ export function versionSegment(etag: string | null | undefined): string {
 }
 
 /** `<prefix><status>/<source key>/<etag>/`: the records of one version of a key. */
-export function versionFolder(prefix: string, status: 'forwarded' | 'failed', key: string, etag: string | null | undefined): string {
+export function versionFolder(prefix: string, status: RecordStatus, key: string, etag: string | null | undefined): string {
   return `${recordFolder(prefix, status, key)}${versionSegment(etag)}/`;
 }
 

@@ -5,6 +5,8 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FailureInfo } from './step-errors';
 import { recordFolder, versionFolder, type OutcomeRecord } from './outcome-records';
+import type { MediaFacts } from './media';
+import type { SkipInfo } from './eligibility';
 import { boundedBody } from '../core/bounded-read';
 import { unquoteEtag } from '../core/object-version';
 
@@ -45,7 +47,7 @@ function failureOf(v: unknown): FailureInfo | null | undefined {
 export function parseRecord(value: unknown): OutcomeRecord | undefined {
   if (!isObject(value)) return undefined;
   const status = value.status;
-  if (status !== 'forwarded' && status !== 'failed') return undefined;
+  if (status !== 'forwarded' && status !== 'failed' && status !== 'skipped') return undefined;
   const key = str(value.key, 1100);
   if (!key) return undefined;
   const texts = {
@@ -69,7 +71,28 @@ export function parseRecord(value: unknown): OutcomeRecord | undefined {
   if (typeof value.cancelled === 'boolean') record.cancelled = value.cancelled;
   if (typeof value.cancelSid === 'string') record.cancelSid = value.cancelSid.slice(0, 256);
   if (typeof value.cancelReason === 'string') record.cancelReason = value.cancelReason.slice(0, 4096);
+  if (value.contentType === null || typeof value.contentType === 'string') record.contentType = value.contentType?.slice(0, 200) ?? null;
+  const media = mediaOf(value.media);
+  if (media) record.media = media;
+  if (status === 'skipped' && isObject(value.skip) && typeof value.skip.rule === 'string' && typeof value.skip.reason === 'string'
+    && typeof value.skip.consumer === 'string') {
+    record.skip = { consumer: value.skip.consumer.slice(0, 64) as SkipInfo['consumer'], rule: value.skip.rule.slice(0, 64),
+      reason: value.skip.reason.slice(0, 1000) };
+  }
   return record;
+}
+
+/** A record's media facts with only the fields of their type (a foreign record's others are dropped). */
+function mediaOf(value: unknown): MediaFacts | undefined {
+  if (!isObject(value) || typeof value.container !== 'string') return undefined;
+  const media: MediaFacts = { container: value.container.slice(0, 64) };
+  if (typeof value.codec === 'string') media.codec = value.codec.slice(0, 64);
+  for (const f of ['durationSeconds', 'sampleRate', 'channels', 'bitsPerSample', 'bitrate'] as const) {
+    const n = value[f];
+    if (typeof n === 'number' && Number.isFinite(n) && n >= 0) media[f] = n;
+  }
+  if (typeof value.durationEstimated === 'boolean') media.durationEstimated = value.durationEstimated;
+  return media;
 }
 
 /** Why a record object could not be used. */
@@ -152,7 +175,7 @@ export async function failureCount(s3: Pick<S3Client, 'send'>, place: RecordsPla
 export async function keyRecords(s3: Pick<S3Client, 'send'>, place: RecordsPlace, key: string, max = 1000): Promise<OutcomeRecord[]> {
   const out: OutcomeRecord[] = [];
   let reads = 0;
-  for (const status of ['forwarded', 'failed'] as const) {
+  for (const status of ['forwarded', 'failed', 'skipped'] as const) {
     const folder = recordFolder(place.prefix, status, key);
     let token: string | undefined;
     do {

@@ -1,6 +1,8 @@
 // The shapes the state machine passes between its steps: the execution input, Prepare's output (the workflow
 // state for the rest of the run), a Map item, Cancel's and Report's inputs. Types only.
 import type { UploadPlan } from '../ost/plan';
+import type { SkipInfo } from './eligibility';
+import type { MediaFacts } from './media';
 
 /** Execution input, as the trigger starts it (and as the Restart state rebuilds it). */
 export interface ExecutionInput {
@@ -54,6 +56,11 @@ export interface PreparedState {
   mapMaxConcurrency: number;
   executionName: string;
   startedAt: string;
+  /** The object's Content-Type (null: none) and, for audio, its media facts (lib/sources/media-probe.ts). */
+  contentType?: string | null;
+  media?: MediaFacts;
+  /** The consumer's rules refuse the file: nothing was initialised, ChooseMode goes to ReportSkipped. */
+  skip?: SkipInfo;
 }
 
 /** One Map item (ItemSelector). */
@@ -99,7 +106,7 @@ export type WorkflowState = Partial<PreparedState> & Partial<ExecutionInput> & {
 };
 
 export interface ReportInput {
-  outcome: 'forwarded' | 'failed';
+  outcome: 'forwarded' | 'failed' | 'skipped';
   state: WorkflowState;
   execution?: ExecutionContext;
 }

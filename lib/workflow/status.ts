@@ -1,5 +1,5 @@
 // Status: what happened to the files, read from the outcome records (lib/workflow/outcome-records.ts) under
-// `<resultsPrefix>forwarded/` and `<resultsPrefix>failed/`. The listing streams page by page; only the summary is
+// `<resultsPrefix>forwarded/`, `failed/` and `skipped/`. The listing streams page by page; only the summary is
 // kept, and it is bounded: one row per day, at most MAX_ERROR_GROUPS failure groups, the SLOWEST_N slowest files.
 // --since skips records whose object was last written before it without reading them (a record is written once,
 // when its execution ends). Records are read through lib/workflow/record-reader.ts: an object too large to be a
@@ -11,7 +11,7 @@ import { readRecord, type Unreadable } from './record-reader';
 export const MAX_ERROR_GROUPS = 20;
 export const SLOWEST_N = 5;
 
-export interface DayRow { day: string; forwarded: number; forwardedBytes: number; failed: number; failedBytes: number }
+export interface DayRow { day: string; forwarded: number; forwardedBytes: number; failed: number; failedBytes: number; skipped: number }
 export interface ErrorGroup { error: string; ostCode: number | null; count: number; exampleKey: string; exampleSid: string | null; message: string }
 export interface SlowFile { key: string; durationMs: number; bytes: number | null; mode: string | null; finishedAt: string }
 
@@ -21,6 +21,8 @@ export interface StatusSummary {
   failed: number;
   forwardedBytes: number;
   failedBytes: number;
+  /** Files the consumer's rules refused (not uploaded, not failures). */
+  skipped: number;
   /** Record files that could not be read as records. */
   unreadable: number;
   days: DayRow[];
@@ -48,16 +50,17 @@ export class StatusAggregator {
   readonly #days = new Map<string, DayRow>();
   readonly #errors = new Map<string, ErrorGroup>();
   #slowest: SlowFile[] = [];
-  #s = { records: 0, forwarded: 0, failed: 0, forwardedBytes: 0, failedBytes: 0, unreadable: 0, otherErrors: 0 };
+  #s = { records: 0, forwarded: 0, failed: 0, forwardedBytes: 0, failedBytes: 0, skipped: 0, unreadable: 0, otherErrors: 0 };
 
   unreadable(): void { this.#s.unreadable++; }
 
   add(r: OutcomeRecord): void {
     const bytes = typeof r.bytes === 'number' && Number.isFinite(r.bytes) ? r.bytes : 0;
     const day = typeof r.finishedAt === 'string' && /^\d{4}-\d{2}-\d{2}/.test(r.finishedAt) ? r.finishedAt.slice(0, 10) : 'unknown';
-    const row = this.#days.get(day) ?? { day, forwarded: 0, forwardedBytes: 0, failed: 0, failedBytes: 0 };
+    const row = this.#days.get(day) ?? { day, forwarded: 0, forwardedBytes: 0, failed: 0, failedBytes: 0, skipped: 0 };
     this.#days.set(day, row);
     this.#s.records++;
+    if (r.status === 'skipped') { this.#s.skipped++; row.skipped++; return; }
     if (r.status === 'forwarded') {
       this.#s.forwarded++; this.#s.forwardedBytes += bytes; row.forwarded++; row.forwardedBytes += bytes;
       if (typeof r.durationMs === 'number') this.#slow({ key: r.key, durationMs: r.durationMs, bytes: r.bytes, mode: r.mode, finishedAt: r.finishedAt });
@@ -91,7 +94,7 @@ export class StatusAggregator {
 
 export async function readStatus(o: StatusOptions): Promise<StatusSummary> {
   const agg = new StatusAggregator();
-  const statuses: Array<'forwarded' | 'failed'> = o.failedOnly ? ['failed'] : ['forwarded', 'failed'];
+  const statuses: Array<'forwarded' | 'failed' | 'skipped'> = o.failedOnly ? ['failed'] : ['forwarded', 'failed', 'skipped'];
   for (const status of statuses) {
     const folder = `${o.prefix}${status}/`;
     let token: string | undefined;

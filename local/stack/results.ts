@@ -45,7 +45,7 @@ export function waitForExecution(executor: LocalExecutor, deliveries: Deliveries
 }
 
 /**
- * lib/workflow/outcome-records.ts: <prefix><forwarded|failed>/<source key>/<etag>/<execution name>.json, every
+ * lib/workflow/outcome-records.ts: <prefix><forwarded|failed|skipped>/<source key>/<etag>/<execution name>.json, every
  * execution of every version, read through the bounded reader (lib/workflow/record-reader.ts).
  */
 export function recordsFor(client: S3Client, bucket: string, env: Record<string, string>, key: string): Promise<OutcomeRecord[]> {

@@ -389,7 +389,7 @@ export interface Scenario {
 export interface VersionOutcome {
   key: string;
   executionName: string;
-  status: 'forwarded' | 'failed' | 'running' | 'none';
+  status: 'forwarded' | 'failed' | 'skipped' | 'running' | 'none';
   record?: OutcomeRecord;
   execution: ExecutionRecord;
 }
