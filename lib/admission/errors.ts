@@ -4,7 +4,7 @@
 
 import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../core/error-handling';
 
-export type AdmissionOperation = 'acquire' | 'release' | 'renew' | 'reclaim' | 'read' | 'create';
+export type AdmissionOperation = 'acquire' | 'release' | 'renew' | 'reclaim' | 'read' | 'create' | 'health';
 
 export interface AdmissionErrorDetails {
   table?: string;
