@@ -202,6 +202,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
     resetStats: () => service.gateway.reset(),
     inject: (rule: FaultRule) => { service.faults.add(rule); },
     clearFaults: () => service.faults.clear(),
+    outageStatus: () => service.outage!.status(),
     outage: (spec) => (spec === false ? service.outage!.stop() : service.outage!.start(spec)),
     faults: () => service.faults.list(),
     uploads: () => store.list(),

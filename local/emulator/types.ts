@@ -179,6 +179,8 @@ export interface OstEmulator {
   clearFaults(): void;
   /** Opens an outage window (503 HTML pages and resets alternating, or refused connections); false ends it. */
   outage(spec: OutageSpec | false): OutageStatus;
+  /** The outage window's state and counts (also GET /__emulator/outage). */
+  outageStatus(): OutageStatus;
   /** Rules still live (with their remaining `times`). */
   faults(): FaultRule[];
   uploads(): UploadInfo[];

@@ -1,0 +1,98 @@
+// Fault suite, outage part: OST's gateway down for a window, through the local stack with admission (S3 → SQS
+// intake → trigger with slots and the breaker → executions). Times are the definition's scaled by the local retry
+// scaling (0.01: a 240 s outage lasts 2.4 s; the budget scenario 0.0002), and every outage outlasts every per-call
+// retry of the OST client (3 attempts, 10–100 ms apart) and the old transient retrier (≤ 0.75 s at 0.01).
+// - a 240 s outage (503 HTML pages and resets alternating) as a 32-file burst starts: every file forwarded
+//   byte-exact, no upload cancelled, the slices OST acknowledged before the outage not sent again;
+// - an outage longer than the outage budget: the files in flight fail with an outage record, go back to the intake
+//   by themselves and are forwarded once the gateway is back, with no command run.
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { HEALTH_ITEM } from '../lib/admission/health';
+import { SEMAPHORE_KEY } from '../lib/admission/semaphore';
+import { bytesFor, defineFaultSuite, KiB, MiB, waitFor, type Harness, type Scenario, type ScenarioContext } from './support/faults';
+
+const SLOTS = 8;
+const FLEET = { fleet: { maxFilesInFlight: SLOTS, lambdaConcurrency: 64 } };
+const ENV = {
+  MAX_FILES_IN_FLIGHT: String(SLOTS),
+  // a 12 MiB file is one batch of three 5 MiB slices sent one at a time: the outage falls between its slices
+  CONSERVATIVE_MBPS: '10',
+  SLICE_CONCURRENCY: '1',
+};
+
+/** Watches the breaker item while a scenario runs: was it ever open? */
+function watchBreaker(h: Harness): { stop(): Promise<{ opened: boolean; openNow: boolean }> } {
+  const fleet = h.stack.fleet!;
+  let opened = false;
+  let openNow = false;
+  let running = true;
+  const read = async () => {
+    const res = await fleet.dynamo.client.send(new GetItemCommand({ TableName: fleet.dynamo.tableName, Key: { [SEMAPHORE_KEY]: { S: HEALTH_ITEM } }, ConsistentRead: true }));
+    openNow = res.Item?.openedAt !== undefined;
+    opened ||= openNow;
+  };
+  const loop = (async () => { while (running) { await read().catch(() => undefined); await new Promise((r) => setTimeout(r, 20)); } })();
+  return { async stop() { running = false; await loop; await read(); return { opened, openNow }; } };
+}
+
+/** Keys of a burst: `multipart` files of 12 MiB (+ i bytes), then small ones of 64 KiB (+ i). */
+function burst(ctx: ScenarioContext, multipart: number, small: number) {
+  const key = (kind: string, i: number) => ctx.key.replace(/\.bin$/, `/${kind}-${String(i).padStart(2, '0')}.bin`);
+  return {
+    big: Array.from({ length: multipart }, (_, i) => ({ key: key('big', i), body: bytesFor(12 * MiB + i, key('big', i)) })),
+    small: Array.from({ length: small }, (_, i) => ({ key: key('small', i), body: bytesFor(64 * KiB + i, key('small', i)) })),
+  };
+}
+
+const state: { watch?: ReturnType<typeof watchBreaker>; outageStartedAt?: number; keys?: string[] } = {};
+
+const outage240: Scenario = {
+  name: 'a 240 s outage (503 HTML and resets alternating) as a 32-file burst starts (2 multipart): all forwarded, none cancelled',
+  size: 0,
+  expect: 'forwarded',
+  async run(ctx) {
+    const emu = ctx.h.stack.emulator!;
+    const watch = watchBreaker(ctx.h);
+    const files = burst(ctx, 2, 30);
+    state.keys = [...files.big, ...files.small].map((f) => f.key);
+    // Each slice answer comes 300 ms after OST stored it, so the outage starts between a file's slices.
+    emu.inject({ call: 'slice', delayMs: 300, times: Infinity });
+    await Promise.all(files.big.map((f) => ctx.put(f.body, f.key)));
+    await waitFor(() => emu.uploads().filter((u) => u.state === 'open' && u.sliceIds.length >= 1).length >= 2, 30_000);
+    state.outageStartedAt = Date.now();
+    emu.outage({ ms: 2_400, modes: ['503', 'reset'] });
+    await Promise.all(files.small.map((f) => ctx.put(f.body, f.key)));
+    state.watch = watch;
+  },
+  async verify(r, ctx) {
+    const problems: string[] = [];
+    const breaker = await state.watch!.stop();
+    const emu = ctx.h.stack.emulator!;
+    if (r.versions.length !== 32) problems.push(`${r.versions.length} executions, not 32`);
+    const status = emu.outage(false);
+    if (status.answered503 === 0 || status.resets === 0) problems.push(`the outage answered ${status.answered503} 503s and ${status.resets} resets`);
+    if (!breaker.opened) problems.push('admission never paused (the breaker never opened)');
+    if (breaker.openNow) problems.push('the breaker is still open after recovery');
+    const uploads = r.versions.map((v) => v.record?.uploadId).filter((u): u is string => typeof u === 'string');
+    if (uploads.length !== 2) problems.push(`${uploads.length} multipart uploads, not 2`);
+    for (const id of uploads) {
+      const calls = emu.calls.filter((c) => c.uploadId === id);
+      if (calls.some((c) => c.call === 'cancel')) problems.push(`upload ${id} was cancelled`);
+      const accepted = calls.filter((c) => c.call === 'slice' && c.code === 0);
+      const ids = accepted.map((c) => c.sliceId).sort();
+      if (ids.join(',') !== '1,2,3') problems.push(`upload ${id}: slices accepted ${ids.join(',')} (each once expected)`);
+      if (!accepted.some((c) => c.startedAt < state.outageStartedAt!)) problems.push(`upload ${id}: no slice acknowledged before the outage`);
+      if (!accepted.some((c) => c.startedAt > state.outageStartedAt!)) problems.push(`upload ${id}: no slice left for after the outage`);
+    }
+    // A call the gateway turned away carries no upload id (nothing of its body was read): count them all.
+    const turnedAway = emu.calls.filter((c) => c.startedAt >= state.outageStartedAt! && c.outage !== undefined);
+    if (!turnedAway.some((c) => c.call === 'slice')) problems.push('no slice met the outage');
+    const retried = r.versions.filter((v) => v.execution.retries.length > 0 || v.execution.mapRuns.some((m) => m.children.some((c) => c.retries.length > 0)));
+    if (retried.length === 0) problems.push('no execution waited in a retrier');
+    return problems;
+  },
+};
+
+describe('fault suite: an OST outage within the budget', () => {
+  defineFaultSuite('outage', () => [outage240], { env: ENV, stack: { ...FLEET, retryIntervalScale: 0.01 } });
+});
