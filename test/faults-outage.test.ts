@@ -93,6 +93,51 @@ const outage240: Scenario = {
   },
 };
 
+const pastBudget: Scenario = {
+  name: 'an outage past the budget (refused connections): outage records, then forwarded by themselves in round 1',
+  size: 0,
+  expect: 'mixed',
+  async run(ctx) {
+    const emu = ctx.h.stack.emulator!;
+    const files = burst(ctx, 1, 2);
+    const all = [...files.big, ...files.small];
+    state.keys = all.map((f) => f.key);
+    emu.outage({ ms: OUTAGE_MS, modes: ['refuse'] });
+    state.outageStartedAt = Date.now();
+    await Promise.all(all.map((f) => ctx.put(f.body, f.key)));
+    // Nobody re-drives: the run only waits for every file's forwarded record.
+    const until = Date.now() + 120_000;
+    while (done.size < all.length && Date.now() < until) {
+      for (const f of all) if (!done.has(f.key) && (await ctx.h.stack.recordsFor(f.key)).some((r) => r.status === 'forwarded')) done.add(f.key);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  },
+  verify(r) {
+    const problems: string[] = [];
+    for (const key of state.keys!) {
+      const mine = r.versions.filter((v) => v.key === key);
+      const failed = mine.find((v) => v.record?.status === 'failed')?.record;
+      const forwarded = mine.find((v) => v.record?.status === 'forwarded');
+      if (!failed) { problems.push(`${key}: no failure past the budget`); continue; }
+      if (!failed.outage) problems.push(`${key}: the failure record does not say outage (${failed.error?.error})`);
+      if (failed.readmittedAs !== 1) problems.push(`${key}: not sent back for round 1 (readmittedAs ${failed.readmittedAs})`);
+      // A simple upload fails as its budget runs out, inside the outage; a multipart one first waits to cancel.
+      if (!failed.uploadId && Date.parse(failed.finishedAt) - state.outageStartedAt! >= OUTAGE_MS) problems.push(`${key}: failed only after the outage ended (the budget outlasted it)`);
+      if (failed.uploadId && !failed.cancelled) problems.push(`${key}: upload ${failed.uploadId} not cancelled`);
+      if (!forwarded?.executionName.endsWith('-r1')) problems.push(`${key}: not forwarded as round 1 (${forwarded?.executionName})`);
+    }
+    return problems;
+  },
+};
+const done = new Set<string>();
+/** Longer than the outage budget at 0.0002 (14,400 s expected → 2.9 s, at most 5.8 s of waits plus 52 attempts). */
+const OUTAGE_MS = 20_000;
+
 describe('fault suite: an OST outage within the budget', () => {
   defineFaultSuite('outage', () => [outage240], { env: ENV, stack: { ...FLEET, retryIntervalScale: 0.01 } });
+});
+
+describe('fault suite: an OST outage past the budget', () => {
+  // A higher threshold lets all three files in before the breaker opens: each then runs out of its budget.
+  defineFaultSuite('outage-budget', () => [pastBudget], { env: { ...ENV, OST_RETRY_ATTEMPTS: '1', OUTAGE_THRESHOLD: '20' }, stack: { ...FLEET, retryIntervalScale: 0.0002 } });
 });
