@@ -1,7 +1,7 @@
 // Fault suite, outage part: OST's gateway down for a window, through the local stack with admission (S3 → SQS
 // intake → trigger with slots and the breaker → executions). Times are the definition's scaled by the local retry
-// scaling (0.01: a 240 s outage lasts 2.4 s; the budget scenario 0.0002), and every outage outlasts every per-call
-// retry of the OST client (3 attempts, 10–100 ms apart) and the old transient retrier (≤ 0.75 s at 0.01).
+// scaling (0.02: a 240 s outage lasts 4.8 s; the budget scenario 0.0002), and every outage outlasts every per-call
+// retry of the OST client (3 attempts, 10–100 ms apart) and the transient retrier's 4 attempts (≤ 1.5 s at 0.02).
 // - a 240 s outage (503 HTML pages and resets alternating) as a 32-file burst starts: every file forwarded
 //   byte-exact, no upload cancelled, the slices OST acknowledged before the outage not sent again;
 // - an outage longer than the outage budget: the files in flight fail with an outage record, go back to the intake
@@ -12,6 +12,8 @@ import { SEMAPHORE_KEY } from '../lib/admission/semaphore';
 import { bytesFor, defineFaultSuite, KiB, MiB, waitFor, type Harness, type Scenario, type ScenarioContext } from './support/faults';
 
 const SLOTS = 8;
+/** The definition's retry intervals × this: the 240 s outage lasts 4.8 s, the outage retrier's 600 s cap 12 s. */
+const SCALE = 0.02;
 const FLEET = { fleet: { maxFilesInFlight: SLOTS, lambdaConcurrency: 64 } };
 const ENV = {
   MAX_FILES_IN_FLIGHT: String(SLOTS),
@@ -20,19 +22,22 @@ const ENV = {
   SLICE_CONCURRENCY: '1',
 };
 
-/** Watches the breaker item while a scenario runs: was it ever open? */
-function watchBreaker(h: Harness): { stop(): Promise<{ opened: boolean; openNow: boolean }> } {
+/** Watches the breaker item while a scenario runs: when it was open. */
+function watchBreaker(h: Harness): { stop(): Promise<{ opened: boolean; openNow: boolean; open: Array<[number, number]> }> } {
   const fleet = h.stack.fleet!;
-  let opened = false;
+  const open: Array<[number, number]> = [];
   let openNow = false;
   let running = true;
   const read = async () => {
     const res = await fleet.dynamo.client.send(new GetItemCommand({ TableName: fleet.dynamo.tableName, Key: { [SEMAPHORE_KEY]: { S: HEALTH_ITEM } }, ConsistentRead: true }));
+    const now = Date.now();
+    const was = openNow;
     openNow = res.Item?.openedAt !== undefined;
-    opened ||= openNow;
+    if (openNow && !was) open.push([now, Infinity]);
+    if (!openNow && was) open[open.length - 1]![1] = now;
   };
   const loop = (async () => { while (running) { await read().catch(() => undefined); await new Promise((r) => setTimeout(r, 20)); } })();
-  return { async stop() { running = false; await loop; await read(); return { opened, openNow }; } };
+  return { async stop() { running = false; await loop; await read(); return { opened: open.length > 0, openNow, open }; } };
 }
 
 /** Keys of a burst: `multipart` files of 12 MiB (+ i bytes), then small ones of 64 KiB (+ i). */
@@ -60,7 +65,7 @@ const outage240: Scenario = {
     await Promise.all(files.big.map((f) => ctx.put(f.body, f.key)));
     await waitFor(() => emu.uploads().filter((u) => u.state === 'open' && u.sliceIds.length >= 1).length >= 2, 30_000);
     state.outageStartedAt = Date.now();
-    emu.outage({ ms: 2_400, modes: ['503', 'reset'] });
+    emu.outage({ ms: 240_000 * SCALE, modes: ['503', 'reset'] });
     await Promise.all(files.small.map((f) => ctx.put(f.body, f.key)));
     state.watch = watch;
   },
@@ -72,6 +77,11 @@ const outage240: Scenario = {
     const status = emu.outage(false);
     if (status.answered503 === 0 || status.resets === 0) problems.push(`the outage answered ${status.answered503} 503s and ${status.resets} resets`);
     if (!breaker.opened) problems.push('admission never paused (the breaker never opened)');
+    // Paused means paused: no execution started while the breaker was seen open (50 ms for the watcher's lag).
+    const startedWhileOpen = r.versions.filter((v) => breaker.open.some(([a, b]) => v.execution.startDate.getTime() > a + 50 && v.execution.startDate.getTime() < b - 50));
+    if (startedWhileOpen.length > 0) problems.push(`${startedWhileOpen.length} executions started while admission was paused`);
+    const waited = r.versions.filter((v) => breaker.open.some(([, b]) => v.execution.startDate.getTime() >= b - 50));
+    if (waited.length === 0) problems.push('no file waited in the intake for the gateway');
     if (breaker.openNow) problems.push('the breaker is still open after recovery');
     const uploads = r.versions.map((v) => v.record?.uploadId).filter((u): u is string => typeof u === 'string');
     if (uploads.length !== 2) problems.push(`${uploads.length} multipart uploads, not 2`);
@@ -134,7 +144,8 @@ const done = new Set<string>();
 const OUTAGE_MS = 20_000;
 
 describe('fault suite: an OST outage within the budget', () => {
-  defineFaultSuite('outage', () => [outage240], { env: ENV, stack: { ...FLEET, retryIntervalScale: 0.01 } });
+  // Two failures open the breaker: the burst arrives over seconds here (one process for the whole stack).
+  defineFaultSuite('outage', () => [outage240], { env: { ...ENV, OUTAGE_THRESHOLD: '2' }, stack: { ...FLEET, retryIntervalScale: SCALE } });
 });
 
 describe('fault suite: an OST outage past the budget', () => {
