@@ -13,8 +13,8 @@ import type { ExecutionRecord } from '../local/executor';
 import { bytesFor, defineFaultSuite, KiB, MiB, waitFor, type Harness, type Scenario, type ScenarioContext } from './support/faults';
 
 const SLOTS = 8;
-/** The definition's retry intervals × this: the 240 s outage lasts 4.8 s, the outage retrier's 600 s cap 12 s. */
-const SCALE = 0.02;
+/** The definition's retry intervals × this: the 240 s outage lasts 9.6 s, twice the transient retrier (4 attempts) with its attempts here. */
+const SCALE = 0.04;
 const FLEET = { fleet: { maxFilesInFlight: SLOTS, lambdaConcurrency: 64 } };
 const ENV = {
   MAX_FILES_IN_FLIGHT: String(SLOTS),
@@ -75,6 +75,7 @@ const outage240: Scenario = {
     const breaker = await state.watch!.stop();
     const emu = ctx.h.stack.emulator!;
     if (r.versions.length !== 32) problems.push(`${r.versions.length} executions, not 32`);
+    for (const v of r.versions.filter((x) => x.record?.status === 'failed')) problems.push(`${v.key}: failed ${v.record!.error?.error}: ${v.record!.error?.message.slice(0, 200)}`);
     const status = emu.outage(false);
     if (status.answered503 === 0 || status.resets === 0) problems.push(`the outage answered ${status.answered503} 503s and ${status.resets} resets`);
     if (!breaker.opened) problems.push('admission never paused (the breaker never opened)');
