@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { OstClient } from '../lib/ost/client';
 import { headSource } from '../lib/sources/s3';
-import { startAwsServer } from '../local/aws-server';
-import { localS3Client } from '../local/s3';
+import { startAwsServer } from '../local/aws/endpoint';
+import { localS3Client } from '../local/aws/s3';
 import { bootstrapHeapFlags } from './cold-start';
 import { buildChild, lambdaBuild, measurePeakRss, type LambdaBuild, type RssResult } from './rss';
 import type { Servers } from './servers';

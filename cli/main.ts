@@ -1,7 +1,6 @@
 // ost-forward: the command-line entry. Each command lives in cli/commands/<name>.ts and exports `run(argv)`
 // returning the process exit code. Errors print one line; an unexpected one says so, and prints its stack only
 // with OST_FORWARD_DEBUG=1 (a stack is noise to a user, and can carry more than the message).
-import '../local/polyfills';
 import { ConfigError } from '../lib/core/errors';
 import { cliSettings } from './settings';
 import { run as settings } from './commands/settings';

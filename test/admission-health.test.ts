@@ -1,7 +1,7 @@
 // The breaker beside the slots (lib/admission/health.ts) on a real local DynamoDB (dynalite): it opens at exactly
 // the threshold within the window, counts exactly under concurrent failures, lets one probe at a time test
 // recovery, backs the probes off while OST stays down, and closes on a good probe.
-import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
+import { startLocalDynamo, type LocalDynamo } from '../local/aws/dynamo';
 import { admissionGate, OstHealth, type HealthPolicy } from '../lib/admission/health';
 import { TransportError, isOutage } from '../lib/ost/errors';
 

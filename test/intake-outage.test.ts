@@ -7,7 +7,7 @@ import { readmission } from '../lib/intake/readmission';
 import { executionName, roundOfExecution } from '../lib/intake/s3-event';
 import type { GateDecision } from '../lib/admission/health';
 import type { AcquireResult } from '../lib/admission/semaphore';
-import { objectCreatedRecord, s3Event } from '../local/s3';
+import { objectCreatedRecord, s3Event } from '../local/aws/s3';
 
 const settings = { resultsPrefix: 'ost-forwarder/', keyPrefixes: [], keySuffixes: [] };
 

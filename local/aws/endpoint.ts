@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './account';
 
 /** An error answered in AWS's JSON error shape. */
 export class AwsServiceError extends Error {
