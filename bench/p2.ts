@@ -19,8 +19,9 @@ export interface P2Result {
   /** The same bundle started without the NODE_OPTIONS flags: what they change. */
   oursWithoutNodeOptions?: RssResult;
   /**
-   * The same bundle started as the Lambda nodejs22.x bootstrap starts it for a 1024 MB function: its own
-   * --max-semi-space-size / --max-old-space-size on the command line, which win over NODE_OPTIONS.
+   * The same bundle started as a Lambda bootstrap that passes its own heap flags starts it for a 1024 MB function
+   * (--max-semi-space-size / --max-old-space-size on the command line, which win over NODE_OPTIONS; whether the
+   * nodejs22.x one does is not known: docs/deploy.md, "Heap bounds on Lambda").
    */
   oursLambdaBootstrap?: RssResult;
   naive: RssResult;

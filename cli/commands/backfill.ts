@@ -16,6 +16,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { intakeQueueSubmitter, intakeQueueUrlOfStack } from '../../lib/intake/backfill-submitter';
 import { startExecutionSubmitter, type Submitter } from '../../lib/intake/backfill';
+import { stackNameOf } from '../../lib/config/stack-outputs';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event } from '../../lib/intake/s3-event';
 import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/config/settings';
@@ -80,7 +81,7 @@ async function submitterFor(args: BackfillArgs, settings: Settings, configuredQu
   }
   const given = args.queueUrl ?? configuredQueueUrl;
   if (!given && !args.stage) throw new UsageError('backfill submits into the intake queue: give --queue-url URL, INTAKE_QUEUE_URL, or --stage STAGE (the queue is then read from the stack ost-forwarder-STAGE); or --direct --state-machine-arn ARN (bypasses admission); or use --dry-run');
-  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), `ost-forwarder-${args.stage}`);
+  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), stackNameOf(args.stage!));
   return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5 }), queueUrl);
 }
 

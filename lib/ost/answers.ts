@@ -1,31 +1,10 @@
-// What comes back from a call, read with care: the code of a transport failure (TLS, no answer in time, a
-// connection lost), a response body read up to a bound and parsed, and the ids and URLs in it checked before use.
+// What the client accepts from an answer: the body read up to a bound, parsed as JSON, and the ids and URLs in it
+// checked before anyone uses or prints them.
 import { hasControlCharacters } from '../core/text';
 
 export interface OstResponseBody { code?: unknown; message?: unknown; sid?: unknown; data?: unknown }
 
-export const TRANSPORT_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
-  'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_INFO',
-]);
-
-export function errorCode(err: unknown): string | undefined {
-  if (err && typeof err === 'object') {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    // Happy eyeballs reports an AggregateError whose members carry the codes.
-    const errors = (err as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[errors.length - 1]);
-  }
-  return undefined;
-}
-
 export const MAX_RESPONSE_BYTES = 256 * 1024;
-
-/** TLS handshake and certificate failures (OpenSSL's ERR_SSL_*, Node's certificate codes). */
-export const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
 
 /** A sid, upload_id: an id, never longer than this. */
 export const MAX_SID_CHARS = 128;
@@ -48,17 +27,6 @@ export function urlProblem(value: string): string | undefined {
   try { url = new URL(value); } catch { return 'is not a URL'; }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `is not an http(s) URL`;
   return undefined;
-}
-
-/** No answer in time after the request went out. */
-export const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-
-export function describeCause(err: unknown): string {
-  if (err instanceof Error) {
-    const code = errorCode(err);
-    return code ? `${code}: ${err.message || err.name}` : `${err.name}: ${err.message}`;
-  }
-  return String(err);
 }
 
 export async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {

@@ -27,8 +27,9 @@ import { retryPolicy, RetryPolicy, withRetry } from './retry';
 import { redactValues } from './redaction';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
 import { bounded, quote } from '../core/text';
+import { ANSWER_TIMEOUT_CODES, describeCause, errorCode, TLS_CODES, TRANSPORT_CODES } from './transport-errors';
+import { MAX_RESPONSE_BYTES, MAX_SID_CHARS, parseJson, readLimited, tokenProblem, urlProblem, type OstResponseBody } from './answers';
 import type { ByteSource } from './source';
-import { ANSWER_TIMEOUT_CODES, describeCause, errorCode, MAX_RESPONSE_BYTES, MAX_SID_CHARS, parseJson, readLimited, TLS_CODES, tokenProblem, TRANSPORT_CODES, urlProblem, type OstResponseBody } from './answers';
 
 import { DEFAULT_ENDPOINT, isLoopbackAddress, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
