@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { DEFAULT_OUTAGE_BUDGET_SECONDS, DEFAULT_THROTTLE_BUDGET_SECONDS, outageRetrier, retrierWait, throttleRetrier } from '../lib/workflow/throttle-budget';
 import { OUTAGE_ERROR_NAMES } from '../lib/ost/errors';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 const DEF = parse(readFileSync(join(__dirname, '..', 'statemachine', 'definition.yml'), 'utf8')) as Json;
 
 function retriers(states: Record<string, Json>): Array<{ state: string; r: Json }> {
