@@ -7,12 +7,12 @@ import { readmission } from '../lib/intake/readmission';
 import { executionName, roundOfExecution } from '../lib/intake/s3-event';
 import type { GateDecision } from '../lib/admission/health';
 import type { AcquireResult } from '../lib/admission/semaphore';
-import { objectCreatedRecord, s3Event } from '../local/aws/s3';
+import { existingObjectRecord } from '../lib/intake/event-record';
 
 const settings = { resultsPrefix: 'ost-forwarder/', keyPrefixes: [], keySuffixes: [] };
 
 function message(i: number, attributes: Record<string, string> = {}, receiveCount = 1): SQSRecord {
-  const body = JSON.stringify(s3Event([objectCreatedRecord({ bucket: 'b', key: `in/f${i}.wav`, size: 100 + i, eTag: `e${i}`, sequencer: `0${i}` })]));
+  const body = JSON.stringify({ Records: [existingObjectRecord({ bucket: 'b', key: `in/f${i}.wav`, size: 100 + i, etag: `e${i}`, sequencer: `0${i}` }, 'us-east-1')] });
   return {
     messageId: `m${i}`, receiptHandle: `r${i}`, body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:intake', awsRegion: 'us-east-1',
     attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
