@@ -69,6 +69,8 @@ export function parseRecord(value: unknown): OutcomeRecord | undefined {
   if (typeof value.cancelled === 'boolean') record.cancelled = value.cancelled;
   if (typeof value.cancelSid === 'string') record.cancelSid = value.cancelSid.slice(0, 256);
   if (typeof value.cancelReason === 'string') record.cancelReason = value.cancelReason.slice(0, 4096);
+  if (value.outage === true) record.outage = true;
+  if (typeof value.readmittedAs === 'number' && Number.isSafeInteger(value.readmittedAs) && value.readmittedAs > 0 && value.readmittedAs <= 100) record.readmittedAs = value.readmittedAs;
   return record;
 }
 
