@@ -21,8 +21,7 @@ import { coldStart, formatColdStart, type ColdStartResult } from './cold-start';
 import { costTable, deploymentSettings, formatAssumptions, formatCostTable, markdownTable, type CostRow } from './cost';
 import { randomFile, removeTree } from './files';
 import { formatFleet, plainLimit, runFleet, type FleetResult } from './fleet';
-import { fleetCostTable, formatFleetCostTable } from './fleet-cost';
-import { writeBenchPage, writeColdStartPage, writeCostPage, writeFleetPage } from './pages';
+import { costText, writeBenchPage, writeColdStartPage, writeCostPage, writeFleetPage } from './pages';
 import { elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
 import { runP3, type P3Result } from './p3';
 import { putObject } from './pipeline-run';
@@ -82,7 +81,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--wan')) return runWan(ROOT); // the WAN bench alone (bench/wan.ts, docs/wan.md)
   if (process.argv.includes('--cost')) {
     const d = deploymentSettings(ROOT);
-    process.stdout.write(`${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n\nPer 1,000 files, intake and admission:\n${formatFleetCostTable(fleetCostTable(d))}\n`);
+    process.stdout.write(costText(d));
     process.stdout.write(`\nWritten: ${await writeCostPage(ROOT, d)}\n`);
     return;
   }

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { costTable, formatAssumptions, formatCostTable, formatMediaProbeCost, type CostRow, type DeploymentSettings } from './cost';
 import { fleetCostTable, formatFleetAssumptions, formatFleetCostTable } from './fleet-cost';
+import { formatOutageAssumptions, formatOutageCostTable, outageCostTable } from './outage-cost';
 
 const GENERATED = (by: string) => `<!-- Written by \`${by}\`; do not edit by hand: run it again. -->`;
 
@@ -70,6 +71,13 @@ export const COST_FORMULA = [
   'egress $      = S / GB × $0.09                                  shown separately: the bytes leave AWS for iFlytek',
 ].join('\n');
 
+const OUTAGE_COST_FORMULA = [
+  'in flight   per retry: 1 transition + 1 invocation (5 failing OST attempts) + 1 DynamoDB write + S3 reads',
+  '            retries: expected delays 15, 30, 60, 120, 240 s, then 300 s (30 s doubling to 600 s, full jitter)',
+  'in intake   per look: 1/B receive + 1 ChangeMessageVisibility + 1/B trigger invocation + 1/B breaker read',
+  '            looks: expected delays 15, 30, 60, 120, 225 s (20 s doubling to 300 s, equal jitter)',
+].join('\n');
+
 const FLEET_COST_FORMULA = [
   'per file      SQS  1 send + 1/B receive + 1/B delete                (B = SQS batch size)',
   '              DynamoDB 2 conditional writes (acquire, release) × ceil(N/10) units   (N = MAX_FILES_IN_FLIGHT)',
@@ -89,6 +97,11 @@ export function writeFleetPage(root: string, table: string, generatedAt: string)
     'Method and what bounds the local rate: [bench.md](bench.md#the-fleet-phase-fleet); how admission works:',
     '[admission.md](admission.md); what it costs per 1,000 files: [costs.md](costs.md).',
   ], table);
+}
+
+/** What `node dist/bench.js --cost` prints: the three cost tables. */
+export function costText(d: DeploymentSettings): string {
+  return `${formatCostTable(costTable(d))}\n\n${formatAssumptions(d)}\n\nPer 1,000 files, intake and admission:\n${formatFleetCostTable(fleetCostTable(d))}\n\nWaiting out an OST outage:\n${formatOutageCostTable(outageCostTable(d))}\n`;
 }
 
 /** docs/costs.md: the cost model per file size, from the deployment read out of serverless.yml. */
@@ -136,6 +149,21 @@ export async function writeCostPage(root: string, d: DeploymentSettings): Promis
     '',
     'Assumptions:',
     ...formatFleetAssumptions().split('\n').map((l) => `- ${l}`),
+    '',
+    '## Waiting out an OST outage',
+    '',
+    'What a file costs per hour that OST\'s gateway is down, from `bench/outage-cost.ts` (docs/admission.md, "OST',
+    'outages"). A file admitted before the breaker opened waits in the state machine (the outage retrier: each retry',
+    'a transition and a short failing invocation); every other file waits in the intake, which costs no transition.',
+    '',
+    '```',
+    OUTAGE_COST_FORMULA,
+    '```',
+    '',
+    formatOutageCostTable(outageCostTable(d)),
+    '',
+    'Assumptions:',
+    ...formatOutageAssumptions(d).split('\n').map((l) => `- ${l}`),
     '',
   ].join('\n');
   await writeFile(file, text);

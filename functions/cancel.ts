@@ -1,5 +1,6 @@
 // Cancel: best-effort abandon of the multipart upload after a failure (after a failed Prepare: the upload its init
-// marker names). Never throws for an OST or Map-run lookup failure (the original error must not be masked);
+// marker names). Never throws for an OST or Map-run lookup failure (the original error must not be masked), except
+// an outage (the gateway down: OUTAGE_ERROR_NAMES), which the state machine waits out so the upload is not left open;
 // returns {cancelled, sid?, reason?, error, uploadId?}. An init marker that cannot be read is thrown (retried).
 // `error` is the original Catch output, except when a Distributed Map run failed: on AWS the Map then reports
 // States.ExceedToleratedFailureThreshold, and the failing child's own {Error, Cause} is looked up so the
@@ -14,6 +15,7 @@ import { forExecution } from '../lib/workflow/attempt-markers';
 import { resolveMapRunError } from '../lib/workflow/map-run-lookup';
 import { stepErrorMessage } from '../lib/workflow/step-errors';
 import { settings } from '../lib/config/settings';
+import { isOutage } from '../lib/ost/errors';
 
 async function initMarkerUpload(input: CancelInput): Promise<string | undefined> {
   const bucket = input.input?.bucket ?? input.object?.bucket;
@@ -41,6 +43,7 @@ export const handler = step('cancel', async (input: CancelInput, _context?: Cont
     logger.info('multipart upload cancelled', { uploadId, sid, cause: error.Error });
     return { cancelled: true, sid, error, uploadId };
   } catch (err) {
+    if (isOutage(err)) throw err;
     const reason = `${err instanceof Error ? err.name : 'Error'}: ${stepErrorMessage(err)}`;
     logger.warn('cancel failed (best effort)', { uploadId, reason });
     return { cancelled: false, reason, error, uploadId };

@@ -3,6 +3,8 @@
 // {outcome, state: $, execution: $$.Execution}. Output: the record plus its location and, on failure,
 // `errorName`/`summary` which the Fail state reports as the execution's error. A record or event that could not
 // be written (after the retries) fails the step: a partial PutEvents answer (FailedEntryCount > 0) is a failure.
+// A failure because OST stayed down past the outage budget sends the file back to the intake for its next round
+// (lib/intake/readmission.ts) before the record is written, and the record says so (`readmittedAs`).
 import type { Context } from 'aws-lambda';
 import { awsCall, EventPublishError } from '../lib/core/aws-errors';
 import { buildRecord, recordLocation, writeRecord, type OutcomeRecord } from '../lib/workflow/outcome-records';
@@ -11,7 +13,11 @@ import { type ReportInput } from '../lib/workflow/state';
 import { eventBridge, s3 } from '../lib/runtime/aws-clients';
 import { logger, metrics, MetricUnit } from '../lib/runtime/logging';
 import { step } from '../lib/runtime/step';
-import { settings } from '../lib/config/settings';
+import { admissionSettings, settings } from '../lib/config/settings';
+import { readmission } from '../lib/intake/readmission';
+import { sqsIntakeQueue } from '../lib/intake/adapters';
+import { sqsClient } from '../lib/runtime/admission-clients';
+import type { ExecutionInput } from '../lib/workflow/state';
 
 /** Attempts at publishing before EventPublishError reaches the state machine (which retries it again). */
 const PUBLISH_ATTEMPTS = 3;
@@ -29,11 +35,33 @@ async function publishEvent(put: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Sends an outage failure back to the intake for its next round (none without an intake, or past the rounds). */
+async function readmit(input: ReportInput, record: OutcomeRecord): Promise<void> {
+  const a = admissionSettings();
+  if (!a.intakeQueueUrl || a.outage.rounds === 0) return;
+  const executionInput = (input.execution?.Input ?? {}) as Partial<ExecutionInput>;
+  const object: ExecutionInput = {
+    ...executionInput,
+    bucket: record.bucket,
+    key: record.key,
+    versionId: executionInput.versionId ?? record.versionId,
+    etag: executionInput.etag ?? record.etag,
+    ...(record.bytes !== null ? { size: record.bytes } : {}),
+  };
+  const plan = readmission(object, record.executionName, a.outage.rounds, a.outage.readmitDelaySeconds, process.env.AWS_REGION);
+  if (!plan) return;
+  // Transient SQS failures are retried by the state machine (AwsTransientError): the file must not be dropped.
+  await awsCall('SendMessage (re-admission)', () => sqsIntakeQueue(sqsClient(), a.intakeQueueUrl!).requeue(plan.message, plan.delaySeconds));
+  record.readmittedAs = plan.round;
+  metrics.addMetric('FilesReadmitted', MetricUnit.Count, 1);
+}
+
 export type ReportOutput = OutcomeRecord & { record: string; errorName?: string; summary?: string };
 
 export const handler = step('report', async (input: ReportInput, _context?: Context): Promise<ReportOutput> => {
   const s = settings();
   const record = buildRecord(input);
+  if (record.outage) await readmit(input, record);
   const location = recordLocation(s, record);
   // Both are retried when transient (the SDK first, then the state machine: AwsTransientError, EventPublishError):
   // the file may be at OST already, and without its record and event it would be forwarded with no outcome.
@@ -62,6 +90,6 @@ export const handler = step('report', async (input: ReportInput, _context?: Cont
     `cancelled=${record.cancelled}`,
     `record=${where}`,
   ].filter(Boolean).join(' ');
-  logger.error('file forward failed', { error: e, cancelled: record.cancelled, record: where });
+  logger.error('file forward failed', { error: e, cancelled: record.cancelled, record: where, ...(record.readmittedAs ? { readmittedAs: record.readmittedAs } : {}) });
   return { ...record, record: where, errorName: e.error, summary };
 });

@@ -5,6 +5,7 @@
 // - an S3 event invoked directly (an existing bucket notified through the framework's custom resource, older
 //   deployments): one execution per object version (lib/intake/s3-event.ts), without admission. Throws after trying every
 //   record when some could not be started, so Lambda's async retries and the on-failure destination keep the event.
+import { randomUUID } from 'node:crypto';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { StartExecutionsError, submitS3Event } from '../lib/intake/s3-event';
 import { handleIntakeBatch } from '../lib/intake/batch';
@@ -14,6 +15,13 @@ import { reportHeapOnce } from '../lib/runtime/heap-report';
 import { log, logger, metrics, MetricUnit } from '../lib/runtime/logging';
 import { sfn } from '../lib/runtime/aws-clients';
 import { admissionSettings, required, settings } from '../lib/config/settings';
+import { admissionGate } from '../lib/admission/health';
+import { ostHealth } from '../lib/runtime/ost-health';
+import { probeOst } from '../lib/runtime/ost';
+import { isOutage } from '../lib/ost/errors';
+
+/** A probe that got no answer in time (aborted) found the gateway down, as an outage-class error does. */
+const gatewayDown = (err: unknown): boolean => isOutage(err) || ['TimeoutError', 'AbortError'].includes((err as Error)?.name);
 
 export interface TriggerSummary {
   started: number;
@@ -29,9 +37,10 @@ function isSqsEvent(event: unknown): event is SQSEvent {
     r?.eventSource === 'aws:sqs' && typeof r.messageId === 'string' && typeof r.body === 'string');
 }
 
-async function admit(event: SQSEvent): Promise<SQSBatchResponse> {
+async function admit(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
   const s = settings();
   const a = admissionSettings();
+  const health = ostHealth(a);
   const queueUrl = a.intakeQueueUrl ?? queueUrlFromArn(event.Records[0]!.eventSourceARN);
   const result = await handleIntakeBatch(event.Records, {
     slots: slotSemaphore(a),
@@ -39,6 +48,8 @@ async function admit(event: SQSEvent): Promise<SQSBatchResponse> {
     queue: sqsIntakeQueue(sqsClient(), queueUrl),
     settings: s,
     policy: intakePolicy(a),
+    // While OST is down (the breaker beside the slots is open) nothing is admitted; one trigger at a time probes.
+    ...(health ? { gate: () => admissionGate(health, context?.awsRequestId ?? randomUUID(), () => probeOst(), gatewayDown) } : {}),
     log,
   });
   const c = result.counts;
@@ -59,7 +70,7 @@ export interface TriggerHandler {
 export const handler = (async (event: S3Event | SQSEvent, context?: Context): Promise<TriggerSummary | SQSBatchResponse> => {
   if (context) logger.addContext(context);
   reportHeapOnce();
-  if (isSqsEvent(event)) return admit(event);
+  if (isSqsEvent(event)) return admit(event, context);
   const s = settings();
   const summary = await submitS3Event(event, {
     sfn: sfn(),

@@ -1,9 +1,11 @@
 // The throttle budget (lib/workflow/throttle-budget.ts) is what the definition's throttling retriers wait: every retrier on
-// OstThrottledError (11202, 11203, 429) and on Lambda.TooManyRequestsException has throttleRetrier's attempts.
+// OstThrottledError (11202, 11203, 429) and on Lambda.TooManyRequestsException has throttleRetrier's attempts; the
+// outage budget likewise for the outage-class errors (outageRetrier).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_THROTTLE_BUDGET_SECONDS, retrierWait, throttleRetrier } from '../lib/workflow/throttle-budget';
+import { DEFAULT_OUTAGE_BUDGET_SECONDS, DEFAULT_THROTTLE_BUDGET_SECONDS, outageRetrier, retrierWait, throttleRetrier } from '../lib/workflow/throttle-budget';
+import { OUTAGE_ERROR_NAMES } from '../lib/ost/errors';
 
 type Json = any;
 const DEF = parse(readFileSync(join(__dirname, '..', 'statemachine', 'definition.yml'), 'utf8')) as Json;
@@ -31,5 +33,19 @@ describe('throttle budget in the definition', () => {
   it('every Lambda task retries the concurrency limit', () => {
     const tasks = Object.entries(DEF.States as Record<string, Json>).filter(([, s]) => s.Type === 'Task');
     for (const [name, s] of tasks) expect([name, (s.Retry as Json[]).some((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'))]).toEqual([name, true]);
+  });
+});
+
+describe('outage budget in the definition', () => {
+  const all = retriers(DEF.States);
+  const budget = outageRetrier([], DEFAULT_OUTAGE_BUDGET_SECONDS);
+
+  it.each([...OUTAGE_ERROR_NAMES])('%s waits the outage budget (4 h expected) in every state that retries it, before any other retrier', (name) => {
+    const found = all.filter(({ r }) => r.ErrorEquals.includes(name));
+    expect(found.map(({ state }) => state).sort()).toEqual(['Cancel', 'CancelPrepared', 'Complete', 'Prepare', 'UploadSlices', 'UploadWhole']);
+    for (const { r } of found) {
+      expect({ ...r, ErrorEquals: [...r.ErrorEquals].sort() }).toEqual({ ...budget, ErrorEquals: [...OUTAGE_ERROR_NAMES].sort() });
+      expect(retrierWait(r).expected).toBeGreaterThanOrEqual(DEFAULT_OUTAGE_BUDGET_SECONDS);
+    }
   });
 });

@@ -5,7 +5,14 @@ it('has the documented defaults', () => {
   expect(loadAdmissionSettings({})).toEqual({
     maxFilesInFlight: 32, slotTable: undefined, slotLeaseSeconds: 22_500, intakeQueueUrl: undefined,
     intakeMaxReceiveCount: 10, intakeWaitBaseSeconds: 20, intakeWaitMaxSeconds: 300, throttleBudgetSeconds: 1800,
+    outage: { budgetSeconds: 14_400, threshold: 5, windowMs: 60_000, probeBaseMs: 30_000, probeMaxMs: 300_000, rounds: 3, readmitDelaySeconds: 300 },
   });
+});
+
+it('reads the outage settings, a probe ceiling never below its base, and names a bad one', () => {
+  const o = loadAdmissionSettings({ OUTAGE_THRESHOLD: '3', OUTAGE_WINDOW_SECONDS: '10', OUTAGE_PROBE_BASE_MS: '500', OUTAGE_PROBE_MAX_MS: '100', OUTAGE_ROUNDS: '0' }).outage;
+  expect(o).toMatchObject({ threshold: 3, windowMs: 10_000, probeBaseMs: 500, probeMaxMs: 500, rounds: 0 });
+  expect(() => loadAdmissionSettings({ OUTAGE_READMIT_DELAY_SECONDS: '901' })).toThrow(/OUTAGE_READMIT_DELAY_SECONDS/);
 });
 
 it('reads and bounds every variable', () => {

@@ -78,9 +78,10 @@ describe('least privilege per function', () => {
   });
 
   it('lets the trigger start executions and reach its queues and the slots, nothing else', () => {
+    // ssm/kms: the OST secrets for the breaker's recovery probe (init + cancel) while admission is paused
     expect(actionsOf(created, 'TriggerRole')).toEqual([
-      'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents',
-      'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage', 'states:StartExecution',
+      'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents',
+      'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage', 'ssm:GetParameter', 'ssm:GetParameters', 'states:StartExecution',
     ]);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('sqs:ReceiveMessage'))!.Resource).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}']);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('dynamodb:UpdateItem'))!.Resource).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
@@ -93,11 +94,19 @@ describe('least privilege per function', () => {
   it('reads the OST secrets only in the functions that call OST', () => {
     for (const f of FUNCTIONS) {
       const a = actionsOf(created, `${f}Role`);
-      const callsOst = ['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel'].includes(f);
+      const callsOst = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel'].includes(f);
       expect({ f, ssm: a.includes('ssm:GetParameters') }).toEqual({ f, ssm: callsOst });
       expect({ f, kms: a.includes('kms:Decrypt') }).toEqual({ f, kms: callsOst });
     }
-    expect(actionsOf(created, 'ReportRole')).toEqual(['events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject']);
+    expect(actionsOf(created, 'ReportRole')).toEqual(['events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'sqs:SendMessage']);
+    expect(grants(created, 'ReportRole').find((s) => s.Action.includes('sqs:SendMessage'))!.Resource).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}']);
+  });
+
+  it('lets the OST steps count outages into the breaker item only (UpdateItem on the key ost-health)', () => {
+    for (const f of ['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel']) {
+      const g = grants(created, `${f}Role`).filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+      expect({ f, g }).toEqual({ f, g: [{ Sid: 'OstHealth', Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: ['{"Fn::GetAtt":["SlotTable","Arn"]}'], Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ost-health'] } } }] });
+    }
   });
 
   it('grants s3:ListBucket on the source to the functions that read it (a missing key is a 404, not a 403)', () => {

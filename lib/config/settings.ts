@@ -174,6 +174,7 @@ export function required<K extends keyof Settings>(s: Settings, key: K, variable
 // INTAKE_MAX_RECEIVE_COUNT (3–1,000, default 10): the intake queue's redrive maxReceiveCount, told to the trigger.
 // INTAKE_WAIT_BASE_SECONDS / INTAKE_WAIT_MAX_SECONDS (default 20 / 300): backoff of a message that waits.
 // THROTTLE_BUDGET_SECONDS (default 1,800): how long a throttled file waits in the state machine's retriers.
+// OUTAGE_* : the outage budget, the breaker's threshold, window and probe pauses, the rounds after the budget.
 export interface AdmissionSettings {
   readonly maxFilesInFlight: number;
   readonly slotTable?: string;
@@ -183,6 +184,16 @@ export interface AdmissionSettings {
   readonly intakeWaitBaseSeconds: number;
   readonly intakeWaitMaxSeconds: number;
   readonly throttleBudgetSeconds: number;
+  /** OST outages (docs/admission.md): the breaker beside the slots and the rounds after the budget. */
+  readonly outage: {
+    readonly budgetSeconds: number;
+    readonly threshold: number;
+    readonly windowMs: number;
+    readonly probeBaseMs: number;
+    readonly probeMaxMs: number;
+    readonly rounds: number;
+    readonly readmitDelaySeconds: number;
+  };
 }
 
 export const DEFAULT_MAX_FILES_IN_FLIGHT = 32;
@@ -202,6 +213,15 @@ export function loadAdmissionSettings(env: Env): AdmissionSettings {
     intakeWaitBaseSeconds,
     intakeWaitMaxSeconds,
     throttleBudgetSeconds: read<number>('THROTTLE_BUDGET_SECONDS'),
+    outage: Object.freeze({
+      budgetSeconds: read<number>('OUTAGE_BUDGET_SECONDS'),
+      threshold: read<number>('OUTAGE_THRESHOLD'),
+      windowMs: read<number>('OUTAGE_WINDOW_SECONDS') * 1000,
+      probeBaseMs: read<number>('OUTAGE_PROBE_BASE_MS'),
+      probeMaxMs: Math.max(read<number>('OUTAGE_PROBE_BASE_MS'), read<number>('OUTAGE_PROBE_MAX_MS')),
+      rounds: read<number>('OUTAGE_ROUNDS'),
+      readmitDelaySeconds: read<number>('OUTAGE_READMIT_DELAY_SECONDS'),
+    }),
   });
 }
 

@@ -150,6 +150,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'INTAKE_WAIT_BASE_SECONDS', default: '20', meaning: 'first visibility backoff of a message that found no free slot', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200) },
   { variable: 'INTAKE_WAIT_MAX_SECONDS', default: '300', meaning: 'longest visibility backoff of a waiting message', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_MAX_SECONDS', 300, 1, 43_200) },
   { variable: 'THROTTLE_BUDGET_SECONDS', default: '1800', meaning: 'how long throttled OST calls (11202/11203/429) wait in the state machine\'s retriers (the definition is sized for the default)', readers: L, read: (env) => integer(env, 'THROTTLE_BUDGET_SECONDS', 1800, 1, 366 * 86_400) },
+  // OST outages (docs/admission.md, "OST outages")
+  { variable: 'OUTAGE_BUDGET_SECONDS', default: '14400', meaning: 'how long a file in flight waits out an OST outage (5xx/HTML answers, refused, reset, timeouts) in the state machine\'s retriers, its upload kept open (the definition is sized for the default: 4 h, longer than a maintenance window)', readers: L, read: (env) => integer(env, 'OUTAGE_BUDGET_SECONDS', 14_400, 1, 366 * 86_400) },
+  { variable: 'OUTAGE_THRESHOLD', default: '5', meaning: 'outage-class step failures within OUTAGE_WINDOW_SECONDS that pause admission (the breaker beside the slots opens)', readers: L, read: (env) => integer(env, 'OUTAGE_THRESHOLD', 5, 1, 10_000) },
+  { variable: 'OUTAGE_WINDOW_SECONDS', default: '60', meaning: 'the window those failures are counted in', readers: L, read: (env) => integer(env, 'OUTAGE_WINDOW_SECONDS', 60, 1, 86_400) },
+  { variable: 'OUTAGE_PROBE_BASE_MS', default: '30000', meaning: 'pause before the first recovery probe (init + cancel) while admission is paused; doubled per failed probe', readers: L, read: (env) => integer(env, 'OUTAGE_PROBE_BASE_MS', 30_000, 1, 86_400_000) },
+  { variable: 'OUTAGE_PROBE_MAX_MS', default: '300000', meaning: 'longest pause between recovery probes', readers: L, read: (env) => integer(env, 'OUTAGE_PROBE_MAX_MS', 300_000, 1, 86_400_000) },
+  { variable: 'OUTAGE_ROUNDS', default: '3', meaning: 'times a file that failed past the outage budget is sent back to the intake by itself (0: never)', readers: L, read: (env) => integer(env, 'OUTAGE_ROUNDS', 3, 0, 100) },
+  { variable: 'OUTAGE_READMIT_DELAY_SECONDS', default: '300', meaning: 'delay of that message in the intake (the breaker holds it further while OST is down)', readers: L, read: (env) => integer(env, 'OUTAGE_READMIT_DELAY_SECONDS', 300, 0, 900) },
   {
     variable: 'LOCAL_BUCKET', default: '`ost-forwarder-local`', meaning: 'the local stack\'s bucket, created if missing', readers: ['local'], read: (env) => {
       const v = text(env, 'LOCAL_BUCKET');

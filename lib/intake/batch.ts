@@ -8,12 +8,15 @@ import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
 import type { AcquireResult, ReleaseResult } from '../admission/semaphore';
 import { isAdmissionRetryable } from '../admission/errors';
+import type { GateDecision } from '../admission/health';
 import { silentLog, type Log } from '../core/log';
 import { TRANSIENT_AWS_ERROR_NAMES, type AwsLikeError } from '../core/aws-errors';
 
 /** Message attributes a re-sent copy carries, so backoff and age survive the copy. */
 export const WAITS_ATTRIBUTE = 'ost-forwarder-waits';
 export const FIRST_SEEN_ATTRIBUTE = 'ost-forwarder-first-seen';
+/** A file sent back after an outage past the budget carries its round (lib/intake/readmission.ts). */
+export const ROUND_ATTRIBUTE = 'ost-forwarder-round';
 
 /** SQS limits: a visibility timeout is at most 12 hours; a message delay at most 15 minutes. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -59,6 +62,8 @@ export interface IntakeDeps {
   queue: IntakeQueue;
   settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
   policy?: Partial<IntakePolicy>;
+  /** OST's health (lib/admission/health.ts): asked once per batch, before the first slot; closed = admit. */
+  gate?: () => Promise<GateDecision>;
   log?: Log;
   /** [0, 1) for the backoff jitter (tests pin it). */
   random?: () => number;
@@ -162,6 +167,8 @@ export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps):
   // Once the semaphore answered "full" in this batch, the rest of the batch waits without asking again: a
   // backlog then costs one conditional write per batch, not one per message.
   let full = false;
+  // Asked once, before the first slot: while OST is down, nothing is admitted (files wait as for a slot).
+  let gate: Promise<GateDecision> | undefined;
 
   for (const message of records) {
     const receiveCount = Math.max(1, Number(message.attributes?.ApproximateReceiveCount ?? 1) || 1);
@@ -190,9 +197,14 @@ export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps):
         outcomes.push({ index, status: 'skipped', ...where, reason: skip });
         continue;
       }
-      const execution = executionName(input);
+      const execution = executionName(input, roundOf(message));
       if (full) {
         outcomes.push({ index, status: 'waiting', execution, ...where, reason: 'no free slot' });
+        continue;
+      }
+      const decision = await (gate ??= (deps.gate?.() ?? Promise.resolve<GateDecision>({ admit: true })).catch((): GateDecision => ({ admit: true })));
+      if (!decision.admit) {
+        outcomes.push({ index, status: 'waiting', execution, ...where, reason: decision.reason });
         continue;
       }
       let slot: AcquireResult;
@@ -246,7 +258,9 @@ export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps):
       // One or two receives from the dead-letter queue: continue the wait in a fresh copy and let this one go.
       const delay = Math.min(MAX_DELAY_SECONDS, backoffSeconds(waits, policy.waitBaseSeconds, policy.waitMaxSeconds, random));
       try {
-        await deps.queue.requeue({ body: message.body, attributes: { [WAITS_ATTRIBUTE]: String(waits), [FIRST_SEEN_ATTRIBUTE]: String(firstSeen(message, now)) } }, delay);
+        const round = roundOf(message);
+        const attributes = { [WAITS_ATTRIBUTE]: String(waits), [FIRST_SEEN_ATTRIBUTE]: String(firstSeen(message, now)), ...(round ? { [ROUND_ATTRIBUTE]: String(round) } : {}) };
+        await deps.queue.requeue({ body: message.body, attributes }, delay);
         m.outcome = 'requeued';
         m.delaySeconds = delay;
         result.counts.requeued++;
@@ -278,6 +292,12 @@ export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps):
 
 function attribute(message: SQSRecord, name: string): string | undefined {
   return message.messageAttributes?.[name]?.stringValue;
+}
+
+/** The outage round a message was sent back as (0: the file's first admission). */
+export function roundOf(message: SQSRecord): number {
+  const n = Number(attribute(message, ROUND_ATTRIBUTE));
+  return Number.isSafeInteger(n) && n > 0 && n <= 100 ? n : 0;
 }
 
 function priorWaits(message: SQSRecord): number {

@@ -51,17 +51,25 @@ const MAX_EXECUTION_NAME = 80;
  * Step Functions execution name: a readable slug of the key's tail + '-' + 40 hex of sha256(bucket, key,
  * version), at most 80 characters of [A-Za-z0-9-_]. Version = versionId, else ETag + sequencer.
  */
-export function executionName(input: Pick<ExecutionInput, 'bucket' | 'key' | 'versionId' | 'etag' | 'sequencer'>): string {
+export function executionName(input: Pick<ExecutionInput, 'bucket' | 'key' | 'versionId' | 'etag' | 'sequencer'>, round = 0): string {
   const version = input.versionId ? `v:${input.versionId}` : `e:${input.etag ?? ''}:${input.sequencer ?? ''}`;
   const hash = createHash('sha256').update(`${input.bucket}\0${input.key}\0${version}`).digest('hex').slice(0, 40);
-  const room = MAX_EXECUTION_NAME - hash.length - 1;
+  // A round after an outage (lib/intake/readmission.ts) is another execution of the same version: `-r<round>`.
+  const suffix = round > 0 ? `-r${round}` : '';
+  const room = MAX_EXECUTION_NAME - hash.length - 1 - suffix.length;
   const slug = input.key
     .normalize('NFKD')
     .replace(/[^A-Za-z0-9_-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^-+|-+$/g, '');
   const tail = slug.slice(-room).replace(/^-+/, '');
-  return tail ? `${tail}-${hash}` : hash;
+  return `${tail ? `${tail}-${hash}` : hash}${suffix}`;
+}
+
+/** The outage round of an execution name (`…-<40 hex>-r<n>`), 0 for a file's first execution. */
+export function roundOfExecution(name: string | undefined): number {
+  const m = /[0-9a-f]{40}-r(\d{1,3})$/.exec(name ?? '');
+  return m ? Number(m[1]) : 0;
 }
 
 /** Parses one event record; throws MalformedEventRecordError with the reason. */

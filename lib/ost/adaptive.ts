@@ -1,8 +1,8 @@
 // Adaptive slices in flight (AIMD): after a throttle (11202/11203/429) the limit halves, once per throttling
 // event; after a full round of successes at the current limit it grows by one, up to the configured maximum. So
 // a throttled upload slows down instead of sending its whole concurrency into a gateway that refuses it, and
-// speeds back up when the gateway lets it. Nothing AWS here: sendSlices (lib/ost/send.ts) can use it in place of
-// a fixed p-limit, reporting each slice's outcome.
+// speeds back up when the gateway lets it. Nothing AWS here: sendSlices (lib/ost/send.ts) takes a permit per slice
+// and reports each throttled attempt as it happens (the client retries it meanwhile) and each slice's outcome.
 //
 // "Once per event": the slices in flight when a throttle arrives were sent at the old limit and will likely be
 // throttled too; only a throttle of a slice started after the last decrease decreases again (an epoch).
@@ -12,6 +12,8 @@ export type PermitOutcome = 'success' | 'throttled' | 'other';
 export interface Permit {
   /** Gives the place back and reports how the request ended. Calling it again does nothing. */
   release(outcome: PermitOutcome): void;
+  /** Reports a throttled attempt while the request goes on (its retry); counts as the permit's throttle. */
+  throttled(): void;
 }
 
 export interface AdaptiveOptions {
@@ -66,14 +68,20 @@ export class AdaptiveConcurrency {
     this.active++;
     const epoch = this.epoch;
     let released = false;
+    let throttled = false;
     return {
       release: (outcome) => {
         if (released) return;
         released = true;
         this.active--;
-        if (outcome === 'throttled') this.onThrottle(epoch);
-        else if (outcome === 'success') this.onSuccess();
+        if (outcome === 'throttled' && !throttled) this.onThrottle(epoch);
+        else if (outcome === 'success' && !throttled) this.onSuccess();
         this.wakeAll();
+      },
+      throttled: () => {
+        if (released || throttled) return;
+        throttled = true;
+        this.onThrottle(epoch);
       },
     };
   }

@@ -242,6 +242,20 @@ export const RETRYABLE_ERROR_NAMES = errorNames(OST_ERRORS, 'retry');
 export const FATAL_ERROR_NAMES = errorNames(OST_ERRORS, 'fatal');
 export const RESTART_ERROR_NAMES = errorNames(OST_ERRORS, 'restart');
 
+/**
+ * Outage-class errors: the gateway answered without OST's JSON (5xx, an HTML page) or not at all (refused, reset,
+ * timeout). They say nothing about the file (unlike 10001, a refusal in OST's own words), so a file meeting them
+ * waits within the outage budget, and the fleet counts them to pause admission (docs/admission.md, outages).
+ */
+export const OUTAGE_ERRORS: readonly DeclaredError[] = [OstHttpError, TransportError];
+export const OUTAGE_ERROR_NAMES: readonly string[] = OUTAGE_ERRORS.map((c) => c.errorName);
+
+/** True for an outage-class error, or an error (or a Catch's Error name) carrying one of their names. */
+export function isOutage(e: unknown): boolean {
+  const name = typeof e === 'string' ? e : e instanceof Error ? e.name : undefined;
+  return name !== undefined && OUTAGE_ERROR_NAMES.includes(name);
+}
+
 /** The one place that decides what the OST client retries: the class's declared handling. */
 export function isRetryable(e: unknown): boolean {
   return e instanceof OstError && handlingOf(e) === 'retry';

@@ -2,11 +2,11 @@
 // complete. After any failure that follows init the upload is cancelled (best effort) and the original error is
 // rethrown; an expired upload (10005) starts again from init, a bounded number of times.
 import { setMaxListeners } from 'node:events';
-import pLimit from 'p-limit';
+import { AdaptiveConcurrency } from './adaptive';
 import { DEFAULT_SLICES_IN_FLIGHT, planUpload, PlanOptions, sliceRange, UploadPlan } from './plan';
 import type { OstClient } from './client';
 import { silentLog, type Log } from '../core/log';
-import { OstError, OstUploadExpiredError } from './errors';
+import { OstError, OstThrottledError, OstUploadExpiredError } from './errors';
 import type { ByteSource } from './source';
 
 export interface SendProgress {
@@ -98,19 +98,23 @@ export interface SliceRunOptions {
   onSliceDone?: (sliceId: number) => void;
   signal?: AbortSignal;
   onProgress?: SendOptions['onProgress'];
+  /** Called when the slices in flight change (AIMD: halved per throttling event, one more per round of successes). */
+  onConcurrency?: (limit: number) => void;
 }
 
 /**
- * Uploads slices [firstSliceId, firstSliceId + count) of an initialised upload, `concurrency` at a time: the whole
- * plan for `send`, one batch for the workflow's UploadSlices step. The first failure stops the others (they are
- * aborted and no new slice starts) and is thrown; nothing is cancelled here. Returns the slices and bytes sent.
+ * Uploads slices [firstSliceId, firstSliceId + count) of an initialised upload, at most `concurrency` at a time: the
+ * whole plan for `send`, one batch for the workflow's UploadSlices step. Slices in flight adapt (lib/ost/adaptive.ts):
+ * a throttled attempt halves them, a round of successes adds one back, so a squeezed gateway gets fewer requests.
+ * The first failure stops the others (they are aborted and no new slice starts) and is thrown; nothing is
+ * cancelled here. Returns the slices and bytes sent.
  */
 export async function sendSlices(
   client: OstCalls,
   source: ByteSource,
   plan: Extract<UploadPlan, { mode: 'multipart' }>,
   uploadId: string,
-  { concurrency, firstSliceId = 1, count = plan.sliceCount - firstSliceId + 1, only, onSliceDone, signal, onProgress }: SliceRunOptions,
+  { concurrency, firstSliceId = 1, count = plan.sliceCount - firstSliceId + 1, only, onSliceDone, signal, onProgress, onConcurrency }: SliceRunOptions,
 ): Promise<{ slices: number; bytes: number }> {
   const ids = Array.from({ length: count }, (_, i) => firstSliceId + i).filter((id) => only?.(id) ?? true);
   const ranges = new Map(ids.map((id) => [id, sliceRange(plan, id)] as const));
@@ -134,29 +138,46 @@ export async function sendSlices(
     onProgress({ bytesDone, bytesTotal, slicesDone, slicesTotal: ids.length });
   };
   report();
-  const limit = pLimit(concurrency);
+  const adaptive = new AdaptiveConcurrency({ max: concurrency });
+  let lastLimit = adaptive.limit;
+  const limitChanged = () => { if (adaptive.limit !== lastLimit) onConcurrency?.((lastLimit = adaptive.limit)); };
   try {
-    await Promise.all(ids.map((sliceId) => limit(async () => {
-      if (failure || stop.signal.aborted) return;
-      const range = ranges.get(sliceId)!;
-      try {
-        await client.uploadSlice(uploadId, sliceId, source, range, {
-          signal: stop.signal,
-          onBytes: (b) => { inFlight.set(sliceId, b); report(); },
-        });
-        inFlight.delete(sliceId);
-        completedBytes += range.end - range.start;
-        slicesDone++;
-        onSliceDone?.(sliceId);
-        report();
-      } catch (err) {
-        inFlight.delete(sliceId);
-        if (!failure) {
-          failure = { error: err };
-          stop.abort(err);
+    // Slices start in order: each waits for a place under the current limit.
+    let next = 0;
+    const runners = Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
+      for (;;) {
+        if (failure || stop.signal.aborted || next >= ids.length) return;
+        let permit;
+        try { permit = await adaptive.acquire(stop.signal); } catch { return; }
+        if (failure || stop.signal.aborted || next >= ids.length) { permit.release('other'); return; }
+        const sliceId = ids[next++]!;
+        const range = ranges.get(sliceId)!;
+        let outcome: 'success' | 'other' = 'other';
+        try {
+          await client.uploadSlice(uploadId, sliceId, source, range, {
+            signal: stop.signal,
+            onBytes: (b) => { inFlight.set(sliceId, b); report(); },
+            onRetry: (err) => { if (err instanceof OstThrottledError) { permit.throttled(); limitChanged(); } },
+          });
+          outcome = 'success';
+          inFlight.delete(sliceId);
+          completedBytes += range.end - range.start;
+          slicesDone++;
+          onSliceDone?.(sliceId);
+          report();
+        } catch (err) {
+          inFlight.delete(sliceId);
+          if (!failure) {
+            failure = { error: err };
+            stop.abort(err);
+          }
+        } finally {
+          permit.release(outcome);
+          limitChanged();
         }
       }
-    })));
+    });
+    await Promise.all(runners);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

@@ -1,18 +1,23 @@
-// The OST client of a container (the handlers that call OST import this; the trigger and Report do not, so their
-// bundles carry neither undici nor the SSM client). Created lazily; resetRuntime() (lib/runtime/reset.ts) forgets it.
+// The OST client of a container (the handlers that call OST import this, and the trigger for its recovery probe;
+// Report and release do not, so their bundles carry neither undici nor the SSM client). Created lazily;
+// resetRuntime() (lib/runtime/reset.ts) forgets it.
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { preferBaselineWasmCompiler } from './memory';
 import { OstClient } from '../ost/client';
 import { ostClientOptions } from '../config/ost-options';
 import { log } from './logging';
 import { onResetRuntime } from './reset';
-import { rememberSecrets } from './step';
+import { onStepFailure, rememberSecrets } from './step';
+import { reportOutage } from './ost-health';
 import { ssm } from './aws-clients';
 import { loadSecrets, secretsProvider, type OstSecrets } from './secrets';
 import { ostTuning, required, settings } from '../config/settings';
 
 // Before the OST client's first request: keeps undici's parser from costing ~35 MB of RSS (lib/runtime/memory.ts).
 preferBaselineWasmCompiler();
+
+// A step that calls OST and ends with an outage-class error counts it towards pausing admission.
+onStepFailure(reportOutage);
 
 let provider: SSMProvider | undefined;
 let current: { client: OstClient; secrets: OstSecrets } | undefined;
@@ -48,4 +53,16 @@ export async function ostClient(): Promise<OstClient> {
   current = { client, secrets };
   if (previous) void previous.client.close().catch(() => undefined);
   return client;
+}
+
+/**
+ * The breaker's recovery probe: a call that costs nothing (init, then cancel of that upload). Throws when the
+ * gateway is still down (an outage-class error, or no answer within `timeoutMs`); an answer in OST's own words,
+ * even a refusal, means the gateway is back.
+ */
+export async function probeOst(timeoutMs = 15_000): Promise<void> {
+  const ost = await ostClient();
+  const signal = AbortSignal.timeout(timeoutMs);
+  const { uploadId } = await ost.init({ signal });
+  await ost.cancel(uploadId, { signal }).catch((err: unknown) => log.warn('probe: cancel failed', { uploadId, error: err instanceof Error ? err.name : String(err) }));
 }

@@ -7,6 +7,12 @@ import { redact, type OstSecrets } from './secrets';
 import { stepErrorMessage } from '../workflow/step-errors';
 
 let lastSecrets: OstSecrets | undefined;
+const failureHooks = new Set<(err: unknown) => Promise<void>>();
+
+/** Called with every error a step throws, before it is rethrown (lib/runtime/ost.ts counts OST outages). */
+export function onStepFailure(hook: (err: unknown) => Promise<void>): void {
+  failureHooks.add(hook);
+}
 
 /** The secrets last loaded (lib/runtime/ost.ts): toStepError redacts them from every error message. */
 export function rememberSecrets(secrets: OstSecrets | undefined): void {
@@ -49,6 +55,7 @@ export function step<I, O>(stepName: string, fn: (input: I, context?: Context) =
     try {
       return await fn(input, context);
     } catch (err) {
+      for (const hook of failureHooks) await hook(err);
       const out = toStepError(err);
       logger.error('step failed', { error: out.name, errorMessage: out.message });
       throw out;

@@ -11,6 +11,7 @@ import { UNKNOWN_EXECUTION } from './attempt-markers';
 import { parseStepError, type FailureInfo } from './step-errors';
 import type { SkipInfo } from './eligibility';
 import type { MediaFacts } from './media';
+import { isOutage } from '../ost/errors';
 import type { ExecutionContext, ExecutionInput, ReportInput, WorkflowState } from './state';
 
 export type RecordStatus = 'forwarded' | 'failed' | 'skipped';
@@ -43,6 +44,10 @@ export interface OutcomeRecord {
   cancelled?: boolean;
   cancelSid?: string;
   cancelReason?: string;
+  /** Failure only: the gateway was down past the outage budget (an outage-class error, lib/ost/errors.ts). */
+  outage?: boolean;
+  /** Outage failures only: the round the file was sent back to the intake as (1, 2, …), once OST is healthy. */
+  readmittedAs?: number;
 }
 
 
@@ -105,6 +110,7 @@ export function buildRecord(input: ReportInput, now: Date = new Date()): Outcome
     if (state.cancel?.sid) record.cancelSid = state.cancel.sid;
     const reason = state.cancel?.reason ?? (state.cancelFailure ? parseStepError(state.cancelFailure).message : undefined);
     if (reason) record.cancelReason = reason;
+    if (isOutage(record.error.error)) record.outage = true;
   }
   return record;
 }

@@ -79,6 +79,8 @@ export function parseRecord(value: unknown): OutcomeRecord | undefined {
     record.skip = { consumer: value.skip.consumer.slice(0, 64) as SkipInfo['consumer'], rule: value.skip.rule.slice(0, 64),
       reason: value.skip.reason.slice(0, 1000) };
   }
+  if (value.outage === true) record.outage = true;
+  if (typeof value.readmittedAs === 'number' && Number.isSafeInteger(value.readmittedAs) && value.readmittedAs > 0 && value.readmittedAs <= 100) record.readmittedAs = value.readmittedAs;
   return record;
 }
 

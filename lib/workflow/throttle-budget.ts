@@ -4,6 +4,13 @@
 // the attempts are counted on the expected wait (half the ceilings), not on the worst case. See docs/admission.md.
 
 export const DEFAULT_THROTTLE_BUDGET_SECONDS = 1800;
+/**
+ * How long a file in flight waits out an OST outage (OUTAGE_BUDGET_SECONDS): 4 hours, longer than the
+ * maintenance windows vendors announce (typically 1–2 h at night) with room for a slow recovery.
+ */
+export const DEFAULT_OUTAGE_BUDGET_SECONDS = 14_400;
+/** The outage retrier's shape: 30 s doubling to a 10-minute cap, so a recovered gateway is tried within ~5 min. */
+export const OUTAGE_RETRIER_SHAPE: Required<RetrierShape> = { intervalSeconds: 30, backoffRate: 2, maxDelaySeconds: 600 };
 
 export interface Retrier {
   ErrorEquals: string[];
@@ -37,6 +44,11 @@ export function throttleRetrier(errorEquals: string[], budgetSeconds = DEFAULT_T
     n++;
   }
   return { ErrorEquals: errorEquals, IntervalSeconds: s.intervalSeconds, BackoffRate: s.backoffRate, MaxDelaySeconds: s.maxDelaySeconds, MaxAttempts: n, JitterStrategy: 'FULL' };
+}
+
+/** The retrier of outage-class errors (lib/ost/errors.ts OUTAGE_ERROR_NAMES): the throttle's discipline, its own budget. */
+export function outageRetrier(errorEquals: string[], budgetSeconds = DEFAULT_OUTAGE_BUDGET_SECONDS): Retrier {
+  return throttleRetrier(errorEquals, budgetSeconds, OUTAGE_RETRIER_SHAPE);
 }
 
 /** Expected and longest total wait of a retrier (seconds). */

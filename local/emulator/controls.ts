@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { readSmall } from './body';
 import { FaultRuleError, type FaultQueue } from './faults';
+import { OutageError, type Outage } from './outage';
 import type { Gateway } from './gateway';
 import { sendJson } from './response';
 import type { UploadStore } from './store';
@@ -19,6 +20,7 @@ export interface ControlTarget {
   gateway: Gateway;
   faults: FaultQueue;
   store: UploadStore;
+  outage?: Outage;
 }
 
 function isLoopback(address: string | undefined): boolean {
@@ -55,6 +57,18 @@ export async function control(req: IncomingMessage, res: ServerResponse, path: s
       return sendJson(res, 200, target.store.list().filter((u) => u.state === 'open' || u.state === 'expired'));
     case 'GET /__emulator/faults': req.resume(); return sendJson(res, 200, target.faults.list());
     case 'DELETE /__emulator/faults': req.resume(); target.faults.clear(); return sendJson(res, 200, target.faults.list());
+    case 'GET /__emulator/outage': req.resume(); return sendJson(res, target.outage ? 200 : 404, target.outage?.status() ?? { message: 'no outage control' });
+    case 'DELETE /__emulator/outage': req.resume(); return sendJson(res, target.outage ? 200 : 404, target.outage?.stop() ?? { message: 'no outage control' });
+    case 'POST /__emulator/outage': {
+      const raw = await readSmall(req, 4 * 1024);
+      if (raw === undefined) return sendJson(res, 413, { message: 'body too large' });
+      if (!target.outage) return sendJson(res, 404, { message: 'no outage control' });
+      try {
+        return sendJson(res, 200, target.outage.start(JSON.parse(raw.toString('utf8'))));
+      } catch (err) {
+        return sendJson(res, 400, { message: err instanceof OutageError || err instanceof SyntaxError ? err.message : String(err) });
+      }
+    }
     case 'POST /__emulator/faults': {
       const raw = await readSmall(req, 64 * 1024);
       if (raw === undefined) return sendJson(res, 413, { message: 'body too large' });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatCall } from './call-line';
 import { OstService } from './server';
+import { Outage } from './outage';
 import { UploadStore } from './store';
 import type { CallLogEntry, EmulatorCredentials, EmulatorOptions, FaultRule, OstEmulator } from './types';
 
@@ -22,6 +23,7 @@ export { CONTROL_TOKEN_HEADER } from './controls';
 export { formatCall } from './call-line';
 export { THROTTLE_CODES } from './gateway';
 export { FaultRuleError } from './faults';
+export { OutageError, OUTAGE_MODES, type OutageMode, type OutageSpec, type OutageStatus } from './outage';
 
 const MiB = 1024 * 1024;
 export const DEFAULT_MIN_SLICE_SIZE = 5 * MiB;
@@ -126,6 +128,23 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
   const boundPort = typeof address === 'object' && address ? address.port : port;
   endpoint = `http://${urlHost(host)}:${boundPort}`;
 
+  // An outage that refuses connections stops accepting (and drops the open ones) until its window ends.
+  let closed = false;
+  service.outage = new Outage({
+    stop() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+    async resume() {
+      if (closed || server.listening) return;
+      await new Promise<void>((r) => {
+        const done = (): void => { server.off('error', done); r(); };
+        server.once('error', done);
+        server.listen(boundPort, host, done);
+      });
+    },
+  });
+
   const sweepEvery = Math.min(60_000, Math.max(50, Math.floor(settings.uploadTtlMs / 2)));
   const sweeper = setInterval(() => store.sweep(), sweepEvery);
   sweeper.unref();
@@ -155,12 +174,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(sweeper);
+      closed = true;
+      service.outage?.stop();
       service.shutdown();
       store.markClosed();
-      const closed = new Promise<void>((r) => server.close(() => r()));
+      const stopped = new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
-      await closed;
+      await stopped;
       await service.drain();
       await store.close();
       if (ownsDir) await rm(dir, { recursive: true, force: true });
@@ -181,6 +202,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<OstEmul
     resetStats: () => service.gateway.reset(),
     inject: (rule: FaultRule) => { service.faults.add(rule); },
     clearFaults: () => service.faults.clear(),
+    outageStatus: () => service.outage!.status(),
+    outage: (spec) => (spec === false ? service.outage!.stop() : service.outage!.start(spec)),
     faults: () => service.faults.list(),
     uploads: () => store.list(),
     orphans: () => store.list().filter((u) => u.state === 'open' || u.state === 'expired'),

@@ -12,6 +12,7 @@ import { clip } from './bounds';
 import { CallFields, type DataPart } from './call-fields';
 import { control } from './controls';
 import { FaultQueue } from './faults';
+import type { Outage } from './outage';
 import { Gateway, THROTTLE_CODES, type GatewayLimits } from './gateway';
 import { htmlPage, sendAnswer, sendJson, type Answer } from './response';
 import { serveFile } from './served-files';
@@ -48,6 +49,8 @@ export class OstService {
   private seq = 0;
   private sidCounter = 0x10000;
   private closing = false;
+  /** The outage window, when the server was given one (index.ts): it acts before faults and the gateway. */
+  outage: Outage | undefined;
 
   constructor(
     private readonly store: UploadStore,
@@ -125,6 +128,7 @@ export class OstService {
     if (this.expectsContinue.has(req)) res.writeContinue();
     if (path.startsWith('/__emulator/')) return control(req, res, path, {
       controlToken: this.settings.controlToken, stats: () => this.stats(), calls: this.calls, gateway: this.gateway, faults: this.faults, store: this.store,
+      outage: this.outage,
     });
     if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) return serveFile(req, res, path, this.store);
     req.resume();
@@ -153,6 +157,12 @@ export class OstService {
       entry.endedAt = Date.now();
       this.onCall(entry);
     };
+    const down = this.outage?.intercept(req, res);
+    if (down) {
+      entry.outage = down;
+      if (down === '503') entry.httpStatus = 503;
+      return end(down === '503' ? 'answered' : 'reset');
+    }
 
     // Faults act in front of the service. A slice rule naming a slice id waits until slice_id is read.
     let fault: FaultRule | undefined;

@@ -1,6 +1,7 @@
 // Public types of the OST emulator. The emulator is the ground every other test stands on, so these shapes are
 // what tests assert on: keep them plain (JSON-serialisable, except `times: Infinity`).
 import type { OstCall } from '../../lib/ost/errors';
+import type { OutageSpec, OutageStatus } from './outage';
 
 export type { OstCall };
 
@@ -105,6 +106,8 @@ export interface CallLogEntry {
   throttled?: 'concurrency' | 'rate';
   /** The fault rule applied to this call, if any. */
   fault?: FaultRule;
+  /** Answered by an outage window (local/emulator/outage.ts): a 503 HTML page or a reset. */
+  outage?: '503' | 'reset';
   outcome: CallOutcome;
   /** Epoch milliseconds. */
   startedAt: number;
@@ -176,6 +179,10 @@ export interface OstEmulator {
   resetStats(): void;
   inject(rule: FaultRule): void;
   clearFaults(): void;
+  /** Opens an outage window (503 HTML pages and resets alternating, or refused connections); false ends it. */
+  outage(spec: OutageSpec | false): OutageStatus;
+  /** The outage window's state and counts (also GET /__emulator/outage). */
+  outageStatus(): OutageStatus;
   /** Rules still live (with their remaining `times`). */
   faults(): FaultRule[];
   uploads(): UploadInfo[];

@@ -258,7 +258,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     const execution = spec.machine.run(input as never, {
       overrides: { ...this.overrides, taskResourceLocalHandlers: taskResourceLocalHandlers as never },
       context: {
-        Execution: { Id: executionArn, Name: name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local`, RedriveCount: 0 },
+        Execution: { Id: executionArn, Input: input as never, Name: name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local`, RedriveCount: 0 },
         StateMachine: { Id: this.stateMachineArn, Name: this.machineName },
       },
     });

@@ -103,6 +103,9 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
     // The backoff of a waiting message is in the queue's (scaled) seconds; 60 s caps it at 0.6 s at 0.01.
     INTAKE_WAIT_BASE_SECONDS: '10',
     INTAKE_WAIT_MAX_SECONDS: '60',
+    // The breaker's probe pauses are real milliseconds: scaled like the queue's seconds (30 s → 0.3 s at 0.01).
+    OUTAGE_PROBE_BASE_MS: String(Math.max(1, Math.round(30_000 * timeScale))),
+    OUTAGE_PROBE_MAX_MS: String(Math.max(1, Math.round(300_000 * timeScale))),
   };
   let mapping: EventSourceMapping | undefined;
   const releases = new Set<Promise<unknown>>();

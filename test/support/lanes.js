@@ -11,8 +11,9 @@ const path = require('node:path');
 const TEST_DIR = path.join(__dirname, '..');
 
 const UNIT = [
-  'attempt-markers', 'aws-errors', 'bench-cost', 'cancel-lookup', 'cli-redrive', 'definition', 'definition-throttle',
-  'eligibility', 'error-handling', 'handlers-trigger', 'intake', 'lanes', 'layout', 'media-probe', 'ost-adaptive', 'ost-config', 'ost-multipart',
+  'attempt-markers', 'aws-errors', 'bench-cost', 'bench-outage-cost', 'cancel-lookup', 'cli-redrive', 'definition',
+  'definition-throttle', 'eligibility', 'error-handling', 'handlers-trigger', 'intake', 'intake-outage', 'lanes', 'layout',
+  'media-probe', 'ost-adaptive', 'ost-config', 'ost-multipart',
   'ost-retry', 'ost-send', 'ost-signing', 'plan', 'runtime-heap', 's3-event', 's3-source', 'settings',
   'settings-admission', 'settings-table', 'throttle-budget',
 ];
