@@ -95,11 +95,11 @@ export async function packagingError(params: string[]): Promise<string> {
 /** The param sets the template tests share (one packaging each, whichever test file asks first). */
 export const CREATED_PARAMS = ['ostAppId=app123'];
 export const EXISTING_PARAMS = ['ostAppId=app123', 'existingBucket=true', 'bucketName=team-audio', 'resultsBucket=team-records', 'resultsPrefix=fwd/', 'eventBusName=audio-bus', 'keyPrefixFilter=incoming/', 'keySuffixFilter=.wav'];
-/** cn-north-1: SSE-KMS on both buckets, records in the source bucket kept apart by the notification's prefix. */
+/** cn-north-1: SSE-KMS, records in the source bucket (so with its key) kept apart by the notification's prefix. */
 export const CHINA_REGION = 'cn-north-1';
 export const CHINA_PARAMS = [
   'ostAppId=app123', 'bucketName=audio-cn', 'resultsBucket=audio-cn', 'keyPrefixFilter=inbox/', 'alarmEmail=ops@example.com',
-  'sourceKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/src-key', 'resultsKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key',
+  'sourceKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/src-key', 'resultsKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/src-key',
 ];
 
 /** A packaging variant the docs offer: its params, region and stage. */
