@@ -200,7 +200,7 @@ describe('IAM, simulated', () => {
     }
   }, 120_000);
 
-  it('uses a KMS key only through S3 or SSM of the stack\'s region and partition', async () => {
+  it('uses a KMS key only through S3 or SSM of the stack\'s region and partition (both partitions)', async () => {
     for (const c of checked.filter((x) => x.declared.sourceKmsKeyArn)) {
       const role = roleOf(c.r, 'UploadSlicesLambdaFunction');
       const calls = roleCalls(c).get(role)!.filter((x) => x.action === 'kms:Decrypt' && x.context?.['kms:ViaService']?.startsWith('s3.'));
@@ -208,6 +208,14 @@ describe('IAM, simulated', () => {
       expect(calls[0]!.context!['kms:ViaService']).toBe(`s3.${c.v.region}.${c.v.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`);
       const elsewhere = { ...calls[0]!, context: { ...calls[0]!.context, 'kms:ViaService': `sqs.${c.v.region}.amazonaws.com` } };
       expect(await deniedCalls(c.r, role, [elsewhere])).toHaveLength(1);
+    }
+    // the OST secrets through SSM, with the endpoint suffix of the partition (amazonaws.com.cn in China)
+    for (const c of checked) {
+      const role = roleOf(c.r, 'PrepareLambdaFunction');
+      const [viaSsm] = roleCalls(c).get(role)!.filter((x) => x.action === 'kms:Decrypt' && x.context?.['kms:ViaService']?.startsWith('ssm.'));
+      expect(viaSsm!.context!['kms:ViaService']).toBe(`ssm.${c.v.region}.${c.r.target.urlSuffix}`);
+      const otherSuffix = c.r.target.urlSuffix === 'amazonaws.com' ? 'amazonaws.com.cn' : 'amazonaws.com';
+      expect(await deniedCalls(c.r, role, [{ ...viaSsm!, context: { ...viaSsm!.context, 'kms:ViaService': `ssm.${c.v.region}.${otherSuffix}` } }])).toHaveLength(1);
     }
   }, 60_000);
 
