@@ -36,7 +36,7 @@ export function limitProblems(r: Resolved): string[] {
         break;
       }
       case 'AWS::Lambda::Function': {
-        name(id, p.FunctionName, 64, /^[A-Za-z0-9_-]+$/, 'function name');
+        if (p.FunctionName !== undefined) name(id, p.FunctionName, 64, /^[A-Za-z0-9_-]+$/, 'function name');
         check(num(p.Timeout ?? 3) >= 1 && num(p.Timeout ?? 3) <= 900, `${id}: Timeout outside 1-900`);
         check(num(p.MemorySize ?? 128) >= 128 && num(p.MemorySize ?? 128) <= 10240, `${id}: MemorySize outside 128-10240`);
         // Lambda: the environment variables of a function are at most 4 KB in all
