@@ -4,7 +4,6 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
-  setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
   // jest's summary, then plain closing lines (`jest: N passed, N failed, N skipped` and the fault tally).

@@ -13,7 +13,6 @@
 //   BENCH_PHASES=p1,p2,naive,sweep,p3,cold,fleet   a subset (development)
 //   BENCH_SERVERS_DIR=<dir>       where s3rver and the emulator keep their files (default: a tmpfs directory)
 import './env';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -24,13 +23,12 @@ import { randomFile, removeTree } from './files';
 import { formatFleet, plainLimit, runFleet, type FleetResult } from './fleet';
 import { fleetCostTable, formatFleetCostTable } from './fleet-cost';
 import { writeBenchPage, writeColdStartPage, writeCostPage, writeFleetPage } from './pages';
-import { cpuMs, cpuMsSince, elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
-import { naiveForward } from './naive';
+import { elapsedSeconds, GiB, machine, median, MiB, mibps, progress, type Machine } from './measure';
 import { runP3, type P3Result } from './p3';
-import { forwardOnce, putObject, type PipelineRun } from './pipeline-run';
-import { plainTransfer } from './plain';
+import { putObject } from './pipeline-run';
 import { runP2, type P2Result } from './p2';
-import { serversChild, startServers, type Servers } from './servers';
+import { serversChild, startServers } from './servers';
+import { naiveRun, oursRun, plainRun, type NaiveRun, type OursRun, type PlainRun } from './runs';
 import { runWan } from './wan';
 import { runWanDefaults } from './wan-defaults';
 
@@ -52,89 +50,6 @@ const TIME_BUDGET_SECONDS = 270;
 const P3_RESERVE_SECONDS = 40;
 
 const GOALS = { p1: 0.85, p2: 128, p3State: 262_144 };
-
-interface OursRun {
-  ms: number;
-  /** Server-side time of the complete call (the emulator assembling the slices into one file). */
-  assemblyMs: number;
-  /** uploadSlices handler span (first start → last end). */
-  slicesMs: number;
-  clientCpuMs: number;
-  serversCpuMs: number;
-  /** Of serversCpuMs, kernel time (socket copies, tmpfs page allocation). */
-  serversSysMs: number;
-}
-interface PlainRun { ms: number; clientCpuMs: number; serversCpuMs: number; serversSysMs: number }
-
-/** One pipeline forwarding of `key` with its timings and both processes' CPU. */
-async function oursRun(servers: Servers, key: string, size: number, env?: Record<string, string>, verifySha?: string): Promise<OursRun> {
-  await servers.purge();
-  const since = Date.now();
-  const c0 = process.cpuUsage();
-  const s0 = await servers.cpu();
-  const run: PipelineRun = await forwardOnce(servers, key, { env, keepOpen: verifySha !== undefined });
-  const clientCpuMs = cpuMsSince(c0);
-  const s1 = await servers.cpu();
-  const serversCpuMs = cpuMs(s1) - cpuMs(s0);
-  const serversSysMs = (s1.system - s0.system) / 1000;
-  try {
-    if (run.status !== 'SUCCEEDED') throw new Error(`pipeline run of ${key} ${run.status}: ${run.error}`);
-    if (verifySha) {
-      const record = (await run.stack.recordsFor(key)).find((r) => r.executionName === run.execution.name);
-      if (!record?.url) throw new Error(`no result record with a URL for ${key}`);
-      const got = await sha256Url(record.url);
-      if (got.sha256 !== verifySha || got.bytes !== size) throw new Error(`forwarded bytes differ: ${got.bytes} bytes, sha256 ${got.sha256}`);
-    }
-  } finally {
-    if (verifySha !== undefined) await run.stack.close();
-  }
-  const calls = await servers.calls(since);
-  return {
-    ms: run.ms,
-    assemblyMs: calls.find((c) => c.call === 'complete')?.totalMs ?? 0,
-    slicesMs: run.steps.uploadSlices?.spanMs ?? run.steps.uploadWhole?.spanMs ?? 0,
-    clientCpuMs,
-    serversCpuMs,
-    serversSysMs,
-  };
-}
-
-async function plainRun(servers: Servers, key: string, size: number, sliceSize: number, concurrency: number): Promise<PlainRun> {
-  await servers.purge();
-  const since = Date.now();
-  const c0 = process.cpuUsage();
-  const s0 = await servers.cpu();
-  const r = await plainTransfer({ s3Endpoint: servers.s3.endpoint, bucket: servers.bucket, key, size, sliceSize, concurrency, ostEndpoint: servers.ost.endpoint, appId: servers.ost.appId, apiKey: servers.ost.apiKey, apiSecret: servers.ost.apiSecret });
-  if (r.bytes !== size) throw new Error(`plain transfer moved ${r.bytes} of ${size} bytes`);
-  // Real slices of a real upload (see plain.ts): every one answered 200.
-  if (Object.keys(r.statuses).some((s) => s !== '200')) throw new Error(`plain transfer: unexpected statuses ${JSON.stringify(r.statuses)}`);
-  const clientCpuMs = cpuMsSince(c0);
-  const s1 = await servers.cpu();
-  const result = { ms: r.ms, clientCpuMs, serversCpuMs: cpuMs(s1) - cpuMs(s0), serversSysMs: (s1.system - s0.system) / 1000 };
-  const received = (await servers.calls(since)).find((c) => c.call === 'slice')?.bytes ?? 0;
-  if (received < size) throw new Error(`the emulator received ${received} of ${size} bytes from the plain transfer`);
-  return result;
-}
-
-interface NaiveRun { ms: number; assemblyMs: number }
-
-/** The demo pattern once (sequential slices, each read into memory, then FormData + Blob). */
-async function naiveRun(servers: Servers, key: string, size: number): Promise<NaiveRun> {
-  await servers.purge();
-  const since = Date.now();
-  const n = await naiveForward({ endpoint: servers.s3.endpoint, bucket: servers.bucket, key, size }, servers.ost, DEFAULT_SLICE);
-  const assemblyMs = (await servers.calls(since)).find((c) => c.call === 'complete')?.totalMs ?? 0;
-  return { ms: n.ms, assemblyMs };
-}
-
-async function sha256Url(url: string): Promise<{ sha256: string; bytes: number }> {
-  const { request } = await import('undici');
-  const res = await request(url);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of res.body) { hash.update(chunk as Buffer); bytes += (chunk as Buffer).length; }
-  return { sha256: hash.digest('hex'), bytes };
-}
 
 interface Results {
   generatedAt: string;
@@ -249,7 +164,7 @@ async function runPhases(phases: Set<string>, serversRoot: string, results: Resu
           oursBig.push(await oursRun(servers, 'object-1g.bin', BIG, undefined, i === 0 ? bigSha : undefined));
           plainBig.push(await plainRun(servers, 'object-1g.bin', BIG, DEFAULT_SLICE, DEFAULT_CONCURRENCY));
           // Interleaved with ours too: a ratio of runs minutes apart would measure the machine's drift.
-          if (withNaive) naiveBig.push(await naiveRun(servers, 'object-1g.bin', BIG));
+          if (withNaive) naiveBig.push(await naiveRun(servers, 'object-1g.bin', BIG, DEFAULT_SLICE));
         }
         // Each round's ours and plain ran back to back under the same machine conditions: the ratio is the median
         // of the per-round ratios (a paired comparison), which one disturbed round cannot move much.

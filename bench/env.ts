@@ -1,9 +1,7 @@
 // Imported first by bench.ts: what every bench process needs before any project module loads.
-// - the Node 20 polyfill aws-local-stepfunctions needs (cli/main.ts and test/setup.ts import it too);
 // - the Powertools logger reads its level when lib/runtime/logging.ts is loaded, before the local stack sets it;
-// - two warnings that would bury the table: the SDK's Node 20 notice (it has a switch), and the YAML parser's
+// - two warnings that would bury the table: the SDK's Node version notice (it has a switch), and the YAML parser's
 //   notes about CloudFormation tags in serverless.yml that the local runner does not need.
-import '../local/polyfills';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { startLocalStack } from '../local/pipeline';
+import { startLocalStack } from '../local/stack';
 import { removeTree } from './files';
 import { MiB, progress } from './measure';
 

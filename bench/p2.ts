@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { OstClient } from '../lib/ost/client';
 import { headSource } from '../lib/sources/s3';
-import { startAwsServer } from '../local/aws-server';
-import { localS3Client } from '../local/s3';
+import { startAwsServer } from '../local/aws/endpoint';
+import { localS3Client } from '../local/aws/s3';
 import { bootstrapHeapFlags } from './cold-start';
 import { buildChild, lambdaBuild, measurePeakRss, type LambdaBuild, type RssResult } from './rss';
 import type { Servers } from './servers';
@@ -19,8 +19,9 @@ export interface P2Result {
   /** The same bundle started without the NODE_OPTIONS flags: what they change. */
   oursWithoutNodeOptions?: RssResult;
   /**
-   * The same bundle started as the Lambda nodejs22.x bootstrap starts it for a 1024 MB function: its own
-   * --max-semi-space-size / --max-old-space-size on the command line, which win over NODE_OPTIONS.
+   * The same bundle started as a Lambda bootstrap that passes its own heap flags starts it for a 1024 MB function
+   * (--max-semi-space-size / --max-old-space-size on the command line, which win over NODE_OPTIONS; whether the
+   * nodejs22.x one does is not known: docs/deploy.md, "Heap bounds on Lambda").
    */
   oursLambdaBootstrap?: RssResult;
   naive: RssResult;

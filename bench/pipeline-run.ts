@@ -1,12 +1,12 @@
-// One forwarding through the real local pipeline (local/pipeline.ts): the trigger handler gets the ObjectCreated
+// One forwarding through the real local pipeline (local/stack/index.ts): the trigger handler gets the ObjectCreated
 // record of an object already in S3, starts the execution, and the executor runs statemachine/definition.yml with
 // the real handlers against the servers' S3 and OST emulator. The object is put once and forwarded many times,
 // so a run measures the workflow, not the PutObject.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
-import { localS3Client, s3Event } from '../local/s3';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { localS3Client, s3Event } from '../local/aws/s3';
 import type { ExecutionRecord } from '../local/executor';
 import type { Servers } from './servers';
 

@@ -1,13 +1,13 @@
-// The "servers" side of every measurement: the embedded S3 (local/s3.ts, s3rver) and the OST emulator
+// The "servers" side of every measurement: the embedded S3 (local/aws/s3.ts, s3rver) and the OST emulator
 // (local/emulator) in a child process of their own, so that the process under test (the pipeline, the plain
 // limit, the naive pattern) has the other core to itself and pays nothing for serving bytes. Both servers are the
 // project's own, unchanged; the parent talks to them over HTTP on loopback and asks for counters over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startEmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3 } from '../local/aws/s3';
 import { startEmulator } from '../local/emulator';
-import type { S3Connection } from '../local/s3';
+import type { S3Connection } from '../local/aws/s3';
 import type { CallLogEntry, EmulatorCredentials } from '../local/emulator';
 
 export interface ServersInfo {

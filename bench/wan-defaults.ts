@@ -6,7 +6,7 @@
 //   node dist/bench.js --wan-defaults     about 2 minutes (WAN_DEFAULTS_FILE_MIB=1024, WAN_VENDOR_MIB=64)
 import { createReadStream } from 'node:fs';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { localS3Client } from '../local/s3';
+import { localS3Client } from '../local/aws/s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, planUpload } from '../lib/ost/plan';
@@ -14,7 +14,8 @@ import { randomFile, removeTree } from './files';
 import { machine, MiB, progress } from './measure';
 import { forwardOnce } from './pipeline-run';
 import { startServers } from './servers';
-import { profileProxy, vendorForward, WAN_PROFILES, writeDocSection } from './wan';
+import { profileProxy, vendorForward, WAN_PROFILES } from './wan';
+import { writeDocSection } from './wan-report';
 
 const BEGIN = '<!-- wan-defaults:begin (written by node dist/bench.js --wan-defaults; do not edit by hand) -->';
 const END = '<!-- wan-defaults:end -->';

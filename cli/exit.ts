@@ -3,7 +3,7 @@
 // signal exits 128 + its number. A ConfigError is a failure, not a usage error: the command line was right, the
 // environment was not.
 import { escapeControlCharacters } from '../lib/core/text';
-import { UsageError } from './commands/args';
+import { UsageError } from './args';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const;
 

@@ -1,7 +1,6 @@
 // ost-forward: the command-line entry. Each command lives in cli/commands/<name>.ts and exports `run(argv)`
 // returning the process exit code. Errors print one line; an unexpected one says so, and prints its stack only
 // with OST_FORWARD_DEBUG=1 (a stack is noise to a user, and can carry more than the message).
-import '../local/polyfills';
 import { ConfigError } from '../lib/core/errors';
 import { cliSettings } from './settings';
 import { run as settings } from './commands/settings';
@@ -13,11 +12,15 @@ import { run as demo } from './commands/demo';
 import { run as redrive } from './commands/redrive';
 import { run as backfill } from './commands/backfill';
 import { run as status } from './commands/status';
+import { run as check } from './commands/check';
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { put, emulator, local, demo, redrive, backfill, status, settings };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { put, check, emulator, local, demo, redrive, backfill, status, settings };
 
 const usage = `usage: ost-forward <command> [options]
   put <file|s3://bucket/key> [--endpoint URL] [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--json]
+  check [--stage STAGE] [--endpoint URL]
+                          endpoint, TLS, clock, credentials (a signed init and cancel); with --stage the SSM
+                          parameters and the stack's outputs: run it before the first forward and after rotating keys
   emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]
   local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]
   demo [file...]          (what \`npm start\` runs)

@@ -1,7 +1,7 @@
 // What the commands print: S3 URLs parsed, keys made safe for a terminal, and bounded.
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Settings } from '../lib/config/settings';
-import { UsageError } from './commands/args';
+import { UsageError } from './args';
 
 /** `s3://bucket[/prefix]` → bucket and prefix (the prefix as given, '' when absent). */
 export function parseS3Url(text: string, what = 'location'): { bucket: string; prefix: string } {

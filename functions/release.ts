@@ -5,10 +5,12 @@ import type { Context } from 'aws-lambda';
 import { releaseOnStatusChange } from '../lib/admission/status-event';
 import { slotSemaphore } from '../lib/runtime/admission-clients';
 import { logger } from '../lib/runtime/logging';
+import { reportHeapOnce } from '../lib/runtime/heap-report';
 import { settings } from '../lib/config/settings';
 
 export const handler = async (event: unknown, context?: Context): Promise<{ released: boolean; execution?: string }> => {
   if (context) logger.addContext(context);
+  reportHeapOnce();
   const r = await releaseOnStatusChange(event, slotSemaphore(), settings().stateMachineArn);
   if (!r) return { released: false };
   logger.info('slot release', { execution: r.execution, status: r.status, released: r.released });

@@ -10,6 +10,7 @@ import { StartExecutionsError, submitS3Event } from '../lib/intake/s3-event';
 import { handleIntakeBatch } from '../lib/intake/batch';
 import { queueUrlFromArn, sfnStarter, sqsIntakeQueue } from '../lib/intake/adapters';
 import { intakePolicy, slotSemaphore, sqsClient } from '../lib/runtime/admission-clients';
+import { reportHeapOnce } from '../lib/runtime/heap-report';
 import { log, logger, metrics, MetricUnit } from '../lib/runtime/logging';
 import { sfn } from '../lib/runtime/aws-clients';
 import { admissionSettings, required, settings } from '../lib/config/settings';
@@ -57,6 +58,7 @@ export interface TriggerHandler {
 
 export const handler = (async (event: S3Event | SQSEvent, context?: Context): Promise<TriggerSummary | SQSBatchResponse> => {
   if (context) logger.addContext(context);
+  reportHeapOnce();
   if (isSqsEvent(event)) return admit(event);
   const s = settings();
   const summary = await submitS3Event(event, {

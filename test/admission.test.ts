@@ -2,7 +2,7 @@
 // under a concurrent burst, idempotent for the same execution, freed by release, leases reclaimed after expiry,
 // and an unavailable table surfacing as one retryable error class.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
+import { startLocalDynamo, type LocalDynamo } from '../local/aws/dynamo';
 import { SlotSemaphore } from '../lib/admission/semaphore';
 import { releaseOnStatusChange } from '../lib/admission/status-event';
 import {

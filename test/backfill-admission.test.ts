@@ -9,9 +9,9 @@ import { ConfigError } from '../lib/core/errors';
 import { parseEventRecord } from '../lib/intake/s3-event';
 import { existingObjectRecord } from '../lib/intake/event-record';
 import { loadSettings } from '../lib/config/settings';
-import { executorPeaks } from '../local/fleet';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { executorPeaks } from '../local/stack/fleet';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 
 const recordOf = (key: string) => existingObjectRecord({ bucket: 'b', key, size: 5, etag: 'abc' }, 'us-east-1');
 

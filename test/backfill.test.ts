@@ -10,8 +10,8 @@ import { decodeS3Key, submitS3Event } from '../lib/intake/s3-event';
 import { encodeS3EventKey, existingObjectRecord } from '../lib/intake/event-record';
 import { loadSettings } from '../lib/config/settings';
 import { readStatus } from '../lib/workflow/status';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 import { safeText } from '../cli/output';
 
 const PREFIX = 'old dir/';

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmulator, type OstEmulator } from '../local/emulator';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
+import { startLocalStack, type LocalStack } from '../local/stack';
 import { sampleFile, tempDir } from './support/files';
 import { recordLocation, type OutcomeRecord } from '../lib/workflow/outcome-records';
 import { bytesFor, startHarness, type Harness, MiB } from './support/faults';
-import { objectCreatedRecord, s3Event, encodeEventKey } from '../local/s3';
+import { objectCreatedRecord, s3Event, encodeEventKey } from '../local/aws/s3';
 import type { TriggerSummary } from '../functions/trigger';
 
 let h: Harness;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
-import { startAwsServer, type AwsServer, type StartExecutionRequest } from '../local/aws-server';
-import { objectCreatedRecord, s3Event, startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startAwsServer, type AwsServer, type StartExecutionRequest } from '../local/aws/endpoint';
+import { objectCreatedRecord, s3Event, startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 
 const ROOT = join(__dirname, '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports

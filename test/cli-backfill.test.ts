@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { startLocalSqs } from '../local/sqs';
+import { startLocalSqs } from '../local/aws/sqs';
 import { sampleFile, tempDir, MiB } from './support/pipeline';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 
 const root = resolve(__dirname, '..');
 const outfile = join(root, 'node_modules', '.cache', 'backfill-cli-test', `cli-${process.pid}.js`);

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { sampleFile, sha256Url, tempDir, MiB } from './support/pipeline';
-import { startEmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3 } from '../local/aws/s3';
 import { startEmulator } from '../local/emulator';
 
 const root = resolve(__dirname, '..');

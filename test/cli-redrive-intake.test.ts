@@ -2,7 +2,7 @@
 // re-driven file waits for a slot like any other.
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { run } from '../cli/commands/redrive';
-import { startLocalSqs, type LocalSqs } from '../local/sqs';
+import { startLocalSqs, type LocalSqs } from '../local/aws/sqs';
 
 let sqs: LocalSqs;
 const saved = { ...process.env };

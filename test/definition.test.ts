@@ -27,7 +27,7 @@ const SLS = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTa
 const INFRA_ERRORS = [
   'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
   'Lambda.Unknown', 'States.Timeout', 'Sandbox.Timedout', 'Runtime.ExitError', 'Error', 'States.ALL',
-  'MapRunLimitExceeded', // local/limits.ts: the open-Map-Run quota
+  'MapRunLimitExceeded', // local/aws/limits.ts: the open-Map-Run quota
 ];
 const KNOWN = new Set<string>([...RETRYABLE_ERROR_NAMES, ...AWS_RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, ...BATCH_RETRYABLE_ERROR_NAMES, ...INFRA_ERRORS]);
 

@@ -3,7 +3,7 @@
 // every step, and the same S3 event delivered three times, concurrently and in sequence.
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { bytesFor, defineFaultSuite, MiB, KiB, type Scenario, type ScenarioResult, type StepName } from './support/faults';
-import { s3Event } from '../local/s3';
+import { s3Event } from '../local/aws/s3';
 
 const MULTI = 12 * MiB;
 const SIMPLE = 64 * KiB;

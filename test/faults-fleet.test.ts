@@ -4,7 +4,7 @@
 // - the trigger crashes after StartExecution but before its messages are deleted: re-delivery finds the slot and
 //   the execution (ExecutionAlreadyExists): no file is forwarded twice;
 // - the slot table is briefly unavailable: messages wait in the queue, nothing starts without a slot.
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/pipeline';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
 import type { LambdaHandler } from '../local/executor';
 import { handlers } from '../functions';
 import { KiB } from './support/pipeline';

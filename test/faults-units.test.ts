@@ -8,7 +8,7 @@ import { OstClient } from '../lib/ost/client';
 import { OstCompleteUncertainError, OstUploadExpiredError } from '../lib/ost/errors';
 import { markAttempt } from '../lib/workflow/attempt-markers';
 import { startEmulator, type OstEmulator } from '../local/emulator';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 import { Readable } from 'node:stream';
 
 describe('OST client tuning from the environment', () => {

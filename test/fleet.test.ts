@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
+import { startLocalStack, type LocalStack } from '../local/stack';
 import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
 import { sampleFile, sha256Url, tempDir, KiB } from './support/pipeline';
 

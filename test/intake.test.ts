@@ -7,7 +7,7 @@ import { handleIntakeBatch, backoffSeconds, startFailure, WAITS_ATTRIBUTE, FIRST
 import { AdmissionConfigError, AdmissionUnavailableError } from '../lib/admission/errors';
 import type { AcquireResult } from '../lib/admission/semaphore';
 import type { ExecutionInput } from '../lib/workflow/state';
-import { objectCreatedRecord, s3Event } from '../local/s3';
+import { objectCreatedRecord, s3Event } from '../local/aws/s3';
 import { executionName } from '../lib/intake/s3-event';
 
 class FakeSlots {

@@ -3,13 +3,13 @@
 // the semaphore on dynalite: a small fleet admitted at most `slots` at a time, every file started once, no DLQ.
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { startLocalSqs, type LocalSqs } from '../local/sqs';
-import { startEventSourceMapping } from '../local/event-source';
-import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
+import { startLocalSqs, type LocalSqs } from '../local/aws/sqs';
+import { startEventSourceMapping } from '../local/aws/event-source';
+import { startLocalDynamo, type LocalDynamo } from '../local/aws/dynamo';
 import { SlotSemaphore } from '../lib/admission/semaphore';
 import { handleIntakeBatch } from '../lib/intake/batch';
 import { sqsIntakeQueue } from '../lib/intake/adapters';
-import { objectCreatedRecord, s3Event } from '../local/s3';
+import { objectCreatedRecord, s3Event } from '../local/aws/s3';
 
 let sqs: LocalSqs;
 beforeAll(async () => { sqs = await startLocalSqs({ timeScale: 0.01 }); });

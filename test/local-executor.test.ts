@@ -2,7 +2,7 @@
 // AWS's execution-name and payload rules, and the history estimate. The deployed definition is covered by
 // pipeline-states.test.ts.
 import { LocalExecutor, prepareDefinition, serverlessResolver, PAYLOAD_LIMIT_BYTES, type LambdaHandler } from '../local/executor';
-import { AwsServiceError } from '../local/aws-server';
+import { AwsServiceError } from '../local/aws/endpoint';
 import { OstServerError, OstAuthError } from '../lib/ost/errors';
 
 const definition = {

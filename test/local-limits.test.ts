@@ -1,6 +1,6 @@
 // The local fleet limits on their own: refusal beyond the limit with the AWS-shaped error, places given back
 // exactly once, peaks recorded, and a token bucket that refills with time.
-import { ConcurrencyLimit, RateLimit, fleetLimits, lambdaThrottled } from '../local/limits';
+import { ConcurrencyLimit, RateLimit, fleetLimits, lambdaThrottled } from '../local/aws/limits';
 import { startFailure } from '../lib/intake/batch';
 
 describe('local fleet limits', () => {

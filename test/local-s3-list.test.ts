@@ -1,7 +1,7 @@
 // The embedded S3 lists past one page: s3rver's own ListObjectsV2 continuation tokens use DES, which OpenSSL 3
-// refuses (InternalError on any truncated listing); local/s3.ts answers ListObjectsV2 itself.
+// refuses (InternalError on any truncated listing); local/aws/s3.ts answers ListObjectsV2 itself.
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 
 describe('embedded S3 ListObjectsV2', () => {
   let s3: EmbeddedS3;

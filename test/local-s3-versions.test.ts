@@ -1,10 +1,10 @@
 // The embedded S3's versioning (Enabled / Suspended / never enabled, version ids, the `null` version) and whole
 // reads: a GET that starts while a PUT of the same key is still streaming sees the old object whole, never the
-// old ETag over new, half-written bytes (local/s3-versions.ts).
+// old ETag over new, half-written bytes (local/aws/s3-versions.ts).
 import { PassThrough } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
+import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 import type { S3EventRecord } from 'aws-lambda';
 
 const md5 = (b: Buffer) => `"${createHash('md5').update(b).digest('hex')}"`;

@@ -5,8 +5,8 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import { SSMClient, GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { S3EventRecord } from 'aws-lambda';
-import { encodeEventKey, objectCreatedRecord, startEmbeddedS3, type EmbeddedS3 } from '../local/s3';
-import { startAwsServer, AwsServiceError, type AwsServer } from '../local/aws-server';
+import { encodeEventKey, objectCreatedRecord, startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
+import { startAwsServer, AwsServiceError, type AwsServer } from '../local/aws/endpoint';
 import { decodeS3Key } from '../lib/intake/s3-event';
 
 describe('S3 event records', () => {

@@ -1,4 +1,4 @@
-// The local SQS (local/sqs.ts) driven by the real @aws-sdk/client-sqs: the SDK's own MD5 checks pass, visibility
+// The local SQS (local/aws/sqs.ts) driven by the real @aws-sdk/client-sqs: the SDK's own MD5 checks pass, visibility
 // timeouts, receive counts, the redrive to a dead-letter queue, delays, batch deletes, long polling and the
 // errors the SDK maps to its classes. Then the intake against it, with the real semaphore on dynalite.
 import {
@@ -12,13 +12,13 @@ import {
   SendMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { startLocalSqs, lambdaSqsRecord, type LocalSqs } from '../local/sqs';
-import { startLocalDynamo, type LocalDynamo } from '../local/dynamo';
+import { startLocalSqs, lambdaSqsRecord, type LocalSqs } from '../local/aws/sqs';
+import { startLocalDynamo, type LocalDynamo } from '../local/aws/dynamo';
 import { SlotSemaphore } from '../lib/admission/semaphore';
 import { handleIntakeBatch } from '../lib/intake/batch';
 import { sqsIntakeQueue } from '../lib/intake/adapters';
 import { moveMessages } from '../lib/intake/queue-move';
-import { objectCreatedRecord, s3Event } from '../local/s3';
+import { objectCreatedRecord, s3Event } from '../local/aws/s3';
 import type { ExecutionInput } from '../lib/workflow/state';
 
 let sqs: LocalSqs;

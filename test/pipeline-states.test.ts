@@ -3,7 +3,7 @@
 // statemachine/definition.yml is entered locally, through the real handlers.
 import { MiB } from './support/pipeline';
 import { resolve } from 'node:path';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
+import { startLocalStack, type LocalStack } from '../local/stack';
 import { loadProjectDefinition, prepareDefinition, serverlessResolver } from '../local/executor';
 
 describe('every state of the deployed definition runs locally', () => {

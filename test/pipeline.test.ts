@@ -1,8 +1,8 @@
 // The whole pipeline on one machine: files put into the embedded S3 go through the real trigger, the real state
 // machine definition and the real step handlers to the OST emulator, and come back byte-exact from the served URL.
 import { sampleFile, sha256Url, tempDir, KiB, MiB } from './support/pipeline';
-import { startLocalStack, type LocalStack } from '../local/pipeline';
-import { objectCreatedRecord, s3Event } from '../local/s3';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { objectCreatedRecord, s3Event } from '../local/aws/s3';
 
 describe('local pipeline (embedded S3, OST emulator)', () => {
   let stack: LocalStack;

@@ -4,7 +4,7 @@
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { headSource, S3RangeSource } from '../lib/sources/s3';
 import { SourceChangedError } from '../lib/ost/errors';
-import { localS3Client } from '../local/s3';
+import { localS3Client } from '../local/aws/s3';
 import { radosgwUnavailable, startRadosgw, sha256, sha256Url, sampleFile, tempDir, MiB, type Radosgw } from './support/pipeline';
 
 const why = radosgwUnavailable();
@@ -71,7 +71,7 @@ describeRgw('real S3 (radosgw)', () => {
 
   it('forwards a file through the whole local pipeline with S3_ENDPOINT = radosgw', async () => {
     // Loaded here so the suite's other tests do not depend on the workflow modules.
-    const { startLocalStack } = await import('../local/pipeline');
+    const { startLocalStack } = await import('../local/stack');
     const tmp = await tempDir();
     const stack = await startLocalStack({ s3: rgw, bucket: 'rgw-pipeline', env: { SIMPLE_THRESHOLD: String(6 * MiB), SLICE_SIZE: String(5 * MiB) } });
     try {

@@ -18,7 +18,7 @@ import { multipartBody, multipartEnvelope } from '../lib/ost/multipart';
 import { MAX_MESSAGE_CHARS, OstAuthError, OstError, OstInvalidRequestError, OstProtocolError, OstServerError, OstTlsError } from '../lib/ost/errors';
 import { loadSecrets } from '../lib/runtime/secrets';
 import { loadSettings } from '../lib/config/settings';
-import { startAwsServer, type AwsServer } from '../local/aws-server';
+import { startAwsServer, type AwsServer } from '../local/aws/endpoint';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any

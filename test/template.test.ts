@@ -279,7 +279,7 @@ function zipEntries(path: string): Array<{ name: string; mode: number; size: num
   return out;
 }
 
-describe('the semi-space flag on Lambda (exec wrapper)', () => {
+describe('the heap bounds on Lambda (exec wrapper)', () => {
   const WRAPPER = join(__dirname, '..', 'scripts', 'lambda-exec-wrapper.sh');
 
   it('sets AWS_LAMBDA_EXEC_WRAPPER and ships the wrapper, executable, in every function zip, beside a JS bundle of at most 1 MB', () => {
@@ -300,15 +300,46 @@ describe('the semi-space flag on Lambda (exec wrapper)', () => {
     }
   });
 
-  it('replaces the bootstrap\'s --max-semi-space-size and passes the rest of the command line unchanged', async () => {
-    const print = 'process.stdout.write(JSON.stringify(process.execArgv))';
-    const run = async (env: Record<string, string>) => JSON.parse((await promisify(execFile)(WRAPPER,
-      [process.execPath, '--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=51', '--max-old-space-size=922', '-e', print],
-      { env: { PATH: process.env.PATH ?? '', ...env } })).stdout) as string[];
-    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '1' })).toEqual(['--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=1', '--max-old-space-size=922', '-e', print]);
-    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '8' })).toContain('--max-semi-space-size=8');
-    // a value that is not a number of MiB falls back to 1
-    expect(await run({ LAMBDA_MAX_SEMI_SPACE_MB: '1; rm -rf /' })).toContain('--max-semi-space-size=1');
+  // The two bootstrap behaviours, for a 1024 MB function with NODE_OPTIONS=--max-semi-space-size=1 (serverless.yml):
+  // one passes its own heap flags on the command line; the published node20.x/node24.x ones pass none when
+  // NODE_OPTIONS sets one (V8's default old space then).
+  const BOOTSTRAP = {
+    'adds its heap flags': ['--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=51', '--max-old-space-size=922'],
+    'adds none (NODE_OPTIONS sets one)': ['--expose-gc', '--max-http-header-size', '81920'],
+  };
+  const print = 'process.stdout.write(JSON.stringify({ argv: process.execArgv, limit: require("v8").getHeapStatistics().heap_size_limit / 1048576 }))';
+  const run = async (args: string[], env: Record<string, string>, viaWrapper = true) => {
+    const [file, argv] = viaWrapper ? [WRAPPER, [process.execPath, ...args, '-e', print]] : [process.execPath, [...args, '-e', print]];
+    const { stdout } = await promisify(execFile)(file, argv, { env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--max-semi-space-size=1', ...env } });
+    return JSON.parse(stdout) as { argv: string[]; limit: number };
+  };
+  const heapFlags = (argv: string[]) => argv.filter((a) => /^--max-(semi|old)-space-size=/.test(a)).sort();
+
+  it.each(Object.entries(BOOTSTRAP))('bounds both heap spaces when the bootstrap %s: semi-space 1 MiB, old space memory less a tenth', async (_how, args) => {
+    const got = await run(args, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024', LAMBDA_MAX_SEMI_SPACE_MB: '1' });
+    expect(heapFlags(got.argv)).toEqual(['--max-old-space-size=922', '--max-semi-space-size=1']);
+    expect(got.argv.filter((a) => !/^--max-(semi|old)-space-size=/.test(a))).toEqual([...args.filter((a) => !/^--max-(semi|old)/.test(a)), '-e', print]);
+    expect(got.limit).toBeGreaterThanOrEqual(922);
+    expect(got.limit).toBeLessThan(1000);
+    const small = await run(args, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' });
+    expect(heapFlags(small.argv)).toEqual(['--max-old-space-size=231', '--max-semi-space-size=1']);
+    expect(small.limit).toBeLessThan(256);
+  });
+
+  it('without the wrapper, a bootstrap that adds no heap flags leaves the old space at V8\'s default', async () => {
+    const got = await run(BOOTSTRAP['adds none (NODE_OPTIONS sets one)'], { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' }, false);
+    expect(heapFlags(got.argv)).toEqual([]);
+    const bounded = await run(BOOTSTRAP['adds none (NODE_OPTIONS sets one)'], { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' });
+    expect(got.limit).toBeGreaterThan(bounded.limit);
+  });
+
+  it('takes LAMBDA_MAX_OLD_SPACE_MB over the memory, falls back to 1 MiB for a semi-space that is not a number, and keeps the bootstrap\'s old space when no bound is known', async () => {
+    const flags = BOOTSTRAP['adds its heap flags'];
+    expect(heapFlags((await run(flags, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024', LAMBDA_MAX_OLD_SPACE_MB: '700', LAMBDA_MAX_SEMI_SPACE_MB: '8' })).argv))
+      .toEqual(['--max-old-space-size=700', '--max-semi-space-size=8']);
+    expect(heapFlags((await run(flags, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024', LAMBDA_MAX_SEMI_SPACE_MB: '1; rm -rf /' })).argv))
+      .toEqual(['--max-old-space-size=922', '--max-semi-space-size=1']);
+    expect(heapFlags((await run(flags, {})).argv)).toEqual(['--max-old-space-size=922', '--max-semi-space-size=1']);
   });
 });
 

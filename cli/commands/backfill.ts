@@ -15,34 +15,17 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { intakeQueueSubmitter, intakeQueueUrlOfStack } from '../../lib/intake/backfill-submitter';
-import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../../lib/intake/backfill';
+import { startExecutionSubmitter, type Submitter } from '../../lib/intake/backfill';
+import { stackNameOf } from '../../lib/config/stack-outputs';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event } from '../../lib/intake/s3-event';
 import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/config/settings';
-import { integer, UsageError } from './args';
+import { integer, UsageError } from '../args';
 import { EXIT, isUsageError, reportFailure } from '../exit';
-import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
+import { commandS3Client, parseS3Url, parseSince, safeJson, safeText } from '../output';
+import { runBackfill, summaryLine, type BackfillArgs } from '../backfill-run';
 
 export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]';
-const MAX_LINES = 50;
-
-export interface BackfillArgs {
-  bucket: string;
-  prefix: string;
-  since?: Date;
-  suffixes: string[];
-  failedOnly: boolean;
-  dryRun: boolean;
-  max?: number;
-  json: boolean;
-  /** The intake queue; else INTAKE_QUEUE_URL, else the stack of `stage`. */
-  queueUrl?: string;
-  /** The deployed stack to find the queue in (ost-forwarder-<stage>). */
-  stage?: string;
-  /** StartExecution directly, bypassing admission. */
-  direct: boolean;
-  stateMachineArn?: string;
-}
 
 export function parseBackfillArgs(argv: string[]): BackfillArgs {
   const { values, positionals } = parseArgs({
@@ -86,67 +69,6 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
   };
 }
 
-/** The summary in one line a person reads. */
-export function summaryLine(where: string, s: BackfillSummary, dryRun: boolean): string {
-  const skipped = Object.entries(s.skipped).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ');
-  const skippedTotal = Object.values(s.skipped).reduce((a, n) => a + (n ?? 0), 0);
-  const sent = dryRun ? `would submit ${s.wouldSubmit}` : `submitted ${s.submitted} (${formatBytes(s.bytesSubmitted)})`;
-  const stop = s.stopped === 'max' ? '; stopped at --max' : s.stopped === 'interrupted' ? '; interrupted (run again to resume)' : '';
-  return `backfill ${safeText(where)}: listed ${s.listed}; skipped ${skippedTotal}${skipped ? ` (${skipped})` : ''}; ${sent}; errors ${s.errors}${stop}`;
-}
-
-export function itemJson(item: BackfillItem): string {
-  return safeJson({
-    key: item.key,
-    status: item.status,
-    bytes: item.bytes,
-    ...(item.reason ? { reason: item.reason } : {}),
-    ...(item.execution ? { execution: item.execution } : {}),
-    ...(item.failures ? { failures: item.failures } : {}),
-    ...(item.error ? { error: item.error.slice(0, 500) } : {}),
-  });
-}
-
-function itemLine(item: BackfillItem): string {
-  const key = safeText(item.key);
-  if (item.status === 'error') return `error     ${key}: ${safeText(item.error ?? '', 500)}`;
-  const retry = item.failures ? ` (retry after ${item.failures} failure${item.failures === 1 ? '' : 's'})` : '';
-  return `${item.status === 'submitted' ? 'submitted' : 'would submit'} ${key} (${formatBytes(item.bytes)})${retry}`;
-}
-
-/** A progress line on a terminal, rewritten at most every 200 ms. */
-function progressLine(stream: NodeJS.WriteStream): { update(s: BackfillSummary): void; clear(): void } {
-  if (!stream.isTTY) return { update: () => undefined, clear: () => undefined };
-  let last = 0;
-  let shown = false;
-  return {
-    update(s) {
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      const skipped = Object.values(s.skipped).reduce((a, n) => a + (n ?? 0), 0);
-      stream.write(`\r\x1b[2Kbackfill: listed ${s.listed}, skipped ${skipped}, submitted ${s.submitted + s.wouldSubmit}, errors ${s.errors}`);
-      shown = true;
-    },
-    clear() { if (shown) stream.write('\r\x1b[2K'); shown = false; },
-  };
-}
-
-export interface BackfillRun {
-  args: BackfillArgs;
-  settings: Pick<Settings, 'resultsBucket' | 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
-  s3: BackfillOptions['s3'];
-  submit: Submitter;
-  region?: string;
-  out: (line: string) => void;
-  err: NodeJS.WriteStream;
-  signal?: AbortSignal;
-  /** Human mode: print a line per submitted object (default true). */
-  itemLines?: boolean;
-  /** Every decision, after it is printed. */
-  onItem?: (item: BackfillItem) => void;
-}
-
 /** Where submissions go: the intake queue (given, configured, or the stack's output), or --direct StartExecution. */
 async function submitterFor(args: BackfillArgs, settings: Settings, configuredQueueUrl: string | undefined): Promise<Submitter> {
   if (args.dryRun) return async (records) => records.map(() => ({ status: 'error', error: 'dry run' }));
@@ -159,47 +81,8 @@ async function submitterFor(args: BackfillArgs, settings: Settings, configuredQu
   }
   const given = args.queueUrl ?? configuredQueueUrl;
   if (!given && !args.stage) throw new UsageError('backfill submits into the intake queue: give --queue-url URL, INTAKE_QUEUE_URL, or --stage STAGE (the queue is then read from the stack ost-forwarder-STAGE); or --direct --state-machine-arn ARN (bypasses admission); or use --dry-run');
-  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), `ost-forwarder-${args.stage}`);
+  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), stackNameOf(args.stage!));
   return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5 }), queueUrl);
-}
-
-/** Runs a backfill and prints as the command does; returns the summary. */
-export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
-  const progress = progressLine(r.err);
-  let lines = 0;
-  let hidden = 0;
-  let live: BackfillSummary | undefined;
-  const summary = await backfill({
-    s3: r.s3,
-    bucket: r.args.bucket,
-    prefix: r.args.prefix,
-    since: r.args.since,
-    suffixes: r.args.suffixes,
-    failedOnly: r.args.failedOnly,
-    dryRun: r.args.dryRun,
-    max: r.args.max,
-    settings: r.settings,
-    submit: r.submit,
-    region: r.region,
-    signal: r.signal,
-    onItem: (item) => {
-      if (r.args.json) { progress.clear(); r.out(itemJson(item)); }
-      else if (item.status !== 'skipped' && (r.itemLines ?? true)) {
-        if (lines < MAX_LINES) { progress.clear(); r.out(itemLine(item)); lines++; } else hidden++;
-      }
-      live = live ?? ({ listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, duplicates: 0, errors: 0, bytesSubmitted: 0 });
-      if (item.status === 'skipped') live.skipped[item.reason as 'forwarded'] = (live.skipped[item.reason as 'forwarded'] ?? 0) + 1;
-      else if (item.status === 'submitted') live.submitted++;
-      else if (item.status === 'would-submit') live.wouldSubmit++;
-      else live.errors++;
-      live.listed++;
-      progress.update(live);
-      r.onItem?.(item);
-    },
-  });
-  progress.clear();
-  if (hidden > 0) r.out(`… and ${hidden} more (--json lists every object)`);
-  return summary;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -10,12 +10,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MiB } from '../../lib/ost/plan';
-import type { ForwardResult, LocalStack } from '../../local/pipeline';
+import type { ForwardResult, LocalStack } from '../../local/stack';
 import { ConfigError } from '../../lib/core/errors';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 
 const DEMO_USAGE = 'usage: ost-forward demo [file...]   (npm start -- <file...>)';
-import { checkFiles, stackOptions, withStack } from './local';
+import { checkFiles } from '../local/args';
+import { stackOptions, withStack } from '../local/stack';
 
 const KEY_PREFIX = 'demo/';
 

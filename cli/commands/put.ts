@@ -1,4 +1,4 @@
-// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (cli/commands/put-s3.ts opens
+// `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (cli/put-s3.ts opens
 // it), to OST (or the emulator) and prints the URL.
 //   --endpoint URL       overrides OST_ENDPOINT (default https://upload-ost-api.xfyun.cn; http only for loopback)
 //   --slice-size BYTES   preferred slice size (default 16 MiB; raised to stay within 10,000 slices)
@@ -20,11 +20,11 @@ import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
 import { DEFAULT_SLICES_IN_FLIGHT, PlanError, PlanOptions } from '../../lib/ost/plan';
 import { createProgressBar, ProgressBar } from '../progress';
-import { integer, notUtf8, UsageError } from './args';
-import { onTermination } from './signals';
+import { integer, notUtf8, UsageError } from '../args';
+import { onTermination } from '../signals';
 import { reportFailure } from '../exit';
 import { escapeControlCharacters, hasControlCharacters, quote } from '../../lib/core/text';
-import { openS3Source, parseS3Url, S3ObjectNotFoundError, s3Failure } from './put-s3';
+import { openS3Source, parseS3Url, S3ObjectNotFoundError, s3Failure } from '../put-s3';
 
 // Each slice in flight holds a connection of its own: a bound keeps a typo from opening thousands.
 const MAX_CONCURRENCY = 64;

@@ -16,7 +16,7 @@ import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
 import { moveMessages } from '../../lib/intake/queue-move';
 import { loadSettings, type Settings } from '../../lib/config/settings';
-import { UsageError } from './args';
+import { UsageError } from '../args';
 import { cliSettings } from '../settings';
 import { isUsageError, reportFailure } from '../exit';
 

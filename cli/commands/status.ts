@@ -9,7 +9,7 @@ import { ConfigError } from '../../lib/core/errors';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { readStatus, type StatusSummary } from '../../lib/workflow/status';
-import { UsageError } from './args';
+import { UsageError } from '../args';
 import { isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
 

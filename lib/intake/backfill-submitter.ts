@@ -4,10 +4,11 @@
 // entries and 256 KiB in all, so records are cut into batches under both limits.
 // The queue URL is given (--queue-url, INTAKE_QUEUE_URL) or read from the stack's IntakeQueueUrl output.
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3EventRecord } from 'aws-lambda';
 import type { SubmitOutcome, Submitter } from './backfill';
 import { ConfigError } from '../core/errors';
+import { stackOutputs } from '../config/stack-outputs';
 
 /** SendMessageBatch limits: entries per call and bytes of all bodies together. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -56,22 +57,10 @@ export function intakeQueueSubmitter(sqs: Pick<SQSClient, 'send'>, queueUrl: str
   };
 }
 
-/** No queue to submit to is a missing setting, named as the flag that gives it. */
-function notFound(stackName: string): ConfigError {
-  return new ConfigError('--queue-url', `stack ${stackName} was not found or has no ${INTAKE_QUEUE_OUTPUT} output: give --queue-url (or INTAKE_QUEUE_URL), or --stage of the deployed stack`);
-}
-
-/** The intake queue URL from the deployed stack's outputs (CloudFormation DescribeStacks). */
+/** The intake queue URL from the deployed stack's outputs (lib/config/stack-outputs.ts). */
 export async function intakeQueueUrlOfStack(cfn: Pick<CloudFormationClient, 'send'>, stackName: string): Promise<string> {
-  let res;
-  try {
-    res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-  } catch (err) {
-    // DescribeStacks answers ValidationError for a stack that does not exist
-    if ((err as { name?: string }).name === 'ValidationError') throw notFound(stackName);
-    throw err;
-  }
-  const url = res.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === INTAKE_QUEUE_OUTPUT)?.OutputValue;
-  if (!url) throw notFound(stackName);
+  const url = (await stackOutputs(cfn, stackName))?.[INTAKE_QUEUE_OUTPUT];
+  // No queue to submit to is a missing setting, named as the flag that gives it.
+  if (!url) throw new ConfigError('--queue-url', `stack ${stackName} was not found or has no ${INTAKE_QUEUE_OUTPUT} output: give --queue-url (or INTAKE_QUEUE_URL), or --stage of the deployed stack`);
   return url;
 }

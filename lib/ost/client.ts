@@ -26,7 +26,9 @@ import { multipartBody, multipartEnvelope, MultipartEnvelope } from './multipart
 import { retryPolicy, RetryPolicy, withRetry } from './retry';
 import { redactValues } from './redaction';
 import { bodyDigest, digestHeader, EMPTY_DIGEST, httpDate, signRequest } from './signing';
-import { bounded, hasControlCharacters, quote } from '../core/text';
+import { bounded, quote } from '../core/text';
+import { ANSWER_TIMEOUT_CODES, describeCause, errorCode, TLS_CODES, TRANSPORT_CODES } from './transport-errors';
+import { MAX_RESPONSE_BYTES, MAX_SID_CHARS, parseJson, readLimited, tokenProblem, urlProblem, type OstResponseBody } from './answers';
 import type { ByteSource } from './source';
 
 import { DEFAULT_ENDPOINT, isLoopbackAddress, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
@@ -38,63 +40,12 @@ import { credentialValue, DEFAULT_TIMEOUTS, type ByteRange, type CallOptions, ty
 
 export { credentialValue, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type OstLog, type OstTimeouts, type PayloadCallOptions } from './options';
 
-interface OstResponseBody { code?: unknown; message?: unknown; sid?: unknown; data?: unknown }
-
 interface Prepared {
   contentType: string;
   contentLength: number;
   digest: string;
   body: string | AsyncIterable<Buffer | Uint8Array>;
 }
-
-const TRANSPORT_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
-  'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_INFO',
-]);
-
-function errorCode(err: unknown): string | undefined {
-  if (err && typeof err === 'object') {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    // Happy eyeballs reports an AggregateError whose members carry the codes.
-    const errors = (err as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[errors.length - 1]);
-  }
-  return undefined;
-}
-
-const MAX_RESPONSE_BYTES = 256 * 1024;
-
-/** TLS handshake and certificate failures (OpenSSL's ERR_SSL_*, Node's certificate codes). */
-const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
-
-/** A sid, upload_id: an id, never longer than this. */
-const MAX_SID_CHARS = 128;
-const MAX_TOKEN_CHARS = 256;
-/** The longest URL accepted from OST. */
-const MAX_URL_CHARS = 4_096;
-
-/** Why an id from OST (upload_id) cannot be used as is, or undefined: one line, bounded, no control character. */
-function tokenProblem(value: string): string | undefined {
-  if (value.length > MAX_TOKEN_CHARS) return `is longer than ${MAX_TOKEN_CHARS} characters`;
-  if (hasControlCharacters(value) || /\s/.test(value)) return 'holds a control character or white space';
-  return undefined;
-}
-
-/** Why a URL from OST cannot be reported, or undefined: a single-line absolute http(s) URL, bounded. */
-function urlProblem(value: string): string | undefined {
-  if (value.length > MAX_URL_CHARS) return `is longer than ${MAX_URL_CHARS} characters`;
-  if (hasControlCharacters(value) || /\s/.test(value)) return 'is not a single-line URL';
-  let url: URL;
-  try { url = new URL(value); } catch { return 'is not a URL'; }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `is not an http(s) URL`;
-  return undefined;
-}
-
-/** No answer in time after the request went out. */
-const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /** Passes the chunks through and calls `done` once the last one was taken (the body was written out). */
 async function* whenDone<T>(chunks: AsyncIterable<T>, done: () => void): AsyncGenerator<T> {
@@ -400,14 +351,6 @@ export function newRequestId(): string {
   return randomUUID().replace(/-/g, '');
 }
 
-function describeCause(err: unknown): string {
-  if (err instanceof Error) {
-    const code = errorCode(err);
-    return code ? `${code}: ${err.message || err.name}` : `${err.name}: ${err.message}`;
-  }
-  return String(err);
-}
-
 /** Fills in call context on an error raised below the client (e.g. SourceReadError from the body stream). */
 function withDetails(err: OstError, details: OstErrorDetails): OstError {
   const target = err as unknown as Record<string, unknown>;
@@ -417,27 +360,4 @@ function withDetails(err: OstError, details: OstErrorDetails): OstError {
     }
   }
   return err;
-}
-
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += chunk.length;
-    if (n > limit) {
-      body.destroy();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): OstResponseBody | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' ? (v as OstResponseBody) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,5 @@
 // Process-wide memory tuning for the processes that forward bytes (the CLI and the Lambda functions).
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
  * undici parses responses with llhttp compiled to WebAssembly on the first request. V8's optimising wasm tier
@@ -9,4 +9,19 @@ import { setFlagsFromString } from 'node:v8';
  */
 export function preferBaselineWasmCompiler(): void {
   try { setFlagsFromString('--liftoff-only'); } catch { /* a V8 without the flag: only memory is at stake */ }
+}
+
+/**
+ * What bounds this process's heap: the flags on node's command line (not NODE_OPTIONS'), NODE_OPTIONS, and the heap
+ * limit V8 settled on. On Lambda these show whether the bootstrap added its own heap flags and the exec wrapper
+ * set both (docs/deploy.md). Each text is cut short: nothing here grows with what a caller set.
+ */
+export function heapBounds(): { execArgv: string[]; nodeOptions?: string; heapLimitMb: number } {
+  const cut = (t: string): string => (t.length > 200 ? `${t.slice(0, 199)}…` : t);
+  const nodeOptions = process.env.NODE_OPTIONS;
+  return {
+    execArgv: process.execArgv.slice(0, 20).map(cut),
+    ...(nodeOptions ? { nodeOptions: cut(nodeOptions) } : {}),
+    heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576),
+  };
 }

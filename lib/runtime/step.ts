@@ -1,6 +1,7 @@
 // The wrapper every step handler is built with: persistent log keys, metrics flushed after every invocation, and
 // errors re-thrown in the step format (lib/workflow/step-errors.ts) with the OST secrets redacted.
 import type { Context } from 'aws-lambda';
+import { reportHeapOnce } from './heap-report';
 import { logger, metrics } from './logging';
 import { redact, type OstSecrets } from './secrets';
 import { stepErrorMessage } from '../workflow/step-errors';
@@ -42,6 +43,7 @@ export function toStepError(err: unknown): Error {
 export function step<I, O>(stepName: string, fn: (input: I, context?: Context) => Promise<O>): (input: I, context?: Context) => Promise<O> {
   return async (input: I, context?: Context): Promise<O> => {
     if (context) logger.addContext(context);
+    reportHeapOnce();
     const keys = { step: stepName, ...logKeys(input) };
     logger.appendPersistentKeys(keys);
     try {

@@ -7,6 +7,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 export const HMAC_REJECTED = 'HMAC signature cannot be verified';
 export const HMAC_DATE_REJECTED = `${HMAC_REJECTED}, a valid date or x-date header is required for HMAC Authentication`;
 export const HMAC_DIGEST_REJECTED = `${HMAC_REJECTED}, the digest header does not match the body`;
+/** The gateway's words when the signed headers leave out host (seen on other iFlytek APIs behind it). */
+export const HMAC_HOST_REJECTED = `${HMAC_REJECTED}:enforced header 'host' not used for signature creation`;
 
 const SIGNED_HEADERS = 'host date request-line digest';
 const DIGEST_RE = /^SHA-256=([A-Za-z0-9+/]{43}=)$/;
@@ -30,11 +32,16 @@ export interface AuthSettings {
   now?: () => number;
 }
 
-/** Parses `k="v", k2="v2"` pairs; returns undefined if the header is not made of such pairs. */
+/**
+ * Parses `k="v", k2="v2"` pairs; returns undefined if the header is not made of such pairs. The forms public
+ * clients send are all accepted (docs/ost-api.md): a leading `hmac ` scheme word (the vendor's Java and Go demos),
+ * no space after a comma (a Python demo), white space around `=`.
+ */
 export function parseAuthorization(value: string): Record<string, string> | undefined {
   const out: Record<string, string> = {};
-  const re = /\s*([A-Za-z_-]+)="([^"]*)"\s*(,|$)/y;
-  let pos = 0;
+  const re = /\s*([A-Za-z_-]+)\s*=\s*"([^"]*)"\s*(,|$)/y;
+  const scheme = /^\s*hmac\s+/i.exec(value);
+  let pos = scheme ? scheme[0].length : 0;
   while (pos < value.length) {
     re.lastIndex = pos;
     const m = re.exec(value);
@@ -71,6 +78,7 @@ export function checkSignature(method: string, path: string, headers: IncomingHt
   if (!fields) return HMAC_REJECTED;
   if (fields.api_key !== s.apiKey) return HMAC_REJECTED;
   if (fields.algorithm !== 'hmac-sha256') return HMAC_REJECTED;
+  if (fields.headers !== undefined && !fields.headers.split(/\s+/).includes('host')) return HMAC_HOST_REJECTED;
   if (fields.headers !== SIGNED_HEADERS) return HMAC_REJECTED;
   if (!fields.signature) return HMAC_REJECTED;
   // The live service is reached on the default port, so its Host header never carries one. A client pointed at the

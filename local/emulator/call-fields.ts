@@ -9,6 +9,9 @@ import type { CallLogEntry, EmulatorCredentials, OstCall } from './types';
 /** How many distinct request_ids are remembered to flag duplicates (oldest forgotten first). */
 const REMEMBERED_REQUEST_IDS = 100_000;
 
+/** What the live service answers for slice_id 0 (seen by a public client). */
+export const SLICE_ID_EMPTY = 'sliceId must not be empty';
+
 /** A file part being written to disk. */
 export interface DataPart { tmp: string; filename: string; size: number; stream: WriteStream; done: Promise<void> }
 
@@ -65,10 +68,11 @@ export class CallFields {
     if (call === 'slice') {
       if (!fields.upload_id) return invalid('upload_id is required');
       const raw = fields.slice_id;
-      if (raw === undefined || raw === '') return invalid('slice_id is required');
+      // The live service reads slice_id 0 as missing, and says so in these words (docs/ost-api.md); the code is ours.
+      if (raw === undefined || raw === '' || /^0+$/.test(raw)) return { code: 10001, message: SLICE_ID_EMPTY };
       if (!/^\d+$/.test(raw)) return invalid(`slice_id must be an integer, got ${JSON.stringify(clip(raw, 40))}`);
       sliceId = Number(raw);
-      if (sliceId < 1 || sliceId > this.settings.maxSlices) return invalid(`slice_id must be between 1 and ${this.settings.maxSlices}, got ${sliceId}`);
+      if (sliceId > this.settings.maxSlices) return invalid(`slice_id must be between 1 and ${this.settings.maxSlices}, got ${sliceId}`);
     }
     if (!data) return invalid(dataAsField ? 'data must be a file part (with a filename)' : 'data is required');
     if (call === 'upload') return this.store.storeFile(data.tmp, data.filename, data.size);

@@ -12,7 +12,7 @@ export class FaultRuleError extends Error {
 export function normalizeRule(input: unknown): FaultRule {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw new FaultRuleError('a fault rule must be an object');
   const r = input as Record<string, unknown>;
-  const known = new Set(['call', 'sliceId', 'times', 'code', 'status', 'reset', 'delayMs', 'hang']);
+  const known = new Set(['call', 'sliceId', 'times', 'code', 'status', 'html', 'reset', 'delayMs', 'hang']);
   for (const k of Object.keys(r)) if (!known.has(k)) throw new FaultRuleError(`unknown fault rule field '${k}'`);
   if (typeof r.call !== 'string' || !CALLS.includes(r.call as OstCall)) {
     throw new FaultRuleError(`fault rule 'call' must be one of ${CALLS.join(', ')}`);
@@ -40,6 +40,13 @@ export function normalizeRule(input: unknown): FaultRule {
       throw new FaultRuleError(`'status' must be an HTTP status between 200 and 599`);
     }
     rule.status = r.status as number;
+  }
+  if (r.html !== undefined) {
+    if (typeof r.html !== 'boolean') throw new FaultRuleError(`'html' must be a boolean`);
+    if (r.html) {
+      if (rule.status === undefined || rule.code !== undefined) throw new FaultRuleError(`'html' needs 'status' and no 'code'`);
+      rule.html = true;
+    }
   }
   if (r.reset !== undefined) {
     if (r.reset !== 'before-body' && r.reset !== 'mid-body') throw new FaultRuleError(`'reset' must be 'before-body' or 'mid-body'`);

@@ -13,7 +13,7 @@ import { CallFields, type DataPart } from './call-fields';
 import { control } from './controls';
 import { FaultQueue } from './faults';
 import { Gateway, THROTTLE_CODES, type GatewayLimits } from './gateway';
-import { sendJson, type Answer } from './response';
+import { htmlPage, sendAnswer, sendJson, type Answer } from './response';
 import { serveFile } from './served-files';
 import { MESSAGES, invalid, type OstResult, type UploadStore } from './store';
 import type { CallLogEntry, EmulatorCredentials, EmulatorStats, FaultRule, OstCall } from './types';
@@ -332,7 +332,7 @@ export class OstService {
     }
     if (res.destroyed || req.socket.destroyed) return end('aborted');
     this.record(entry, answer);
-    sendJson(res, answer.status, answer.body);
+    sendAnswer(res, answer);
     end('answered');
   }
 
@@ -361,6 +361,7 @@ export class OstService {
 
   private faultAnswer(rule: FaultRule): Answer {
     const status = rule.status ?? 200;
+    if (rule.html) return { status, body: {}, html: htmlPage(status, STATUS_CODES[status] ?? 'Error') };
     if (rule.code !== undefined) {
       return { status, body: { code: rule.code, message: MESSAGES[rule.code] ?? 'injected fault', sid: this.sid() } };
     }

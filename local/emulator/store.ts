@@ -28,6 +28,9 @@ export const MESSAGES: Record<number, string> = {
   11201: 'daily limit exceeded',
   11202: 'concurrency limit exceeded',
   11203: 'flow control limit exceeded',
+  // Seen on the sibling ost-api (docs/ost-api.md), for fault injection: HTTP 500 and HTTP 400 there.
+  10401: 'no data found',
+  20304: 'audio is silent or does not match its parameters',
 };
 
 export const ok = (data?: Record<string, unknown>): OstResult => (data ? { code: 0, message: 'success', data } : { code: 0, message: 'success' });

@@ -67,6 +67,8 @@ export interface FaultRule {
   code?: number;
   /** Answer with this HTTP status (an OST-style body for 5xx unless `code` is given). No effect. */
   status?: number;
+  /** With `status`: answer an HTML page, as a proxy or load balancer in front of the service would. No effect. */
+  html?: boolean;
   /** Destroy the connection (TCP reset) before reading the body, or after about half of it. No effect. */
   reset?: 'before-body' | 'mid-body';
   /** Wait this long before answering. Without code/status the call DOES take effect first: a client that

@@ -3,7 +3,7 @@
 // Task's function mapped to a local handler key and every DISTRIBUTED Map's processor turned into a child machine.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, type Tags } from 'yaml';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws/account';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };

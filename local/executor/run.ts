@@ -12,95 +12,18 @@
 // payload checks), registered under a map run (ListMapRuns / ListExecutions / DescribeExecution answer for it).
 // As on AWS, a failed child fails the Map with States.ExceedToleratedFailureThreshold (tolerance 0), children
 // not yet started are not started, and the child's own error is found on the child execution.
-// The run loop. aws-local-stepfunctions needs Promise.withResolvers, which Node 20 lacks: whoever loads the executor gets it.
-import '../polyfills';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws-server';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../s3';
-import { waitForPlace, type EnterLimit } from '../limits';
-import { childTaskName, prepareDefinition, serverlessResolver, type Json, type JsonObject, type PreparedDefinition } from './definition';
-import { HistoryCounter, type HistoryEstimate } from './history';
-import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, lambdaContext, lambdaError, LambdaTaskError, TerminalStatesError, type LambdaHandler } from './lambda';
+import { AwsServiceError, type DescribeExecutionResponse, type StartExecutionRequest, type StepFunctionsBackend } from '../aws/endpoint';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws/account';
+import { waitForPlace } from '../aws/limits';
+import { prepareDefinition, serverlessResolver, type JsonObject, type PreparedDefinition } from './definition';
+import { HistoryCounter } from './history';
+import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, lambdaContext, lambdaError, LambdaTaskError, TerminalStatesError } from './lambda';
+import { PAYLOAD_LIMIT_BYTES, type ExecutionRecord, type ExecutorStats, type LocalExecutorOptions, type MapRun, type PayloadDirection } from './types';
 
 // aws-local-stepfunctions is ESM-first with a CJS build; its types are imported for shape only.
 import type { StateMachine as StateMachineType, RunOptions } from 'aws-local-stepfunctions';
-
-/** AWS Step Functions' limit for any state input, output or execution input (UTF-8 bytes). */
-export const PAYLOAD_LIMIT_BYTES = 262_144;
-
-export type ExecutionStatus = DescribeExecutionResponse['status'];
-
-export type PayloadDirection = 'input' | 'output' | 'task-input' | 'task-result' | 'execution-input';
-
-export interface ExecutionRecord {
-  executionArn: string;
-  name: string;
-  input: unknown;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  /** Set on a Distributed Map child. */
-  parentArn?: string;
-  mapRunArn?: string;
-  /** States entered, in order, this execution's and its children's (children's tagged with their index). */
-  entered: { name: string; type: string; index?: number }[];
-  /** Retries and catches seen (children's included). */
-  retries: { state: string; attempt: number }[];
-  caught: { state: string; error?: string }[];
-  history: HistoryEstimate;
-  largestPayload: { bytes: number; state: string; direction: PayloadDirection };
-  mapRuns: MapRun[];
-  done: Promise<ExecutionRecord>;
-}
-
-export interface MapRun {
-  mapRunArn: string;
-  executionArn: string;
-  mapState: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
-  startDate: Date;
-  stopDate?: Date;
-  children: ExecutionRecord[];
-}
-
-export interface ExecutorStats {
-  /** Executions started through StartExecution (children not included). */
-  executions: number;
-  byStatus: Record<string, number>;
-  childExecutions: number;
-  largestPayload: ExecutionRecord['largestPayload'] & { execution?: string };
-  maxHistoryEvents: number;
-  maxChildHistoryEvents: number;
-}
-
-export interface LocalExecutorOptions {
-  /** Raw definition (as parsed from YAML/JSON), before substitution. */
-  definition: unknown;
-  handlers: Record<string, LambdaHandler>;
-  /** Resolves `${...}` in the definition. Default: serverlessResolver({}). */
-  resolve?: (expression: string) => Json;
-  stateMachineName?: string;
-  /** Lambda timeout per function key in seconds (serverless.yml `functions.<key>.timeout`). */
-  functionTimeouts?: Record<string, number>;
-  /** Lambda memory per function key (only reported in the context). */
-  functionMemory?: Record<string, number>;
-  /**
-   * Retry pauses: the definition's IntervalSeconds × this factor (0.01 by default, so a 5 s retry waits 50 ms
-   * locally). The engine applies the override as a fixed pause per retrier, without backoff or jitter.
-   */
-  retryIntervalScale?: number;
-  payloadLimitBytes?: number;
-  /**
-   * Account limits to enforce (local/limits.ts): Lambda concurrency across every invoke (beyond it the task fails
-   * with Lambda.TooManyRequestsException, as Step Functions reports it) and open Distributed Map Runs (beyond it
-   * the Map fails with the limit's error, which the definition retries).
-   */
-  limits?: { lambda?: EnterLimit; mapRuns?: EnterLimit };
-}
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
 const EXCEED_TOLERATED = 'States.ExceedToleratedFailureThreshold';

@@ -18,7 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { handlers as realHandlers } from '../../functions';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
 import type { ExecutionRecord, LambdaHandler } from '../../local/executor';
 import type { FaultRule } from '../../local/emulator';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';

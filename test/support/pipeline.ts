@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import type { S3Connection } from '../../local/s3';
+import type { S3Connection } from '../../local/aws/s3';
 
 export const MiB = 1024 * 1024;
 export const KiB = 1024;
 const ROOT = resolve(__dirname, '..', '..');
-// Node 20 is supported by this project; the SDK's notice about its future releases is noise in test output.
+// The SDK's notice about Node versions it will stop supporting is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export async function tempDir(prefix = 'ost-forwarder-test-'): Promise<{ dir: string; remove(): Promise<void> }> {

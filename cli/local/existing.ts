@@ -1,8 +1,8 @@
 // `ost-forward local --existing <file...> [--key-prefix P] [--json]`: the backfill path on this machine. The files
 // are put into the local bucket with no event (as objects that were there before the deployment), then forwarded
 // by a backfill over the key prefix (lib/intake/backfill.ts) that submits into the local intake queue with admission on
-// (local/fleet.ts, MAX_FILES_IN_FLIGHT slots), the path a deployed backfill takes; each file gets the usual line
-// (cli/commands/local.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
+// (local/stack/fleet.ts, MAX_FILES_IN_FLIGHT slots), the path a deployed backfill takes; each file gets the usual line
+// (cli/local/lines.ts). A second backfill pass (dry run) then checks that nothing is left to submit.
 // With the embedded S3 the command starts its own s3rver and hands it to the stack as an external endpoint, so no
 // ObjectCreated notification reaches the trigger.
 import { createReadStream } from 'node:fs';
@@ -13,11 +13,13 @@ import type { BackfillItem } from '../../lib/intake/backfill';
 import { intakeQueueSubmitter } from '../../lib/intake/backfill-submitter';
 import { parseStepError } from '../../lib/workflow/step-errors';
 import { loadSettings } from '../../lib/config/settings';
-import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/pipeline';
+import { errorCode, type ForwardResult, type LocalStack, type LocalStackOptions } from '../../local/stack';
 import type { ExecutionRecord } from '../../local/executor';
-import { startEmbeddedS3 } from '../../local/s3';
-import { humanLine, resultLine, withStack, type LocalArgs } from './local';
-import { runBackfill, summaryLine } from './backfill';
+import { startEmbeddedS3 } from '../../local/aws/s3';
+import type { LocalArgs } from './args';
+import { withStack } from './stack';
+import { humanLine, resultLine } from './lines';
+import { runBackfill, summaryLine } from '../backfill-run';
 import { safeJson, safeText } from '../output';
 
 // An execution starts once the intake admits its message: under a small MAX_FILES_IN_FLIGHT that waits for others.
@@ -31,7 +33,7 @@ async function executionNamed(stack: LocalStack, name: string, timeoutMs = 600_0
   }
 }
 
-/** The per-file result of a backfilled object, as local/pipeline.ts shapes it for an event-started one. */
+/** The per-file result of a backfilled object, as local/stack/index.ts shapes it for an event-started one. */
 async function resultOf(stack: LocalStack, item: BackfillItem): Promise<ForwardResult> {
   const base = { key: item.key, bytes: item.bytes, slices: 0, events: stack.eventsFor(item.key) };
   if (item.status === 'error' || !item.execution) {

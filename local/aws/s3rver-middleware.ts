@@ -1,4 +1,4 @@
-// The middleware run in front of s3rver's router in the embedded S3 (local/s3.ts): ListObjectsV2 answered here,
+// The middleware run in front of s3rver's router in the embedded S3 (local/aws/s3.ts): ListObjectsV2 answered here,
 // the s3rver 3.7 gaps (s3rverFixes), and versioning with reads from immutable version files (versionedObjects).
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -98,7 +98,7 @@ async function listObjectsV2(ctx: KoaContext, store: S3rverStore, bucket: string
 }
 
 /**
- * Bucket versioning and object reads from the version index (local/s3-versions.ts): PUT/GET ?versioning, the
+ * Bucket versioning and object reads from the version index (local/aws/s3-versions.ts): PUT/GET ?versioning, the
  * x-amz-version-id of writes and reads, GET/HEAD ?versionId=, DELETE ?versionId=, and GET/HEAD of every indexed
  * object (If-Match, If-None-Match, Range) from its immutable file. Everything else goes on to s3rver.
  */

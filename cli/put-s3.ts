@@ -3,13 +3,13 @@
 // rest exactly as for a local file.
 //   S3: S3_ENDPOINT (an S3-compatible endpoint, path-style) or AWS; credentials and region from the usual AWS
 //   environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION / AWS_PROFILE).
-import { credentialValue } from '../../lib/ost/client';
+import { credentialValue } from '../lib/ost/client';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SourceChangedError } from '../../lib/ost/errors';
-import type { ByteSource } from '../../lib/ost/source';
-import { headSource, S3RangeSource } from '../../lib/sources/s3';
+import { SourceChangedError } from '../lib/ost/errors';
+import type { ByteSource } from '../lib/ost/source';
+import { headSource, S3RangeSource } from '../lib/sources/s3';
 import { UsageError } from './args';
-import { cliSettings } from '../settings';
+import { cliSettings } from './settings';
 
 /** s3://bucket/key → {bucket, key}; the key is taken literally (not URL-decoded), as the AWS CLI does. */
 export function parseS3Url(url: string): { bucket: string; key: string } {

@@ -1,7 +1,7 @@
 // SIGINT (Ctrl-C) and SIGTERM (timeout, CI, systemd, docker stop) are handled the same way: the command cancels
 // what it started (the open multipart upload, the local stack) and exits 128 + the signal number.
 
-import { EXIT } from '../exit';
+import { EXIT } from './exit';
 
 const EXIT_CODES = { SIGINT: EXIT.SIGINT, SIGTERM: EXIT.SIGTERM } as const;
 

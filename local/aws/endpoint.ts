@@ -1,5 +1,6 @@
 // A loopback endpoint speaking the AWS JSON 1.0/1.1 protocol for the calls the handlers make: Step Functions
-// (StartExecution, DescribeExecution), EventBridge (PutEvents) and SSM (GetParameter[s]). The SDK v3 clients send
+// (StartExecution, DescribeExecution), EventBridge (PutEvents), SSM (GetParameter[s]) and CloudFormation
+// (DescribeStacks, query protocol: local/aws-cloudformation.ts). The SDK v3 clients send
 // POST / with `X-Amz-Target: <prefix>.<Operation>` and `Content-Type: application/x-amz-json-1.0|1.1`; errors are
 // read from `__type` (and `x-amzn-ErrorType`) plus `message`. Point clients here with AWS_ENDPOINT_URL_SFN,
 // AWS_ENDPOINT_URL_EVENTBRIDGE and AWS_ENDPOINT_URL_SSM (see `awsServerEnv`).
@@ -9,7 +10,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './account';
+import { cloudFormationCall, cloudFormationError } from './cloudformation';
 
 /** An error answered in AWS's JSON error shape. */
 export class AwsServiceError extends Error {
@@ -71,6 +73,8 @@ export interface AwsServerOptions {
   stepFunctions: StepFunctionsBackend;
   /** SSM parameters served as SecureString (name → value). */
   parameters?: Record<string, string>;
+  /** CloudFormation stacks served to DescribeStacks (stack name → outputs). */
+  stacks?: Record<string, Record<string, string>>;
   port?: number;
   /** The per-run token every request's path must start with (default: 128 random bits). */
   token?: string;
@@ -86,6 +90,7 @@ export interface AwsServer {
   /** Every request, in order. */
   calls: AwsCall[];
   parameters: Map<string, string>;
+  stacks: Map<string, Record<string, string>>;
   /** Answers the next `times` calls of `target` (e.g. 'AWSEvents.PutEvents') with this error. */
   fail(target: string, error: { type: string; message?: string; status?: number; times?: number }): void;
   /** Environment that points SDK v3 clients (SFN, EventBridge, SSM) here with dummy credentials. */
@@ -98,6 +103,7 @@ export function awsServerEnv(endpoint: string): Record<string, string> {
     AWS_ENDPOINT_URL_SFN: endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
     AWS_ENDPOINT_URL_SSM: endpoint,
+    AWS_ENDPOINT_URL_CLOUDFORMATION: endpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',
@@ -111,6 +117,7 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
   const events: RecordedEvent[] = [];
   const calls: AwsCall[] = [];
   const parameters = new Map(Object.entries(options.parameters ?? {}));
+  const stacks = new Map(Object.entries(options.stacks ?? {}));
   const sfn = options.stepFunctions;
   const faults: { target: string; type: string; message: string; status: number; times: number }[] = [];
   const token = options.token ?? randomBytes(16).toString('hex');
@@ -249,6 +256,16 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
       }
       chunks.push(c as Buffer);
     }
+    if (contentType.startsWith('application/x-www-form-urlencoded')) {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const cfnTarget = `CloudFormation.${new URLSearchParams(text).get('Action') ?? ''}`;
+      const fault = faults.find((f) => f.target === cfnTarget && f.times > 0);
+      if (fault) fault.times--;
+      const a = fault ? cloudFormationError(fault.type, fault.message, fault.status) : cloudFormationCall(text, stacks, LOCAL_REGION, LOCAL_ACCOUNT);
+      res.writeHead(a.status, { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(a.xml)), 'x-amzn-requestid': randomUUID() }).end(a.xml);
+      calls.push({ target: cfnTarget, status: a.status, error: a.error, at: new Date() });
+      return;
+    }
     const op = operations[target];
     if (req.method !== 'POST' || !op) {
       send(400, { __type: 'UnknownOperationException', message: `local AWS endpoint does not implement ${target || `${req.method} ${req.url}`}` }, 'UnknownOperationException');
@@ -288,6 +305,7 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
     events,
     calls,
     parameters,
+    stacks,
     fail(target, e) {
       faults.push({ target, type: e.type, message: e.message ?? `injected ${e.type}`, status: e.status ?? 400, times: e.times ?? 1 });
     },

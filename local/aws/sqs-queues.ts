@@ -1,10 +1,10 @@
-// The local SQS's queue model (local/sqs.ts serves it over SQS's JSON protocol): standard queues in memory with
+// The local SQS's queue model (local/aws/sqs.ts serves it over SQS's JSON protocol): standard queues in memory with
 // visibility timeouts (queue default, per receive, and ChangeMessageVisibility up to 12 h from the receive), receive
 // counts, a dead-letter queue by RedrivePolicy (a message received maxReceiveCount times moves there on its next
 // receive), per-message and queue delays (≤ 900 s), retention, and the receipt-handle rule that deleting with a
 // stale handle succeeds but deletes nothing. Every duration goes through `ms`, which applies the time scale.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './account';
 
 export const MAX_VISIBILITY = 43_200;
 export const MAX_DELAY = 900;

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_REGION } from './s3';
+import { LOCAL_REGION } from './account';
 import { intAttr, MAX_VISIBILITY, queueModel, SqsServiceError, type QueueStats } from './sqs-queues';
 
 // Importable from here as before the queue model had its own file.
@@ -39,6 +39,8 @@ export interface LocalSqs {
   /** Creates `name` and `name-dlq`, the first redriving to the second after `maxReceiveCount` receives. */
   createQueueWithDlq(name: string, maxReceiveCount: number, attributes?: Record<string, string>): { queueUrl: string; dlqUrl: string };
   stats(queueUrl: string): QueueStats;
+  /** Whether the queue holds a message with exactly this body (visible, in flight or delayed). */
+  holds(queueUrl: string, body: string): boolean;
   close(): Promise<void>;
 }
 
@@ -193,6 +195,10 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       const q = queueByUrl(queueUrl);
       const a = queueAttributes(q, ['All']);
       return { ...q.stats, visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+    },
+    holds(queueUrl, body) {
+      for (const m of queueByUrl(queueUrl).messages.values()) if (m.body === body) return true;
+      return false;
     },
     async close() {
       closing = true;

@@ -1,22 +1,21 @@
-// The fleet side of the local stack (issue 14): S3 notifications go to a local SQS intake queue, a local event
+// The admission side of the local stack: S3 notifications go to a local SQS intake queue, a local event
 // source mapping invokes the real trigger with SQS batches, dynalite holds the slot semaphore, and the account's
-// limits (local/limits.ts) bound Lambda concurrency, open Map Runs and the StartExecution rate. The executor's
+// limits (local/aws/limits.ts) bound Lambda concurrency, open Map Runs and the StartExecution rate. The executor's
 // "finished" events play the status-change rule: each ended execution is handed to the real release function.
 //
 //   S3 ──SendMessage──▶ intake (local SQS) ──event source mapping──▶ trigger ──slot (dynalite)──▶ StartExecution
 //   executor "finished" ──status change──▶ release ──▶ slot back
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { SlotSemaphore } from '../lib/admission/semaphore';
-import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
-import { DEFAULT_MAX_FILES_IN_FLIGHT, type Settings } from '../lib/config/settings';
-import { decodeS3Key, parseEventRecord, skipReason } from '../lib/intake/s3-event';
-import { startLocalDynamo, type LocalDynamo } from './dynamo';
-import { startLocalSqs, type LocalSqs } from './sqs';
-import { startEventSourceMapping, type EventSourceMapping } from './event-source';
-import { fleetLimits, type FleetLimitOptions } from './limits';
-import type { ExecutionRecord, LocalExecutor, LambdaHandler } from './executor';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { SlotSemaphore } from '../../lib/admission/semaphore';
+import { STATUS_CHANGE_DETAIL_TYPE } from '../../lib/admission/status-event';
+import { DEFAULT_MAX_FILES_IN_FLIGHT } from '../../lib/config/settings';
+import { startLocalDynamo, type LocalDynamo } from '../aws/dynamo';
+import { startLocalSqs, type LocalSqs } from '../aws/sqs';
+import { startEventSourceMapping, type EventSourceMapping } from '../aws/event-source';
+import { fleetLimits, type FleetLimitOptions } from '../aws/limits';
+import type { ExecutionRecord, LocalExecutor, LambdaHandler } from '../executor';
 
 export interface FleetOptions extends Omit<FleetLimitOptions, 'now'> {
   /** Slots (MAX_FILES_IN_FLIGHT); default the environment's, else 32. */
@@ -51,34 +50,11 @@ export interface LocalFleet {
   /** What S3 does on ObjectCreated: the notification into the intake queue. */
   notify(event: unknown): Promise<void>;
   /** Starts the event source mapping and the release rule (after the environment is applied). */
-  start(o: { trigger: LambdaHandler; release: LambdaHandler; executor: LocalExecutor; onBatch?: (event: SQSEvent, response: SQSBatchResponse) => void }): void;
+  start(o: { trigger: LambdaHandler; release: LambdaHandler; executor: LocalExecutor }): void;
   summary(): Promise<FleetSummary>;
   /** Resolves once the intake queue holds no message (visible, in flight or delayed): every one was admitted or dropped. */
   drained(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/**
- * The keys of an intake message that the intake finished without an execution (skipped or malformed records):
- * a deleted message whose key has an execution is seen through the executor, and one deleted because a fresh
- * copy was re-sent (a long wait) is not finished at all.
- */
-export function keysWithoutExecution(body: string, s: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>): string[] {
-  let records: unknown[];
-  try {
-    records = (JSON.parse(body) as { Records?: unknown[] }).Records ?? [];
-  } catch {
-    return [];
-  }
-  return records.flatMap((raw, i) => {
-    const key = (raw as { s3?: { object?: { key?: unknown } } })?.s3?.object?.key;
-    if (typeof key !== 'string') return [];
-    try {
-      return skipReason(parseEventRecord(raw, i).input, s) ? [decodeS3Key(key)] : [];
-    } catch {
-      return [decodeURIComponent(key.replace(/\+/g, ' '))];
-    }
-  });
 }
 
 /** Visibility of the intake queue, in the queue's seconds: 6 × the trigger's 60 s timeout, as deployed. */
@@ -130,7 +106,7 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
     async notify(event) {
       await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
     },
-    start({ trigger, release, executor, onBatch }) {
+    start({ trigger, release, executor }) {
       if (limits.startExecution) {
         const limit = limits.startExecution;
         const original = executor.startExecution.bind(executor);
@@ -151,11 +127,7 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
         batchSize: o.batchSize ?? 10,
         maximumConcurrency: o.maximumConcurrency ?? 2,
         waitTimeSeconds: 20,
-        handler: async (event) => {
-          const response = await invokeWithin(async () => (await trigger(event, undefined as never)) as SQSBatchResponse);
-          onBatch?.(event, response ?? { batchItemFailures: [] });
-          return response;
-        },
+        handler: (event) => invokeWithin(async () => (await trigger(event, undefined as never)) as SQSBatchResponse),
       });
     },
     async summary() {

@@ -1,5 +1,5 @@
 // The DynamoDB side of the local stack: dynalite in-process on a loopback ephemeral port, in memory, with the
-// semaphore table created. Like local/s3.ts for s3rver: a real server speaking DynamoDB's protocol, so the
+// semaphore table created. Like local/aws/s3.ts for s3rver: a real server speaking DynamoDB's protocol, so the
 // semaphore (lib/admission) runs the same requests here as against AWS.
 //
 // `outage(mode)` makes the server briefly unavailable, as a fault test needs: 'error' answers 500
@@ -7,8 +7,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureSemaphoreTable } from '../lib/admission/table';
-import { LOCAL_REGION } from './s3';
+import { ensureSemaphoreTable } from '../../lib/admission/table';
+import { LOCAL_REGION } from './account';
 
 export const DEFAULT_SEMAPHORE_TABLE = 'ost-forwarder-slots';
 

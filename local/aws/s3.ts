@@ -4,7 +4,7 @@
 // s3rver emits its own event objects on the server ('event'); they are close to AWS's but not equal (version
 // 2.0, raw keys, a millisecond sequencer, multipart completions named "Post"), so they are rebuilt here from
 // their facts. An external endpoint emits nothing in-process: callers build the record from HeadObject.
-import { encodeS3EventKey } from '../lib/intake/event-record';
+import { encodeS3EventKey } from '../../lib/intake/event-record';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +14,11 @@ import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/clien
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { requestVersion, VersionIndex, versionStore, type S3rverFsStore } from './s3-versions';
 import { s3rverFixes, versionedObjects, type KoaMiddleware, type S3rverStore } from './s3rver-middleware';
+import { LOCAL_REGION } from './account';
 
 // Importable from here as before the middleware had its own file.
 export { resolveRange } from './s3rver-middleware';
 
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
 
 export interface S3Connection {
   endpoint: string;
@@ -171,7 +170,7 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
   });
   // Runs before s3rver's router: it answers what s3rver gets wrong and passes everything else on.
   server.middleware.unshift(s3rverFixes(server.store));
-  // Versions and whole reads (local/s3-versions.ts): s3rver overwrites an object file in place, so a GET during a
+  // Versions and whole reads (local/aws/s3-versions.ts): s3rver overwrites an object file in place, so a GET during a
   // PUT would serve the old ETag over new, half-written bytes; every write now lands in a new immutable file.
   // Beside s3rver's directory, on the same filesystem: a version file is hard-linked over the object file (a
   // directory inside would be listed as a bucket; one under the system temp dir fails with EXDEV on /dev/shm).

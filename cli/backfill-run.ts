@@ -1,0 +1,125 @@
+// A backfill run as the CLI prints it (the `backfill` command, and `local --existing` on the local stack): a line
+// per submitted or failed object (at most MAX_LINES) or JSON per object, a progress line on a terminal, the summary.
+import { backfill, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../lib/intake/backfill';
+import type { Settings } from '../lib/config/settings';
+import { formatBytes, safeJson, safeText } from './output';
+
+const MAX_LINES = 50;
+
+export interface BackfillArgs {
+  bucket: string;
+  prefix: string;
+  since?: Date;
+  suffixes: string[];
+  failedOnly: boolean;
+  dryRun: boolean;
+  max?: number;
+  json: boolean;
+  /** The intake queue; else INTAKE_QUEUE_URL, else the stack of `stage`. */
+  queueUrl?: string;
+  /** The deployed stack to find the queue in (ost-forwarder-<stage>). */
+  stage?: string;
+  /** StartExecution directly, bypassing admission. */
+  direct: boolean;
+  stateMachineArn?: string;
+}
+
+/** The summary in one line a person reads. */
+export function summaryLine(where: string, s: BackfillSummary, dryRun: boolean): string {
+  const skipped = Object.entries(s.skipped).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ');
+  const skippedTotal = Object.values(s.skipped).reduce((a, n) => a + (n ?? 0), 0);
+  const sent = dryRun ? `would submit ${s.wouldSubmit}` : `submitted ${s.submitted} (${formatBytes(s.bytesSubmitted)})`;
+  const stop = s.stopped === 'max' ? '; stopped at --max' : s.stopped === 'interrupted' ? '; interrupted (run again to resume)' : '';
+  return `backfill ${safeText(where)}: listed ${s.listed}; skipped ${skippedTotal}${skipped ? ` (${skipped})` : ''}; ${sent}; errors ${s.errors}${stop}`;
+}
+
+export function itemJson(item: BackfillItem): string {
+  return safeJson({
+    key: item.key,
+    status: item.status,
+    bytes: item.bytes,
+    ...(item.reason ? { reason: item.reason } : {}),
+    ...(item.execution ? { execution: item.execution } : {}),
+    ...(item.failures ? { failures: item.failures } : {}),
+    ...(item.error ? { error: item.error.slice(0, 500) } : {}),
+  });
+}
+
+function itemLine(item: BackfillItem): string {
+  const key = safeText(item.key);
+  if (item.status === 'error') return `error     ${key}: ${safeText(item.error ?? '', 500)}`;
+  const retry = item.failures ? ` (retry after ${item.failures} failure${item.failures === 1 ? '' : 's'})` : '';
+  return `${item.status === 'submitted' ? 'submitted' : 'would submit'} ${key} (${formatBytes(item.bytes)})${retry}`;
+}
+
+/** A progress line on a terminal, rewritten at most every 200 ms. */
+function progressLine(stream: NodeJS.WriteStream): { update(s: BackfillSummary): void; clear(): void } {
+  if (!stream.isTTY) return { update: () => undefined, clear: () => undefined };
+  let last = 0;
+  let shown = false;
+  return {
+    update(s) {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      const skipped = Object.values(s.skipped).reduce((a, n) => a + (n ?? 0), 0);
+      stream.write(`\r\x1b[2Kbackfill: listed ${s.listed}, skipped ${skipped}, submitted ${s.submitted + s.wouldSubmit}, errors ${s.errors}`);
+      shown = true;
+    },
+    clear() { if (shown) stream.write('\r\x1b[2K'); shown = false; },
+  };
+}
+
+export interface BackfillRun {
+  args: BackfillArgs;
+  settings: Pick<Settings, 'resultsBucket' | 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
+  s3: BackfillOptions['s3'];
+  submit: Submitter;
+  region?: string;
+  out: (line: string) => void;
+  err: NodeJS.WriteStream;
+  signal?: AbortSignal;
+  /** Human mode: print a line per submitted object (default true). */
+  itemLines?: boolean;
+  /** Every decision, after it is printed. */
+  onItem?: (item: BackfillItem) => void;
+}
+
+/** Runs a backfill and prints as the command does; returns the summary. */
+export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
+  const progress = progressLine(r.err);
+  let lines = 0;
+  let hidden = 0;
+  let live: BackfillSummary | undefined;
+  const summary = await backfill({
+    s3: r.s3,
+    bucket: r.args.bucket,
+    prefix: r.args.prefix,
+    since: r.args.since,
+    suffixes: r.args.suffixes,
+    failedOnly: r.args.failedOnly,
+    dryRun: r.args.dryRun,
+    max: r.args.max,
+    settings: r.settings,
+    submit: r.submit,
+    region: r.region,
+    signal: r.signal,
+    onItem: (item) => {
+      if (r.args.json) { progress.clear(); r.out(itemJson(item)); }
+      else if (item.status !== 'skipped' && (r.itemLines ?? true)) {
+        if (lines < MAX_LINES) { progress.clear(); r.out(itemLine(item)); lines++; } else hidden++;
+      }
+      live = live ?? ({ listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, duplicates: 0, errors: 0, bytesSubmitted: 0 });
+      if (item.status === 'skipped') live.skipped[item.reason as 'forwarded'] = (live.skipped[item.reason as 'forwarded'] ?? 0) + 1;
+      else if (item.status === 'submitted') live.submitted++;
+      else if (item.status === 'would-submit') live.wouldSubmit++;
+      else live.errors++;
+      live.listed++;
+      progress.update(live);
+      r.onItem?.(item);
+    },
+  });
+  progress.clear();
+  if (hidden > 0) r.out(`… and ${hidden} more (--json lists every object)`);
+  return summary;
+}
