@@ -37,7 +37,6 @@ process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
 export async function coldStart(root: string, runs = 9): Promise<ColdStartResult> {
   // esbuild stays external to the bench bundle (scripts/build.mjs: packages external)
   const { build } = await import('esbuild');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { options } = require(join(root, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> };
   const { exclude: _exclude, packager: _packager, ...esbuildOptions } = options;
   const out = mkdtempSync(join(tmpdir(), 'ost-cold-'));

@@ -1,4 +1,4 @@
-// The fleet phase (issue 14): 2,000 small files and 20 large ones dropped at once through the local stack with
+// The fleet phase: 2,000 small files and 20 large ones dropped at once through the local stack with
 // admission on — S3 → SQS intake → trigger with slots (dynalite) → executions under the local account limits →
 // the OST emulator with its gateway's concurrency limit. Measures the drain time against the ideal at the same caps
 // (total bytes at the plain limit's throughput), the peaks, files per second and RSS; every served file is checked

@@ -4,7 +4,7 @@
 //
 // Why the emulator and not a separate sink: the emulator does real work per byte (busboy parsing, a write to a
 // temporary file), and a limit that skipped that work would measure the emulator rather than the forwarder. The
-// emulator refuses an unsigned request before reading its body (issue 9), so the plain POSTs are real slices of a
+// emulator refuses an unsigned request before reading its body, so the plain POSTs are real slices of a
 // real upload: one init, each slice signed over its headers (an HMAC of four short lines; the digest is the empty
 // string's, as the vendor demo sends), and a cancel at the end instead of a complete, whose server-side assembly (a
 // copy of the whole object on the emulator) is reported separately.

@@ -41,7 +41,6 @@ export function lambdaBuild(root: string): LambdaBuild {
   const sls = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' } /* CloudFormation tags (!Sub, !If…) do not matter here */) as {
     provider?: { environment?: Record<string, unknown> };
   };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const e = (require(join(root, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> & Partial<LambdaBuild> }).options;
   const { exclude: _exclude, packager: _packager, ...esbuild } = e;
   return {

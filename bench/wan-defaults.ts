@@ -1,4 +1,4 @@
-// The WAN check of the defaults (issue 16): profile A (150 ms, 4 MiB/s per connection), a 1 GiB object through
+// The WAN check of the defaults: profile A (150 ms, 4 MiB/s per connection), a 1 GiB object through
 // the local workflow with every setting at its default (SLICE_SIZE, SLICE_CONCURRENCY, batch sizing), OST behind
 // bench/wan-proxy.ts, and the vendor demo's pattern on the same link for comparison. Writes
 // bench/wan-defaults.json and docs/wan.md's "defaults" section.

@@ -147,7 +147,7 @@ describe('filters', () => {
   });
 });
 
-// --- issue 10: the CLI as an unlucky or hostile user runs it --------------------------------------------------------
+// --- the CLI as an unlucky or hostile user runs it ------------------------------------------------------------------
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'ost-forward.js');
@@ -170,7 +170,7 @@ const oneLine = (r: Run, pattern: RegExp) => {
   expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
 };
 
-describe('ost-forward put: hostile files and answers (issue 10)', () => {
+describe('ost-forward put: hostile files and answers', () => {
   let emu: OstEmulator;
   let dir: ReturnType<typeof tempDir>;
   let ostEnv: Record<string, string>;
@@ -184,7 +184,7 @@ describe('ost-forward put: hostile files and answers (issue 10)', () => {
   beforeEach(() => { emu.clearFaults(); });
 
   it('a file rewritten in place (same size) while it is sent fails with SourceChangedError, never exit 0 with mixed bytes', async () => {
-    const path = await sampleFile(16 * MiB, { dir: dir.dir, name: 'recording.wav' });
+    const path = (await sampleFile(16 * MiB, { dir: dir.dir, name: 'recording.wav' })).path;
     let rewritten = false;
     // a slow OST: after the first chunk of the body it stops reading until the file was rewritten
     const server = createServer((req, res) => {
@@ -222,7 +222,7 @@ describe('ost-forward put: hostile files and answers (issue 10)', () => {
   });
 
   it('SIGTERM cancels the multipart upload like SIGINT (exit 143)', async () => {
-    const big = await sampleFile(12 * MiB + 5, { dir: dir.dir, name: 'big.bin' });
+    const big = (await sampleFile(12 * MiB + 5, { dir: dir.dir, name: 'big.bin' })).path;
     emu.inject({ call: 'slice', sliceId: 1, hang: true });
     const cancels = emu.calls.filter((c) => c.call === 'cancel').length;
     const seen = emu.calls.length;
@@ -242,7 +242,7 @@ describe('ost-forward put: hostile files and answers (issue 10)', () => {
   it('a data.url with a line break and an escape sequence is OstProtocolError, never printed raw', async () => {
     const server = createServer((req, res) => { req.resume(); req.on('end', () => res.end(JSON.stringify({ code: 0, sid: 's\u001b[2J', data: { url: 'https://x.example/f\n\u001b[31mFORWARDED OK' } }))); });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const small = await sampleFile(1000, { dir: dir.dir, name: 'small.bin' });
+    const small = (await sampleFile(1000, { dir: dir.dir, name: 'small.bin' })).path;
     const r = await cli(['put', small], { ...ostEnv, OST_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
     server.close();
     expect(r.code).toBe(1);
@@ -256,7 +256,7 @@ describe('ost-forward put: hostile files and answers (issue 10)', () => {
     ['OST_API_KEY with a control character', { OST_API_KEY: 'key\u0001x' }, /OST_API_KEY: contains a control character/],
     ['OST_APP_ID with a newline', { OST_APP_ID: 'app\nx' }, /OST_APP_ID: contains a control character/],
   ])('%s: one line naming it, exit 1', async (_n, env, pattern) => {
-    const small = await sampleFile(10, { dir: dir.dir, name: 'ctl.bin' });
+    const small = (await sampleFile(10, { dir: dir.dir, name: 'ctl.bin' })).path;
     const r = await cli(['put', small], { ...ostEnv, ...env });
     expect(r.code).toBe(1);
     oneLine(r, pattern);
@@ -265,7 +265,7 @@ describe('ost-forward put: hostile files and answers (issue 10)', () => {
   it('a TLS failure (an https URL to a plain http server) is one line, exit 1', async () => {
     const server = createServer((_q, s) => s.end());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const small = await sampleFile(10, { dir: dir.dir, name: 'tls.bin' });
+    const small = (await sampleFile(10, { dir: dir.dir, name: 'tls.bin' })).path;
     const r = await cli(['put', small], { ...ostEnv, OST_ENDPOINT: `https://127.0.0.1:${(server.address() as AddressInfo).port}` });
     server.close();
     expect(r.code).toBe(1);
@@ -280,10 +280,10 @@ describe('ost-forward put: hostile files and answers (issue 10)', () => {
   });
 });
 
-describe('ost-forward local: key prefixes and settings (issue 10)', () => {
+describe('ost-forward local: key prefixes and settings', () => {
   let dir: ReturnType<typeof tempDir>;
   let file: string;
-  beforeAll(async () => { dir = tempDir(); file = await sampleFile(10, { dir: dir.dir, name: 'f.bin' }); });
+  beforeAll(async () => { dir = tempDir(); file = (await sampleFile(10, { dir: dir.dir, name: 'f.bin' })).path; });
   afterAll(() => dir?.cleanup());
 
   it.each([
@@ -322,7 +322,7 @@ describe('ost-forward local: key prefixes and settings (issue 10)', () => {
   });
 });
 
-describe('the state stays bounded, and a failure always ends with its record (issue 10, 2 and 4)', () => {
+describe('the state stays bounded, and a failure always ends with its record', () => {
   let stack: LocalStack;
   let ost: Server;
   let answerFor: (path: string) => unknown;

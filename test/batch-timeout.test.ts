@@ -1,4 +1,4 @@
-// Issue 16: a batch longer than its Lambda timeout still completes. The real definition and handlers run in the
+// A batch longer than its Lambda timeout still completes. The real definition and handlers run in the
 // local executor with the uploadSlices timeout cut to 2 s, and the OST emulator answers every slice 400 ms late:
 // one batch of 12 slices, 2 in flight, needs ~2.4 s, so each attempt is cut short and the retry sends only what OST
 // did not acknowledge (per-batch progress under attempts/slices/ in the records bucket, here an S3 mock).

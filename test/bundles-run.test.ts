@@ -13,7 +13,6 @@ import { startAwsServer, type AwsServer, type StartExecutionRequest } from '../l
 import { objectCreatedRecord, s3Event, startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 
 const ROOT = join(__dirname, '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { options } = require(join(ROOT, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> };
 const { exclude: _exclude, packager: _packager, ...esbuildOptions } = options;
 const ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ost-forwarder-test';
@@ -43,7 +42,7 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
-async function invoke(fn: string, event: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function invoke(fn: string, event: unknown): Promise<any> {
   const script = 'require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); })';
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, join(out, `${fn}.js`), JSON.stringify(event)], {
     env: {

@@ -1,12 +1,12 @@
 // The Lambda bundles as serverless-esbuild builds them (scripts/lambda-esbuild.cjs): each handler carries only what
 // it calls. The trigger and Report never call OST (no undici, no SSM client); no bundle carries undici's fetch,
-// WebSocket or mock agents; none is over 1 MB (the cold-start goal).
+// WebSocket or mock agents; none is over 1 MB (the cold-start goal); the error names the state machine matches survive
+// minification.
 import { build, type Metafile } from 'esbuild';
 import { join } from 'node:path';
 import { HANDLERS } from '../bench/cold-start';
 
 const ROOT = join(__dirname, '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { options } = require(join(ROOT, 'scripts', 'lambda-esbuild.cjs')) as { options: Record<string, unknown> };
 const { exclude: _exclude, packager: _packager, ...esbuildOptions } = options;
 
@@ -49,4 +49,21 @@ it('keeps every bundle at most 1 MB of JS (the trigger and Report under 0.6 MB)'
     const limit = ['trigger', 'report'].includes(fn) ? 600_000 : 1_000_000;
     expect({ fn, under: b.bytes <= limit, bytes: b.bytes }).toEqual({ fn, under: true, bytes: b.bytes });
   }
+});
+
+it('keeps the declared error names in a minified Lambda bundle (the state machine matches them)', async () => {
+  const { minify, target, platform, format } = options as { minify: boolean; target: string; platform: 'node'; format: 'cjs' };
+  const out = await build({
+    bundle: true, minify, target, platform, format, write: false, logLevel: 'silent',
+    stdin: {
+      contents: "const e = require('./lib/ost/errors'); const a = require('./lib/admission/errors'); const w = require('./lib/core/aws-errors'); const c = require('./lib/core/errors');"
+        + " const b = require('./lib/workflow/batch-errors');"
+        + " module.exports = [new e.OstServerError('x').name, new e.SourceChangedError('x').name, new a.AdmissionUnavailableError('x').name, new w.AwsTransientError('x').name, new c.ConfigError('X', 'y').name,"
+        + " new b.BatchCutShortError(1, 1, 1).name, new b.SliceTooSlowError(1, 1).name];",
+      resolveDir: ROOT, loader: 'ts',
+    },
+  } as Parameters<typeof build>[0]);
+  const mod = { exports: [] as string[] };
+  new Function('module', 'exports', 'require', out.outputFiles![0]!.text)(mod, mod.exports, require);
+  expect(mod.exports).toEqual(['OstServerError', 'SourceChangedError', 'AdmissionUnavailableError', 'AwsTransientError', 'ConfigError', 'BatchCutShortError', 'SliceTooSlowError']);
 });

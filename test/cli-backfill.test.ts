@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startLocalSqs } from '../local/aws/sqs';
-import { sampleFile, tempDir, MiB } from './support/pipeline';
+import { sampleFile, tempDir, MiB } from './support/files';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
 
 const root = resolve(__dirname, '..');
@@ -32,11 +32,11 @@ function record(status: 'forwarded' | 'failed', key: string, extra: Record<strin
 }
 
 describe('ost-forward backfill / status / local --existing (CLI)', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let tmp: ReturnType<typeof tempDir>;
   let s3: EmbeddedS3;
   let env: Record<string, string>;
   beforeAll(async () => {
-    tmp = await tempDir();
+    tmp = tempDir();
     mkdirSync(join(outfile, '..'), { recursive: true });
     await build({ entryPoints: [join(root, 'cli', 'main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
     s3 = await startEmbeddedS3({ buckets: ['src', 'results'] });
@@ -45,12 +45,12 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
   afterAll(async () => {
     rmSync(outfile, { force: true });
     await s3?.close();
-    await tmp?.remove();
+    tmp?.cleanup();
   });
 
   it('local --existing --json: files put with no event, forwarded through backfill, one line each; nothing left after', async () => {
-    const a = await sampleFile(tmp.dir, 'b 会议+1.wav', 6 * MiB + 1);
-    const b = await sampleFile(tmp.dir, 'a.txt', 10);
+    const a = await sampleFile(6 * MiB + 1, { dir: tmp.dir, name: 'b 会议+1.wav' });
+    const b = await sampleFile(10, { dir: tmp.dir, name: 'a.txt' });
     const r = await cli(['local', '--existing', a.path, b.path, '--json', '--key-prefix', 'old/', '--threshold', String(5 * MiB), '--slice-size', String(5 * MiB)]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));

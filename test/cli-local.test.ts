@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { sampleFile, sha256Url, tempDir, MiB } from './support/pipeline';
+import { sampleFile, sha256Url, tempDir, MiB } from './support/files';
 import { startEmbeddedS3 } from '../local/aws/s3';
 import { startEmulator } from '../local/emulator';
 
@@ -24,20 +24,20 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
 }
 
 describe('ost-forward local / demo / put s3:// (CLI)', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let tmp: ReturnType<typeof tempDir>;
   beforeAll(async () => {
-    tmp = await tempDir();
+    tmp = tempDir();
     mkdirSync(join(outfile, '..'), { recursive: true });
     await build({ entryPoints: [join(root, 'cli', 'main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'silent' });
   });
   afterAll(async () => {
     rmSync(outfile, { force: true });
-    await tmp?.remove();
+    tmp?.cleanup();
   });
 
   it('local --json: one line per file, in argument order, exit 0 when all were forwarded', async () => {
-    const a = await sampleFile(tmp.dir, 'b 会议.wav', 6 * MiB + 1);
-    const b = await sampleFile(tmp.dir, 'a+1.txt', 10);
+    const a = await sampleFile(6 * MiB + 1, { dir: tmp.dir, name: 'b 会议.wav' });
+    const b = await sampleFile(10, { dir: tmp.dir, name: 'a+1.txt' });
     const r = await cli(['local', a.path, b.path, '--json', '--key-prefix', 'up/', '--threshold', String(5 * MiB), '--slice-size', String(5 * MiB)]);
     expect(r.stderr).toBe(''); // progress only on a TTY
     expect(r.code).toBe(0);
@@ -55,7 +55,7 @@ describe('ost-forward local / demo / put s3:// (CLI)', () => {
   });
 
   it('local --json with MAX_FILES_IN_FLIGHT: admission through the intake queue, peaks within the slots', async () => {
-    const files = await Promise.all(Array.from({ length: 6 }, (_, i) => sampleFile(tmp.dir, `slot${i}.bin`, 1000 + i)));
+    const files = await Promise.all(Array.from({ length: 6 }, (_, i) => sampleFile(1000 + i, { dir: tmp.dir, name: `slot${i}.bin` })));
     const r = await cli(['local', ...files.map((f) => f.path), '--json', '--key-prefix', 'slots/'], { MAX_FILES_IN_FLIGHT: '2' });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -68,7 +68,7 @@ describe('ost-forward local / demo / put s3:// (CLI)', () => {
   it('local: exit 1 and an error code when OST refuses; exit 2 on usage errors', async () => {
     const emulator = await startEmulator();
     try {
-      const f = await sampleFile(tmp.dir, 'refused.bin', 100);
+      const f = await sampleFile(100, { dir: tmp.dir, name: 'refused.bin' });
       const r = await cli(['local', f.path, '--json'], { OST_ENDPOINT: emulator.endpoint, OST_APP_ID: emulator.credentials.appId, OST_API_KEY: emulator.credentials.apiKey, OST_API_SECRET: 'wrong-secret' });
       expect(r.code).toBe(1);
       const [line, summary] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -84,7 +84,7 @@ describe('ost-forward local / demo / put s3:// (CLI)', () => {
   });
 
   it('demo with files: forwards them and prints the sha256 comparison', async () => {
-    const f = await sampleFile(tmp.dir, 'demo me.bin', 2000);
+    const f = await sampleFile(2000, { dir: tmp.dir, name: 'demo me.bin' });
     const r = await cli(['demo', f.path]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('sha256     source');
@@ -96,7 +96,7 @@ describe('ost-forward local / demo / put s3:// (CLI)', () => {
     const s3 = await startEmbeddedS3({ buckets: ['src-bucket'] });
     const emulator = await startEmulator();
     try {
-      const f = await sampleFile(tmp.dir, 'whole.bin', 11 * MiB);
+      const f = await sampleFile(11 * MiB, { dir: tmp.dir, name: 'whole.bin' });
       const { readFile } = await import('node:fs/promises');
       await s3.client.send(new PutObjectCommand({ Bucket: 'src-bucket', Key: 'dir/会议 1+1.bin', Body: await readFile(f.path) }));
       const env = {

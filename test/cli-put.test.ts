@@ -41,8 +41,8 @@ beforeAll(async () => {
       execFile(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT }, (e) => (e ? reject(e) : resolve())));
   }
   dir = tempDir();
-  small = await sampleFile(100_000, { dir: dir.dir, name: 'small clip.wav' });
-  big = await sampleFile(12 * MiB + 5, { dir: dir.dir, name: 'big.bin' });
+  small = (await sampleFile(100_000, { dir: dir.dir, name: 'small clip.wav' })).path;
+  big = (await sampleFile(12 * MiB + 5, { dir: dir.dir, name: 'big.bin' })).path;
   emu = await startEmulator({ apiSecret: SECRET });
 });
 
@@ -66,7 +66,7 @@ describe('ost-forward put <file>', () => {
     const out = JSON.parse(lines[0]);
     expect(Object.keys(out).sort()).toEqual(['bytes', 'mode', 'slices', 'url']);
     expect(out).toMatchObject({ bytes: 100_000, mode: 'simple', slices: 1 });
-    expect(await sha256Url(out.url)).toEqual({ sha256: await sha256File(small), bytes: 100_000 });
+    expect(await sha256Url(out.url)).toEqual({ sha256: await sha256File(small), bytes: 100_000, status: 200 });
   });
 
   it('forwards a file in slices and prints the URL', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_THROTTLE_BUDGET_SECONDS, retrierWait, throttleRetrier } from '../lib/workflow/throttle-budget';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 const DEF = parse(readFileSync(join(__dirname, '..', 'statemachine', 'definition.yml'), 'utf8')) as Json;
 
 function retriers(states: Record<string, Json>): Array<{ state: string; r: Json }> {

@@ -5,15 +5,14 @@ import { parse, type Tags } from 'yaml';
 import { FATAL_ERROR_NAMES, RESTART_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '../lib/ost/errors';
 import { handlers } from '../functions';
 import { AWS_RETRYABLE_ERROR_NAMES } from '../lib/core/aws-errors';
-import { BATCH_RETRYABLE_ERROR_NAMES } from '../lib/workflow/batch-errors';
+import { BATCH_FATAL_ERROR_NAMES, BATCH_RETRYABLE_ERROR_NAMES } from '../lib/workflow/batch-errors';
 
 // asl-validator ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
 const ROOT = join(__dirname, '..');
 const TEXT = readFileSync(join(ROOT, 'statemachine/definition.yml'), 'utf8');
-type State = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type State = Record<string, any>;
 const RAW = parse(TEXT) as { StartAt: string; States: Record<string, State> };
 
 const cfnNames = ['!Sub', '!GetAtt', '!Ref', '!If', '!Not', '!Equals'];
@@ -21,7 +20,7 @@ const cfnTags: Tags = [
   ...cfnNames.map((tag) => ({ tag, resolve: (v: string) => ({ [tag]: v }) })),
   ...cfnNames.map((tag) => ({ tag, collection: 'seq' as const, resolve: (v: unknown) => ({ [tag]: v }) })),
 ] as Tags;
-const SLS = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTags: cfnTags }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const SLS = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTags: cfnTags }) as Record<string, any>;
 
 /** Lambda service errors, handler crashes/timeouts, and the States.* names the definition may use. */
 const INFRA_ERRORS = [
@@ -29,7 +28,7 @@ const INFRA_ERRORS = [
   'Lambda.Unknown', 'States.Timeout', 'Sandbox.Timedout', 'Runtime.ExitError', 'Error', 'States.ALL',
   'MapRunLimitExceeded', // local/aws/limits.ts: the open-Map-Run quota
 ];
-const KNOWN = new Set<string>([...RETRYABLE_ERROR_NAMES, ...AWS_RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, ...BATCH_RETRYABLE_ERROR_NAMES, ...INFRA_ERRORS]);
+const KNOWN = new Set<string>([...RETRYABLE_ERROR_NAMES, ...AWS_RETRYABLE_ERROR_NAMES, ...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, ...BATCH_RETRYABLE_ERROR_NAMES, ...BATCH_FATAL_ERROR_NAMES, ...INFRA_ERRORS]);
 
 function allStates(machine: { States: Record<string, State> } = RAW): Array<[string, State]> {
   return Object.entries(machine.States).flatMap(([name, s]) => [[name, s] as [string, State], ...(s.ItemProcessor ? allStates(s.ItemProcessor) : [])]);
@@ -80,7 +79,7 @@ it('names only known errors, retries the retryable ones with full jitter, never 
     for (const r of s.Retry ?? []) {
       expect(r).toMatchObject({ BackoffRate: expect.any(Number), MaxDelaySeconds: expect.any(Number), JitterStrategy: 'FULL', MaxAttempts: expect.any(Number) });
       for (const e of r.ErrorEquals) {
-        expect([...FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, 'States.ALL']).not.toContain(e);
+        expect([...FATAL_ERROR_NAMES, ...BATCH_FATAL_ERROR_NAMES, ...RESTART_ERROR_NAMES, 'States.ALL']).not.toContain(e);
       }
     }
   }
@@ -90,6 +89,11 @@ it('names only known errors, retries the retryable ones with full jitter, never 
     for (const e of [...RETRYABLE_ERROR_NAMES, 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.Unknown', 'States.Timeout', 'Sandbox.Timedout', 'Error']) {
       expect({ state: name, retried: retried.includes(e), e }).toEqual({ state: name, retried: true, e });
     }
+  }
+  // a batch that stopped itself after OST acknowledged slices is retried, and only UploadSlices throws that
+  for (const [name, s] of allStates()) {
+    const retried = (s.Retry as State[] | undefined ?? []).flatMap((r) => r.ErrorEquals);
+    for (const e of BATCH_RETRYABLE_ERROR_NAMES) expect({ state: name, e, retried: retried.includes(e) }).toEqual({ state: name, e, retried: name === 'UploadSlices' });
   }
   // every Task retries transient AWS failures (records, events, markers): a forwarded file must not lose its outcome
   for (const [name, s] of allStates().filter(([, s]) => s.Type === 'Task')) {

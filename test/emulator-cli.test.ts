@@ -1,11 +1,11 @@
 // `ost-forward emulator` as a user runs it: a separate process, its exports pasted into a signed call, stopped
 // with SIGTERM. The command is bundled on the fly (only it, not the whole CLI).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { request } from 'undici';
+import { digestOf, signedHeaders } from './support/signing';
 
 const root = join(__dirname, '..');
 const outfile = join(root, 'node_modules', '.cache', 'emulator-cli-test', `emulator-${process.pid}.js`);
@@ -51,16 +51,9 @@ describe('ost-forward emulator (CLI)', () => {
 
       const path = '/file/mpupload/init';
       const body = Buffer.from(JSON.stringify({ app_id: env.OST_APP_ID, request_id: 'cli-1' }));
-      const date = new Date().toUTCString();
-      const digest = `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
-      const host = new URL(env.OST_ENDPOINT!).host;
-      const signature = createHmac('sha256', env.OST_API_SECRET!).update(`host: ${host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`).digest('base64');
+      const signer = { endpoint: env.OST_ENDPOINT!, credentials: { apiKey: env.OST_API_KEY!, apiSecret: env.OST_API_SECRET! } };
       const res = await request(`${env.OST_ENDPOINT}${path}`, {
-        method: 'POST', body,
-        headers: {
-          'content-type': 'application/json', date, digest,
-          authorization: `api_key="${env.OST_API_KEY}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${signature}"`,
-        },
+        method: 'POST', body, headers: { 'content-type': 'application/json', ...signedHeaders(signer, path, digestOf(body)) },
       });
       const answer = (await res.body.json()) as { code: number; data: { upload_id: string } };
       expect(answer.code).toBe(0);

@@ -1,7 +1,7 @@
 // Which clients the emulator accepts, in its default mode (what the live service demonstrably accepts) and in
 // --strict mode: a client written here that reproduces the vendor's Python demo on the wire, and our own OstClient
 // with both of its multipart digest policies.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { FileSource } from '../lib/sources/file';
 import { OstClient } from '../lib/ost/client';
@@ -9,6 +9,7 @@ import { OstAuthError } from '../lib/ost/errors';
 import { send } from '../lib/ost/send';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 import { KiB, MiB, sampleFile, sha256File, sha256Url, tempDir } from './support/files';
+import { EMPTY_DIGEST, signedHeaders } from './support/signing';
 
 const sha256hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -22,7 +23,7 @@ const sha256hex = (b: Buffer): string => createHash('sha256').update(b).digest('
 //   order data, app_id, request_id, upload_id, slice_id, the file part with a guessed Content-Type, plain fields
 //   with a Content-Disposition line only, each part ended by CRLF, then `--boundary--\r\n`.
 
-const DEMO_DIGEST = `SHA256=SHA-256=${createHash('sha256').update('').digest('base64')}`;
+const DEMO_DIGEST = `SHA256=${EMPTY_DIGEST}`;
 
 /** time.strftime("%Y%m%d%H%M") */
 function minuteRequestId(d = new Date()): string {
@@ -64,10 +65,8 @@ class VendorDemoClient {
 
   private post(path: string, body: Buffer, contentType: string): Promise<DemoAnswer> {
     const url = new URL(`${this.emu.endpoint}${path}`);
-    const date = new Date().toUTCString(); // format_date_time(mktime(now)): RFC 1123, GMT
-    const toSign = `host: ${url.host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${DEMO_DIGEST}`;
-    const signature = createHmac('sha256', this.emu.credentials.apiSecret).update(toSign).digest('base64');
-    const authorization = `api_key="${this.emu.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${signature}"`;
+    // format_date_time(mktime(now)): RFC 1123, GMT
+    const { date, authorization } = signedHeaders(this.emu, path, DEMO_DIGEST);
     return new Promise((resolve, reject) => {
       const req = httpRequest(url, {
         method: 'POST',
@@ -213,8 +212,8 @@ describe('our OstClient against both modes', () => {
   const plan = { sliceSize: SLICE, threshold: 100 * KiB, minSliceSize: SLICE };
   beforeAll(async () => {
     dir = tempDir();
-    small = await sampleFile(50 * KiB + 3, { dir: dir.dir, name: 'small.bin' });
-    big = await sampleFile(3 * SLICE + 99, { dir: dir.dir, name: 'big.bin' });
+    small = (await sampleFile(50 * KiB + 3, { dir: dir.dir, name: 'small.bin' })).path;
+    big = (await sampleFile(3 * SLICE + 99, { dir: dir.dir, name: 'big.bin' })).path;
   });
   afterAll(() => dir.cleanup());
 
@@ -247,7 +246,7 @@ describe('our OstClient against both modes', () => {
     const bad = new OstClient({ endpoint: emu.endpoint, ...emu.credentials, apiSecret: 'wrong', retry: { attempts: 1 } });
     try {
       const { uploadId } = await good.init();
-      const file = await sampleFile(8 * MiB, { dir: dir.dir, name: 'eight.bin' });
+      const file = (await sampleFile(8 * MiB, { dir: dir.dir, name: 'eight.bin' })).path;
       const source = await FileSource.fromPath(file);
       await expect(bad.uploadSlice(uploadId, 1, source, { start: 0, end: 8 * MiB })).rejects.toBeInstanceOf(OstAuthError);
       expect(emu.uploads()[0]!.sliceIds).toEqual([]);

@@ -1,28 +1,18 @@
 // A 200 MiB slice goes through the emulator (disk, assembly, download) without the process holding it in
 // memory. Client and emulator share this process, so the RSS bound is loose; it still catches buffering a slice.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { startEmulator, type OstEmulator } from '../local/emulator';
+import { digestOf, EMPTY_DIGEST, signedHeaders } from './support/signing';
+import { MiB } from './support/files';
 
-const MiB = 1024 * 1024;
 const SLICE = 200 * MiB;
-const EMPTY_DIGEST = `SHA-256=${createHash('sha256').update('').digest('base64')}`;
-
-function sign(emu: OstEmulator, path: string, digest: string): Record<string, string> {
-  const date = new Date().toUTCString();
-  const toSign = `host: ${new URL(emu.endpoint).host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`;
-  const signature = createHmac('sha256', emu.credentials.apiSecret).update(toSign).digest('base64');
-  return {
-    date, digest,
-    authorization: `api_key="${emu.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${signature}"`,
-  };
-}
 
 async function postJson(emu: OstEmulator, path: string, json: object): Promise<any> {
   const body = Buffer.from(JSON.stringify(json));
-  const digest = `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
-  const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...sign(emu, path, digest) } });
+  const digest = digestOf(body);
+  const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...signedHeaders(emu, path, digest) } });
   return res.body.json();
 }
 
@@ -67,7 +57,7 @@ describe('OST emulator memory', () => {
         headers: {
           'content-type': `multipart/form-data; boundary=${boundary}`,
           'content-length': String(head.length + SLICE + tail.length),
-          ...sign(emu, '/file/mpupload/upload', EMPTY_DIGEST),
+          ...signedHeaders(emu, '/file/mpupload/upload', EMPTY_DIGEST),
         },
       });
       expect(((await res.body.json()) as { code: number }).code).toBe(0);

@@ -1,7 +1,7 @@
 // The emulator is safe to run on a shared machine: a request that fails the signature check is answered before its
 // body is read (nothing of it reaches the disk), the call log and everything in it is bounded, and the /__emulator/
 // controls refuse requests without the per-start token (a web page cannot forge them).
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
@@ -9,23 +9,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { request } from 'undici';
 import { CONTROL_TOKEN_HEADER, formatCall, startEmulator, type OstEmulator } from '../local/emulator';
+import { digestOf, EMPTY_DIGEST, signedHeaders } from './support/signing';
+import { MiB } from './support/files';
 
-const MiB = 1024 * 1024;
-const digestOf = (b: Buffer): string => `SHA-256=${createHash('sha256').update(b).digest('base64')}`;
-
-function signed(emu: OstEmulator, path: string, digest: string, secret = emu.credentials.apiSecret): Record<string, string> {
-  const date = new Date().toUTCString();
-  const toSign = `host: ${new URL(emu.endpoint).host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`;
-  const signature = createHmac('sha256', secret).update(toSign).digest('base64');
-  return {
-    date, digest,
-    authorization: `api_key="${emu.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${signature}"`,
-  };
-}
 
 async function postJson(emu: OstEmulator, path: string, json: unknown, sign = true): Promise<{ status: number; body: any }> {
   const body = Buffer.from(JSON.stringify(json));
-  const headers = { 'content-type': 'application/json', ...(sign ? signed(emu, path, digestOf(body)) : {}) };
+  const headers = { 'content-type': 'application/json', ...(sign ? signedHeaders(emu, path, digestOf(body)) : {}) };
   const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers });
   return { status: res.statusCode, body: await res.body.json() };
 }
@@ -42,7 +32,7 @@ describe('emulator safety', () => {
 
   describe.each([
     ['unsigned', (_e: OstEmulator, _p: string): Record<string, string> => ({})],
-    ['signed with a wrong secret', (e: OstEmulator, p: string): Record<string, string> => signed(e, p, digestOf(Buffer.alloc(0)), 'wrong')],
+    ['signed with a wrong secret', (e: OstEmulator, p: string): Record<string, string> => signedHeaders(e, p, EMPTY_DIGEST, { secret: 'wrong' })],
   ])('a %s 400 MiB slice', (_what, headersFor) => {
     it('is answered 401 while its body is still arriving; nothing of it is stored', async () => {
       const path = '/file/mpupload/upload';
@@ -86,7 +76,7 @@ describe('emulator safety', () => {
         method: 'POST',
         headers: {
           'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length), expect: '100-continue',
-          ...(sign ? signed(emu, path, digestOf(body)) : {}),
+          ...(sign ? signedHeaders(emu, path, digestOf(body)) : {}),
         },
       });
       let continued = false;
@@ -123,7 +113,7 @@ describe('emulator safety', () => {
     ].map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') +
       `--${boundary}\r\nContent-Disposition: form-data; name="data"; filename="a"\r\n\r\nabc\r\n--${boundary}--\r\n`);
     const res = await request(`${emu.endpoint}${path}`, {
-      method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...signed(emu, path, digestOf(body)) },
+      method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...signedHeaders(emu, path, digestOf(body)) },
     });
     const answer = (await res.body.json()) as { code: number; message: string };
     expect(answer.code).toBe(10001);

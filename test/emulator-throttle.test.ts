@@ -1,30 +1,20 @@
 // The emulator's gateway flow control: beyond maxConcurrency in flight → 11202, beyond maxQps per second → 11203,
 // HTTP 200, body read and discarded, no effect; counted in the call log and in stats(), also over HTTP.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { OstClient } from '../lib/ost/client';
 import { CONTROL_TOKEN_HEADER, startEmulator, type OstEmulator } from '../local/emulator';
+import { digestOf, EMPTY_DIGEST, signedHeaders } from './support/signing';
 
-const digestOf = (b: Buffer): string => `SHA-256=${createHash('sha256').update(b).digest('base64')}`;
-
-function signed(emu: OstEmulator, path: string, digest: string): Record<string, string> {
-  const date = new Date().toUTCString();
-  const toSign = `host: ${new URL(emu.endpoint).host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`;
-  const signature = createHmac('sha256', emu.credentials.apiSecret).update(toSign).digest('base64');
-  return {
-    date, digest,
-    authorization: `api_key="${emu.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${signature}"`,
-  };
-}
 
 let rid = 0;
 async function init(emu: OstEmulator): Promise<{ status: number; code: number; uploadId?: string }> {
   const path = '/file/mpupload/init';
   const body = Buffer.from(JSON.stringify({ app_id: emu.credentials.appId, request_id: `thr-${process.pid}-${++rid}` }));
-  const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...signed(emu, path, digestOf(body)) } });
+  const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...signedHeaders(emu, path, digestOf(body)) } });
   const answer = (await res.body.json()) as { code: number; data?: { upload_id: string } };
   return { status: res.statusCode, code: answer.code, uploadId: answer.data?.upload_id };
 }
@@ -43,7 +33,7 @@ function openSlice(emu: OstEmulator, uploadId: string, sliceId: number, content:
       method: 'POST',
       headers: {
         'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + content.length + tail.length),
-        ...signed(emu, path, digestOf(Buffer.alloc(0))),
+        ...signedHeaders(emu, path, EMPTY_DIGEST),
       },
     }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];

@@ -1,10 +1,12 @@
-// The OST emulator over real loopback HTTP. Requests are built and signed here, independently of lib/ost, from
-// the reference's formula, so these tests pin the service's behaviour rather than the client's.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+// The OST emulator over real loopback HTTP. Requests are built here and signed by test/support/signing.ts from the
+// reference's formula, independently of lib/ost, so these tests pin the service's behaviour rather than the client's.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { CONTROL_TOKEN_HEADER, startEmulator, type OstEmulator, type EmulatorCredentials } from '../local/emulator';
+import { digestOf, EMPTY_DIGEST, signedHeaders } from './support/signing';
+import { KiB, MiB, sha256Buffer } from './support/files';
 
 const PATHS = {
   upload: '/file/upload',
@@ -15,9 +17,6 @@ const PATHS = {
 } as const;
 type Call = keyof typeof PATHS;
 
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-const digestOf = (b: Buffer): string => `SHA-256=${createHash('sha256').update(b).digest('base64')}`;
-const EMPTY_DIGEST = digestOf(Buffer.alloc(0));
 
 interface SignOptions {
   creds: EmulatorCredentials;
@@ -28,17 +27,8 @@ interface SignOptions {
   signedPath?: string;
 }
 
-function signedHeaders(endpoint: string, path: string, body: Buffer, o: SignOptions): Record<string, string> {
-  const host = new URL(endpoint).host;
-  const date = (o.date ?? new Date()).toUTCString();
-  const digest = o.digest ?? digestOf(body);
-  const toSign = `host: ${host}\ndate: ${date}\nPOST ${o.signedPath ?? path} HTTP/1.1\ndigest: ${digest}`;
-  const signature = createHmac('sha256', o.creds.apiSecret).update(toSign).digest('base64');
-  return {
-    date,
-    digest,
-    authorization: `api_key="${o.creds.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${signature}"`,
-  };
+function signedFor(endpoint: string, path: string, body: Buffer, o: SignOptions): Record<string, string> {
+  return signedHeaders({ endpoint, credentials: o.creds }, path, o.digest ?? digestOf(body), { date: o.date, signedPath: o.signedPath });
 }
 
 function multipartBody(fields: Record<string, string>, data?: { filename?: string; content: Buffer }): { body: Buffer; contentType: string } {
@@ -82,7 +72,7 @@ async function ost(emu: OstEmulator, call: Call, o: CallOptions = {}): Promise<O
   }
   const headers: Record<string, string> = { 'content-type': contentType };
   if (!o.unsigned) {
-    Object.assign(headers, signedHeaders(emu.endpoint, path, body, {
+    Object.assign(headers, signedFor(emu.endpoint, path, body, {
       creds: o.creds ?? emu.credentials,
       digest: o.digest ?? (o.digestMode === 'empty' ? EMPTY_DIGEST : undefined),
       date: o.date,
@@ -126,9 +116,6 @@ async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 describe('OST emulator', () => {
   let emu: OstEmulator;
@@ -188,7 +175,7 @@ describe('OST emulator', () => {
     it('by default still rejects a signature over another digest header than the one sent', async () => {
       const path = PATHS.init;
       const body = Buffer.from(JSON.stringify(base(emu)));
-      const headers = signedHeaders(emu.endpoint, path, body, { creds: emu.credentials, digest: EMPTY_DIGEST });
+      const headers = signedFor(emu.endpoint, path, body, { creds: emu.credentials, digest: EMPTY_DIGEST });
       const res = await request(`${emu.endpoint}${path}`, {
         method: 'POST', body, headers: { ...headers, 'content-type': 'application/json', digest: digestOf(body) },
       });
@@ -199,19 +186,16 @@ describe('OST emulator', () => {
     it('by default accepts a signature over the host name without the port (as a client of the live service signs it)', async () => {
       const path = PATHS.init;
       const body = Buffer.from(JSON.stringify(base(emu)));
-      const date = new Date().toUTCString();
-      const digest = digestOf(body);
-      const signature = (host: string, secret = emu.credentials.apiSecret): string =>
-        createHmac('sha256', secret).update(`host: ${host}\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`).digest('base64');
-      const auth = (sig: string): string => `api_key="${emu.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${sig}"`;
-      const post = async (sig: string): Promise<number> => {
-        const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', date, digest, authorization: auth(sig) } });
+      const date = new Date();
+      const headers = (host: string, secret?: string): Record<string, string> => signedHeaders(emu, path, digestOf(body), { date, host, secret });
+      const post = async (signed: Record<string, string>): Promise<number> => {
+        const res = await request(`${emu.endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...signed } });
         await res.body.dump();
         return res.statusCode;
       };
-      expect(await post(signature('127.0.0.1'))).toBe(200);
-      expect(await post(signature('127.0.0.1', 'wrong'))).toBe(401);
-      expect(await post(signature('localhost'))).toBe(401);
+      expect(await post(headers('127.0.0.1'))).toBe(200);
+      expect(await post(headers('127.0.0.1', 'wrong'))).toBe(401);
+      expect(await post(headers('localhost'))).toBe(401);
     });
 
     it('by default accepts any signed digest on multipart calls', async () => {
@@ -252,12 +236,8 @@ describe('OST emulator', () => {
     it('takes a signature over the host header as sent only', async () => {
       const path = PATHS.init;
       const body = Buffer.from(JSON.stringify(base(strict)));
-      const date = new Date().toUTCString();
-      const digest = digestOf(body);
-      const sig = createHmac('sha256', strict.credentials.apiSecret).update(`host: 127.0.0.1\ndate: ${date}\nPOST ${path} HTTP/1.1\ndigest: ${digest}`).digest('base64');
       const res = await request(`${strict.endpoint}${path}`, {
-        method: 'POST', body,
-        headers: { 'content-type': 'application/json', date, digest, authorization: `api_key="${strict.credentials.apiKey}", algorithm="hmac-sha256", headers="host date request-line digest", signature="${sig}"` },
+        method: 'POST', body, headers: { 'content-type': 'application/json', ...signedHeaders(strict, path, digestOf(body), { host: '127.0.0.1' }) },
       });
       expect(res.statusCode).toBe(401);
       await res.body.dump();
@@ -334,7 +314,7 @@ describe('OST emulator', () => {
       const body = Buffer.from('slice_id=1');
       const res = await request(`${emu.endpoint}${path}`, {
         method: 'POST', body,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...signedHeaders(emu.endpoint, path, body, { creds: emu.credentials }) },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...signedFor(emu.endpoint, path, body, { creds: emu.credentials }) },
       });
       expect(res.statusCode).toBe(200);
       expect(((await res.body.json()) as { code: number }).code).toBe(10001);
@@ -375,7 +355,7 @@ describe('OST emulator', () => {
       const got = await download(url);
       expect(got.status).toBe(200);
       expect(got.length).toBe(String(whole.length));
-      expect(sha256(got.bytes)).toBe(sha256(whole));
+      expect(sha256Buffer(got.bytes)).toBe(sha256Buffer(whole));
       const head = await request(url, { method: 'HEAD' });
       expect(head.statusCode).toBe(200);
       expect(head.headers['content-length']).toBe(String(whole.length));
@@ -413,7 +393,7 @@ describe('OST emulator', () => {
       await slice(emu, id, 2, s2);
       const done = await complete(emu, id);
       expect(done.body.code).toBe(0);
-      expect(sha256((await download(done.body.data.url)).bytes)).toBe(sha256(Buffer.concat([s1, s2, s3])));
+      expect(sha256Buffer((await download(done.body.data.url)).bytes)).toBe(sha256Buffer(Buffer.concat([s1, s2, s3])));
     });
 
     it('rejects a complete with no slices, and slices not starting at 1', async () => {
@@ -443,7 +423,7 @@ describe('OST emulator', () => {
       const url = r.body.data.url as string;
       expect(url.endsWith(`/${encodeURIComponent('my clip ü.mp3')}`)).toBe(true);
       const got = await download(url);
-      expect(sha256(got.bytes)).toBe(sha256(content));
+      expect(sha256Buffer(got.bytes)).toBe(sha256Buffer(content));
       expect((await download(url.replace(/\/[^/]+$/, '/other.mp3'))).status).toBe(404);
     });
 

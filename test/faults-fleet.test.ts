@@ -1,4 +1,4 @@
-// Fault suite, fleet part (issue 14): faults that only a fleet meets, each on a fresh local stack with admission
+// Fault suite, fleet part: faults that only a fleet meets, each on a fresh local stack with admission
 // (S3 → SQS intake → trigger with slots → executions under the account's limits):
 // - OST answers 11202 to every call for a while mid-burst: the files wait (throttle budget), then all forward;
 // - the trigger crashes after StartExecution but before its messages are deleted: re-delivery finds the slot and
@@ -7,7 +7,7 @@
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
 import type { LambdaHandler } from '../local/executor';
 import { handlers } from '../functions';
-import { KiB } from './support/pipeline';
+import { KiB } from './support/files';
 
 jest.setTimeout(120_000);
 

@@ -1,4 +1,4 @@
-// Fault suite, part 4: workflow integrity (issue 11) on an unversioned bucket — a forwarded file never loses its
+// Fault suite, part 4: workflow integrity on an unversioned bucket — a forwarded file never loses its
 // outcome to a transient AWS error (records, events, attempt and init markers: SDK retries, then the state
 // machine's), a partial PutEvents answer is a failure that is retried, a Prepare that gives up after init cancels
 // its upload, and a HEAD or a ranged GET that disagrees with the event or the plan fails loudly before a byte is

@@ -1,4 +1,4 @@
-// Fault suite, part 5: versioned buckets (issue 11). Suspended versioning (HeadObject and the event say version
+// Fault suite, part 5: versioned buckets. Suspended versioning (HeadObject and the event say version
 // "null", which pins nothing): an overwrite during a transfer — multipart, simple, or before a 10005 restart's HEAD —
 // must fail the old version loudly (If-Match on the planned ETag) and forward the new one once, never mixed bytes or
 // the new bytes under the old record. Enabled versioning: the old version stays readable by its id, so both

@@ -16,7 +16,7 @@ async function read(src: FileSource, start: number, end: number): Promise<Buffer
 
 describe('FileSource', () => {
   it('measures a file and reads exact ranges [start, end)', async () => {
-    const path = await sampleFile(300_000, { dir: dir.dir, name: 'a.bin' });
+    const path = (await sampleFile(300_000, { dir: dir.dir, name: 'a.bin' })).path;
     const whole = await fs.readFile(path);
     const src = await FileSource.fromPath(path);
     expect(src.size).toBe(300_000);
@@ -29,25 +29,25 @@ describe('FileSource', () => {
   });
 
   it('returns an empty stream for an empty range, including at 0 and at the end', async () => {
-    const path = await sampleFile(10, { dir: dir.dir, name: 'b.bin' });
+    const path = (await sampleFile(10, { dir: dir.dir, name: 'b.bin' })).path;
     const src = await FileSource.fromPath(path);
     expect((await read(src, 0, 0)).length).toBe(0);
     expect((await read(src, 10, 10)).length).toBe(0);
     expect((await read(src, 5, 5)).length).toBe(0);
-    const empty = await FileSource.fromPath(await sampleFile(0, { dir: dir.dir, name: 'empty.bin' }));
+    const empty = await FileSource.fromPath((await sampleFile(0, { dir: dir.dir, name: 'empty.bin' })).path);
     expect(empty.size).toBe(0);
     expect((await read(empty, 0, 0)).length).toBe(0);
   });
 
   it('rejects ranges outside the file', async () => {
-    const src = await FileSource.fromPath(await sampleFile(10, { dir: dir.dir, name: 'c.bin' }));
+    const src = await FileSource.fromPath((await sampleFile(10, { dir: dir.dir, name: 'c.bin' })).path);
     await expect(src.open(0, 11)).rejects.toThrow(RangeError);
     await expect(src.open(5, 4)).rejects.toThrow(RangeError);
     await expect(src.open(-1, 4)).rejects.toThrow(RangeError);
   });
 
   it('raises SourceChangedError when the file changed since it was measured', async () => {
-    const path = await sampleFile(10, { dir: dir.dir, name: 'd.bin' });
+    const path = (await sampleFile(10, { dir: dir.dir, name: 'd.bin' })).path;
     const src = await FileSource.fromPath(path);
     await fs.appendFile(path, 'more');
     await expect(src.open(0, 10)).rejects.toBeInstanceOf(SourceChangedError);
@@ -61,7 +61,7 @@ describe('FileSource', () => {
   });
 });
 
-describe('FileSource: a change over the whole read (issue 10)', () => {
+describe('FileSource: a change over the whole read', () => {
   const rewriteInPlace = async (path: string, byte: number) => {
     const h = await fs.open(path, 'r+');
     const st = await h.stat();
@@ -70,7 +70,7 @@ describe('FileSource: a change over the whole read (issue 10)', () => {
   };
 
   it('a file rewritten in place with the same size while a range is read fails with SourceChangedError, not mixed bytes', async () => {
-    const path = await sampleFile(1_000_000, { dir: dir.dir, name: 'rewrite.bin' });
+    const path = (await sampleFile(1_000_000, { dir: dir.dir, name: 'rewrite.bin' })).path;
     const src = await FileSource.fromPath(path);
     const stream = await src.open(0, src.size);
     const got: Buffer[] = [];
@@ -86,7 +86,7 @@ describe('FileSource: a change over the whole read (issue 10)', () => {
   });
 
   it('a same-size rewrite between measuring and reading (mtime restored) is caught by ctime', async () => {
-    const path = await sampleFile(1000, { dir: dir.dir, name: 'touch.bin' });
+    const path = (await sampleFile(1000, { dir: dir.dir, name: 'touch.bin' })).path;
     const src = await FileSource.fromPath(path);
     const st = await fs.stat(path);
     await new Promise((r) => setTimeout(r, 20));
@@ -96,9 +96,9 @@ describe('FileSource: a change over the whole read (issue 10)', () => {
   });
 
   it('a file replaced by another of the same size fails with SourceChangedError', async () => {
-    const path = await sampleFile(1000, { dir: dir.dir, name: 'replaced.bin' });
+    const path = (await sampleFile(1000, { dir: dir.dir, name: 'replaced.bin' })).path;
     const src = await FileSource.fromPath(path);
-    const other = await sampleFile(1000, { dir: dir.dir, name: 'other.bin' });
+    const other = (await sampleFile(1000, { dir: dir.dir, name: 'other.bin' })).path;
     await fs.rename(other, path);
     await expect(src.open(0, 1000)).rejects.toThrow(/replaced/);
   });

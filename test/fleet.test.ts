@@ -1,4 +1,4 @@
-// Issue 14, the fleet: 300 files at once (290 small, 10 multipart) through the local stack with admission —
+// The fleet: 300 files at once (290 small, 10 multipart) through the local stack with admission —
 // S3 → SQS intake → trigger with slots (dynalite) → executions under the account's limits → the emulator at
 // maxConcurrency 8. Every file forwarded byte-exact, files in flight ≤ 16, Map Runs ≤ 4, no failure from
 // throttling; an aborted execution's slot is released by the status-change rule.
@@ -7,16 +7,16 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
-import { sampleFile, sha256Url, tempDir, KiB } from './support/pipeline';
+import { sampleFile, sha256Url, tempDir, KiB } from './support/files';
 
 jest.setTimeout(180_000);
 
 const SLICE = 64 * KiB;
 let stack: LocalStack;
-let tmp: Awaited<ReturnType<typeof tempDir>>;
+let tmp: ReturnType<typeof tempDir>;
 
 beforeAll(async () => {
-  tmp = await tempDir();
+  tmp = tempDir();
   stack = await startLocalStack({
     emulator: { minSliceSize: SLICE, maxConcurrency: 8 },
     env: {
@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
-  await tmp?.remove();
+  tmp?.cleanup();
 });
 
 it('forwards 300 files at once within 16 files in flight and 4 Map Runs, none failing from throttling', async () => {
@@ -42,7 +42,7 @@ it('forwards 300 files at once within 16 files in flight and 4 Map Runs, none fa
     await writeFile(path, body);
     files.push({ path, size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
   }
-  for (let i = 0; i < 10; i++) files.push(await sampleFile(tmp.dir, `m${i}.bin`, 5 * SLICE + 1000 * i));
+  for (let i = 0; i < 10; i++) files.push(await sampleFile(5 * SLICE + 1000 * i, { dir: tmp.dir, name: `m${i}.bin` }));
 
   const results = await stack.forwardFiles(files.map((f) => f.path), { keyPrefix: 'fleet/' });
   const seconds = (Date.now() - started) / 1000;

@@ -7,7 +7,7 @@ import { handleIntakeBatch, backoffSeconds, startFailure, WAITS_ATTRIBUTE, FIRST
 import { AdmissionConfigError, AdmissionUnavailableError } from '../lib/admission/errors';
 import type { AcquireResult } from '../lib/admission/semaphore';
 import type { ExecutionInput } from '../lib/workflow/state';
-import { objectCreatedRecord, s3Event } from '../local/aws/s3';
+import { s3Record } from './support/s3-records';
 import { executionName } from '../lib/intake/s3-event';
 
 class FakeSlots {
@@ -64,7 +64,7 @@ function message(keys: string[], opts: { id?: string; receiveCount?: number; att
   return {
     messageId: id,
     receiptHandle: `rh-${id}-${opts.receiveCount ?? 1}`,
-    body: JSON.stringify(s3Event(keys.map((key) => objectCreatedRecord({ bucket: 'in', key, size: 10, eTag: 'e'.repeat(32), sequencer: '00000000000000000A' })))),
+    body: JSON.stringify({ Records: keys.map((key) => s3Record(key, { bucket: 'in', size: 10, eTag: 'e'.repeat(32), sequencer: '00000000000000000A' })) }),
     attributes: { ApproximateReceiveCount: String(opts.receiveCount ?? 1), SentTimestamp: '1700000000000', SenderId: 's3', ApproximateFirstReceiveTimestamp: '1700000000000' },
     messageAttributes: Object.fromEntries(Object.entries(opts.attributes ?? {}).map(([k, v]) => [k, { stringValue: v, dataType: 'Number', stringListValues: [], binaryListValues: [] }])),
     md5OfBody: '',
@@ -188,7 +188,7 @@ describe('intake decision', () => {
     const bad = { ...message(['x']), messageId: 'bad', body: '{not json' };
     const test = { ...message(['x']), messageId: 'test', body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) };
     const own = message(['ost-forwarder/records/a.json'], { id: 'own' });
-    const folder = { ...message(['x']), messageId: 'folder', body: JSON.stringify(s3Event([objectCreatedRecord({ bucket: 'in', key: 'dir/', size: 0, eTag: 'e' })])) };
+    const folder = { ...message(['x']), messageId: 'folder', body: JSON.stringify({ Records: [s3Record('dir/', { bucket: 'in', size: 0, eTag: 'e' })] }) };
     const r = await handleIntakeBatch([bad, test, own, folder], deps(slots, starter, queue));
     expect(r.response.batchItemFailures).toEqual([]);
     expect(r.messages.map((m) => m.outcome)).toEqual(['done', 'done', 'done', 'done']);

@@ -1,6 +1,5 @@
 // The embedded S3 and the loopback AWS endpoint on their own: event records shaped as AWS sends them, the s3rver
 // gaps fixed in front of it, and answers the SDK v3 clients parse (errors included).
-import './support/pipeline';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import { SSMClient, GetParameterCommand } from '@aws-sdk/client-ssm';

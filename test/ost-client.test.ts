@@ -3,7 +3,8 @@
 import { Readable } from 'node:stream';
 import { startEmulator, type FaultRule, type OstEmulator } from '../local/emulator';
 import { FileSource } from '../lib/sources/file';
-import { OstClient, OstClientOptions, OstLog } from '../lib/ost/client';
+import { OstClient, OstClientOptions } from '../lib/ost/client';
+import type { Log } from '../lib/core/log';
 import {
   OstAuthError, OstError, OstInvalidRequestError, OstServerError, OstThrottledError, OstUploadExpiredError,
   SourceChangedError, SourceReadError, TransportError,
@@ -22,10 +23,11 @@ let small: string; // simple upload
 let big: string; // 5 slices, the last short
 let logLines: string[];
 
-const log: OstLog = {
+const log: Log = {
   debug: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
   info: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
   warn: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
+  error: (m, ...f) => logLines.push(`${m} ${JSON.stringify(f)}`),
 };
 
 function client(overrides: Partial<OstClientOptions> = {}): OstClient {
@@ -74,8 +76,8 @@ async function expectServed(url: string, file: string) {
 
 beforeAll(async () => {
   dir = tempDir();
-  small = await sampleFile(50 * KiB + 7, { dir: dir.dir, name: 'small.bin' });
-  big = await sampleFile(4 * SLICE + 1234, { dir: dir.dir, name: 'big.bin' });
+  small = (await sampleFile(50 * KiB + 7, { dir: dir.dir, name: 'small.bin' })).path;
+  big = (await sampleFile(4 * SLICE + 1234, { dir: dir.dir, name: 'big.bin' })).path;
   emu = await startEmulator({ apiSecret: SECRET, minSliceSize: SLICE });
 });
 
@@ -103,12 +105,12 @@ describe('round trips', () => {
   });
 
   it('uploads an empty file', async () => {
-    const empty = await sampleFile(0, { dir: dir.dir, name: 'empty.bin' });
+    const empty = (await sampleFile(0, { dir: dir.dir, name: 'empty.bin' })).path;
     const c = client();
     try {
       const r = await send(c, await FileSource.fromPath(empty), { plan, log });
       expect(r).toMatchObject({ mode: 'simple', bytes: 0, slices: 1 });
-      expect(await sha256Url(r.url)).toEqual({ sha256: await sha256File(empty), bytes: 0 });
+      expect(await sha256Url(r.url)).toEqual({ sha256: await sha256File(empty), bytes: 0, status: 200 });
     } finally { await c.close(); }
   });
 

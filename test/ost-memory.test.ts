@@ -52,12 +52,11 @@ const size = process.env.OST_MEMORY_TEST_GIB ? Number(process.env.OST_MEMORY_TES
   });
 
   it(`forwards ${size / MiB} MiB with a peak RSS under 150 MB`, async () => {
-    const file = await sampleFile(size, { dir: dir.dir, name: 'big.bin' });
+    const file = (await sampleFile(size, { dir: dir.dir, name: 'big.bin' })).path;
     const r = await putMeasured(file, emu);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ bytes: size, mode: 'multipart' });
-    // eslint-disable-next-line no-console
     console.log(`put ${size / MiB} MiB: peak RSS ${(r.peakKb / 1024).toFixed(1)} MiB, ${r.ms} ms`);
     expect(r.peakKb).toBeGreaterThan(0);
     expect(r.peakKb).toBeLessThan(BUDGET_KB);

@@ -4,8 +4,9 @@ import { OstInvalidRequestError, OstServerError, OstUploadExpiredError } from '.
 import { OstCalls, send, SendProgress } from '../lib/ost/send';
 import type { ByteSource } from '../lib/ost/source';
 import { MiB } from '../lib/ost/plan';
+import { silentLog } from '../lib/core/log';
 
-const quiet = { debug: () => {}, info: () => {}, warn: jest.fn() };
+const quiet = { ...silentLog, warn: jest.fn() };
 
 function source(size: number): ByteSource {
   return { size, name: 's.bin', open: async (s, e) => Readable.from([Buffer.alloc(e - s)]) };

@@ -9,7 +9,7 @@ import { CREATED_PARAMS, EXISTING_PARAMS, packaged, PACKAGING_API_KEY, PACKAGING
 const ROOT = join(__dirname, '..');
 const SECRET = PACKAGING_SECRET;
 const KEY = PACKAGING_API_KEY;
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 // Packaged once per content and shared with test/security.test.ts (test/support/package.ts).
 async function packageService(_dir: string, params: string[]): Promise<{ template: Json; text: string; state: string }> {

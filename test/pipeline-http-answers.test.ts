@@ -3,7 +3,7 @@
 // whatever the status; an HTML page (a proxy in front of the service) by its status alone.
 import { createHash, randomBytes } from 'node:crypto';
 import { startLocalStack, type LocalStack } from '../local/stack';
-import { MiB, sha256Url } from './support/pipeline';
+import { MiB, sha256Url } from './support/files';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

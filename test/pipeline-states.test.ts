@@ -1,7 +1,7 @@
 // Proof that the deployed definition does not lean on what the local engine ignores (Distributed mode, item
 // batching, tolerated failures, result writers) or cannot run (ItemReader): across a few scenarios, every state of
 // statemachine/definition.yml is entered locally, through the real handlers.
-import { MiB } from './support/pipeline';
+import { MiB } from './support/files';
 import { resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { loadProjectDefinition, prepareDefinition, serverlessResolver } from '../local/executor';

@@ -1,30 +1,30 @@
 // The whole pipeline on one machine: files put into the embedded S3 go through the real trigger, the real state
 // machine definition and the real step handlers to the OST emulator, and come back byte-exact from the served URL.
-import { sampleFile, sha256Url, tempDir, KiB, MiB } from './support/pipeline';
+import { sampleFile, sha256Url, tempDir, KiB, MiB } from './support/files';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { objectCreatedRecord, s3Event } from '../local/aws/s3';
 
 describe('local pipeline (embedded S3, OST emulator)', () => {
   let stack: LocalStack;
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let tmp: ReturnType<typeof tempDir>;
 
   beforeAll(async () => {
-    tmp = await tempDir();
+    tmp = tempDir();
     // 8 MiB slices keep the multipart cases quick; the 30 MiB threshold is the default.
     stack = await startLocalStack({ env: { SLICE_SIZE: String(8 * MiB) } });
   });
   afterAll(async () => {
     await stack?.close();
-    await tmp?.remove();
+    tmp?.cleanup();
   });
 
   it('forwards 0 B, 1 KiB, 29 MiB, 31 MiB and 97 MiB byte-exact, with keys S3 has to encode', async () => {
     const files = await Promise.all([
-      sampleFile(tmp.dir, 'empty file.txt', 0),
-      sampleFile(tmp.dir, 'a+b=c %41.bin', 1 * KiB),
-      sampleFile(tmp.dir, '会议 录音 (29).wav', 29 * MiB),
-      sampleFile(tmp.dir, 'thirty one+mib%20.dat', 31 * MiB),
-      sampleFile(tmp.dir, 'lecture é 97.mp3', 97 * MiB),
+      sampleFile(0, { dir: tmp.dir, name: 'empty file.txt' }),
+      sampleFile(1 * KiB, { dir: tmp.dir, name: 'a+b=c %41.bin' }),
+      sampleFile(29 * MiB, { dir: tmp.dir, name: '会议 录音 (29).wav' }),
+      sampleFile(31 * MiB, { dir: tmp.dir, name: 'thirty one+mib%20.dat' }),
+      sampleFile(97 * MiB, { dir: tmp.dir, name: 'lecture é 97.mp3' }),
     ]);
     const results = await stack.forwardFiles(files.map((f) => f.path), { keyPrefix: 'in/sub dir/' });
     const expected = [

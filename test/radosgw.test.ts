@@ -5,7 +5,8 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type S3Clie
 import { headSource, S3RangeSource } from '../lib/sources/s3';
 import { SourceChangedError } from '../lib/ost/errors';
 import { localS3Client } from '../local/aws/s3';
-import { radosgwUnavailable, startRadosgw, sha256, sha256Url, sampleFile, tempDir, MiB, type Radosgw } from './support/pipeline';
+import { sha256Buffer, sha256Url, sampleFile, tempDir, MiB } from './support/files';
+import { radosgwUnavailable, startRadosgw, type Radosgw } from './support/radosgw';
 
 const why = radosgwUnavailable();
 if (why) console.warn(`radosgw not installed: skipping real-S3 tests (${why})`);
@@ -45,7 +46,7 @@ describeRgw('real S3 (radosgw)', () => {
     const src = new S3RangeSource(s3, o);
     for (const [start, end] of [[0, 1], [0, 5 * 1024], [1 * MiB - 3, 2 * MiB + 5], [body.length - 17, body.length], [0, body.length]] as const) {
       const got = await readAll(await src.open(start, end));
-      expect(sha256(got)).toBe(sha256(body.subarray(start, end)));
+      expect(sha256Buffer(got)).toBe(sha256Buffer(body.subarray(start, end)));
     }
   });
 
@@ -72,10 +73,10 @@ describeRgw('real S3 (radosgw)', () => {
   it('forwards a file through the whole local pipeline with S3_ENDPOINT = radosgw', async () => {
     // Loaded here so the suite's other tests do not depend on the workflow modules.
     const { startLocalStack } = await import('../local/stack');
-    const tmp = await tempDir();
+    const tmp = tempDir();
     const stack = await startLocalStack({ s3: rgw, bucket: 'rgw-pipeline', env: { SIMPLE_THRESHOLD: String(6 * MiB), SLICE_SIZE: String(5 * MiB) } });
     try {
-      const f = await sampleFile(tmp.dir, 'rgw 录音+1.wav', 12 * MiB + 3);
+      const f = await sampleFile(12 * MiB + 3, { dir: tmp.dir, name: 'rgw 录音+1.wav' });
       const [r] = await stack.forwardFiles([f.path], { keyPrefix: 'in/' });
       expect(r).toMatchObject({ key: 'in/rgw 录音+1.wav', status: 'forwarded', bytes: f.size, slices: 3 });
       expect((await sha256Url(r!.url!)).sha256).toBe(f.sha256);
@@ -85,7 +86,7 @@ describeRgw('real S3 (radosgw)', () => {
       expect(stack.deliveries).toHaveLength(1);
     } finally {
       await stack.close();
-      await tmp.remove();
+      tmp.cleanup();
     }
   }, 120_000);
 });

@@ -1,12 +1,23 @@
-// lib/sources/s3.ts: which version ids pin anything, and what proves a ranged read is the planned bytes.
+// lib/sources/s3.ts and lib/core/object-version.ts: which version ids pin anything, how an ETag is written, and what
+// proves a ranged read is the planned bytes.
 import { mockClient } from 'aws-sdk-client-mock';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { checkEventSize, headSource, immutableVersionId, mapS3Error, provenanceProblem } from '../lib/sources/s3';
+import { checkEventSize, headSource, mapS3Error, provenanceProblem } from '../lib/sources/s3';
+import { immutableVersionId, quoteEtag, unquoteEtag } from '../lib/core/object-version';
 import { SourceChangedError } from '../lib/ost/errors';
 
 describe('immutableVersionId', () => {
   it.each([['v1', 'v1'], ['null', undefined], ['', undefined], [null, undefined], [undefined, undefined]])('%j → %j', (v, out) => {
     expect(immutableVersionId(v as string | null | undefined)).toBe(out);
+  });
+});
+
+describe('an ETag', () => {
+  it('is compared without the quotes S3 puts around it, and quoted once for If-Match', () => {
+    expect(unquoteEtag('"abc-2"')).toBe('abc-2');
+    expect(unquoteEtag('abc-2')).toBe('abc-2');
+    expect(quoteEtag('abc-2')).toBe('"abc-2"');
+    expect(quoteEtag('"abc-2"')).toBe('"abc-2"');
   });
 });
 

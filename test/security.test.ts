@@ -13,6 +13,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Busboy } from '@fastify/busboy';
 import { CREATED_PARAMS, EXISTING_PARAMS, packaged, PACKAGING_API_KEY, PACKAGING_SECRET, type Packaged } from './support/package';
 import { isLoopbackAddress, OstClient, parseEndpoint } from '../lib/ost/client';
+import { silentLog } from '../lib/core/log';
 import { ostClientOptionsFromEnv } from '../lib/config/ost-options';
 import { multipartBody, multipartEnvelope } from '../lib/ost/multipart';
 import { MAX_MESSAGE_CHARS, OstAuthError, OstError, OstInvalidRequestError, OstProtocolError, OstServerError, OstTlsError } from '../lib/ost/errors';
@@ -21,7 +22,7 @@ import { loadSettings } from '../lib/config/settings';
 import { startAwsServer, type AwsServer } from '../local/aws/endpoint';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 describe('the packaged template', () => {
   let created: Packaged;
@@ -145,7 +146,7 @@ describe('the OST client', () => {
   });
 });
 
-// --- issue 10: hostile input and unlucky users ------------------------------------------------------------------
+// --- hostile input and unlucky users ---------------------------------------------------------------------------
 
 /** A stand-in for OST (or a gateway in front of it) that answers every call with `answer(path, headers)`. */
 async function fakeOst(answer: (path: string, headers: IncomingHttpHeaders) => { status?: number; body: unknown }): Promise<{ endpoint: string; close(): Promise<void> }> {
@@ -167,11 +168,11 @@ async function fakeOst(answer: (path: string, headers: IncomingHttpHeaders) => {
 const KEY = 'hostile-api-key-0123456789';
 const SECRET = 'hostile-api-secret-abcdefghij';
 
-describe('secrets never leave the client (issue 10, 3b)', () => {
+describe('secrets never leave the client', () => {
   it('a gateway error echoing the authorization header is redacted in the retry WARN log and in the error', async () => {
     const ost = await fakeOst((_p, headers) => ({ status: 500, body: { code: 10002, message: `bad header: authorization: ${headers.authorization}`, sid: `sid-${headers.authorization}` } }));
     const warnings: string[] = [];
-    const log = { debug: () => {}, info: () => {}, warn: (m: string, f?: Record<string, unknown>) => { warnings.push(`${m} ${JSON.stringify(f)}`); } };
+    const log = { ...silentLog, warn: (m: string, f?: Record<string, unknown>) => { warnings.push(`${m} ${JSON.stringify(f)}`); } };
     const client = new OstClient({ endpoint: ost.endpoint, appId: 'app', apiKey: KEY, apiSecret: SECRET, retry: { attempts: 3, baseDelayMs: 0 }, log });
     const err = await client.init().catch((e: unknown) => e) as OstError;
     await client.close();
@@ -186,7 +187,7 @@ describe('secrets never leave the client (issue 10, 3b)', () => {
   });
 });
 
-describe('plain http only to loopback, proven at connect time (issue 10, 3c)', () => {
+describe('plain http only to loopback, proven at connect time', () => {
   it('isLoopbackAddress: literal loopback addresses only', () => {
     expect(['127.0.0.1', '127.3.2.1', '::1', '[::1]', '::ffff:127.0.0.1'].every(isLoopbackAddress)).toBe(true);
     expect(['localhost', 'ost.localhost', '10.0.0.1', '::ffff:7f00:1x', '0.0.0.0', '::'].some(isLoopbackAddress)).toBe(false);
@@ -210,7 +211,7 @@ describe('plain http only to loopback, proven at connect time (issue 10, 3c)', (
   });
 });
 
-describe('server-provided fields (issue 10, 5 and 7)', () => {
+describe('server-provided fields', () => {
   let answer: { body: unknown };
   let ost: Awaited<ReturnType<typeof fakeOst>>;
   let client: OstClient;
@@ -258,7 +259,7 @@ describe('server-provided fields (issue 10, 5 and 7)', () => {
   });
 });
 
-describe('TLS failures are one-line OstTlsError, not retried (issue 10, 5)', () => {
+describe('TLS failures are one-line OstTlsError, not retried', () => {
   it('an https endpoint that speaks plain http (wrong version number)', async () => {
     const ost = await fakeOst(() => ({ body: {} }));
     const client = new OstClient({ endpoint: ost.endpoint.replace('http:', 'https:'), appId: 'app', apiKey: KEY, apiSecret: SECRET, retry: { attempts: 3, baseDelayMs: 0 } });
@@ -286,7 +287,7 @@ describe('TLS failures are one-line OstTlsError, not retried (issue 10, 5)', () 
   });
 });
 
-describe('credentials and settings with control characters (issue 10, 5)', () => {
+describe('credentials and settings with control characters', () => {
   it.each(['OST_API_KEY', 'OST_APP_ID', 'OST_API_SECRET'])('%s holding a newline is a ConfigError naming it', (name) => {
     const env = { OST_APP_ID: 'app', OST_API_KEY: 'key', OST_API_SECRET: 'secret', [name]: 'ab\ncd' };
     expect(() => ostClientOptionsFromEnv(env)).toThrow(expect.objectContaining({ name: 'ConfigError', setting: name }));
@@ -311,7 +312,7 @@ describe('credentials and settings with control characters (issue 10, 5)', () =>
   });
 });
 
-describe('the loopback AWS endpoint answers only this run (issue 10, 3a)', () => {
+describe('the loopback AWS endpoint answers only this run', () => {
   let aws: AwsServer;
   beforeAll(async () => {
     aws = await startAwsServer({

@@ -1,4 +1,4 @@
-// The packaged template against what a first real deploy needs (issue 12): the aws-cn partition, one least-privilege
+// The packaged template against what a first real deploy needs: the aws-cn partition, one least-privilege
 // role per function, S3 filter rules and no self-triggering, unique bucket names, SSE-KMS grants, state machine
 // logging/tracing/timeout, alarms that reach a person, the dashboard, lifecycle and retention of user data.
 // Packaged offline (dummy credentials) through test/support/package.ts, which shares packagings between test files.
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CHINA_PARAMS, CHINA_REGION, CREATED_PARAMS, EXISTING_PARAMS, packaged, packagingError, VARIANTS, type Packaged } from './support/package';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 let created: Packaged;
 let existing: Packaged;
@@ -167,7 +167,6 @@ describe('buckets and notifications', () => {
 
   it('makes one notification configuration per prefix × suffix of comma-separated filters', async () => {
     // the resolver serverless.yml calls, with the params a `--param` would give
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const notification = require('../scripts/s3-notification.js') as (a: { resolveVariable: (q: string) => Promise<unknown> }) => Promise<Json>;
     const params: Record<string, string> = { bucketName: 'audio', existingBucket: 'true', keyPrefixFilter: 'a/, b/', keySuffixFilter: '.wav,.mp3' };
     const resolveVariable = async (q: string) => { const [, name, fallback] = /^param:(\w+), '(.*)'$/.exec(q)!; return params[name!] ?? fallback; };
@@ -343,7 +342,7 @@ describe('the heap bounds on Lambda (exec wrapper)', () => {
   });
 });
 
-describe('admission (issue 14)', () => {
+describe('admission', () => {
   it('sends the created bucket\'s notifications to an intake queue only S3 from that bucket may write to', () => {
     const q = R(created).IntakeQueue.Properties;
     // 7 days, the DLQ's 14: a dead letter expires by its first enqueue time

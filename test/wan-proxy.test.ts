@@ -8,10 +8,8 @@ import { FileSource } from '../lib/sources/file';
 import { OstClient } from '../lib/ost/client';
 import { send } from '../lib/ost/send';
 import { startEmulator } from '../local/emulator';
-import { sampleFile, tempDir } from './support/files';
+import { KiB, MiB, sampleFile, tempDir } from './support/files';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 async function listen(server: Server): Promise<number> {
   server.listen(0, '127.0.0.1');
@@ -191,7 +189,7 @@ describe('WAN proxy', () => {
       proxies.push(proxy);
       const dir = tempDir();
       cleanups.push(dir.cleanup);
-      const source = await FileSource.fromPath(await sampleFile(16 * 256 * KiB, { dir: dir.dir }));
+      const source = await FileSource.fromPath((await sampleFile(16 * 256 * KiB, { dir: dir.dir })).path);
       const put = async (connections?: number) => {
         proxy.resetStats();
         const client = new OstClient({ endpoint: proxy.endpoint, ...emulator.credentials, ...(connections ? { connections } : {}) });

@@ -17,7 +17,6 @@ import { mockSecretsAndSources } from './support/source-mocks';
 import { logger, metrics } from '../lib/runtime/logging';
 import { resetRuntime } from '../lib/runtime/reset';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
 
 const s3Mock = mockClient(S3Client);
@@ -28,7 +27,7 @@ const BUCKET = 'inbox';
 let emu: OstEmulator;
 const objects = new Map<string, { body: Buffer; etag: string }>();
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 const RAW = parse(readFileSync(join(__dirname, '..', 'statemachine/definition.yml'), 'utf8')) as Json;
 
 /** Task state name → function key, and the definition with local ARNs. */

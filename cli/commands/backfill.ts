@@ -1,15 +1,7 @@
-// `ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run]
-// [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]`: forwards the objects
-// no event announced (lib/intake/backfill.ts). Submission: S3-shaped notifications into the intake queue
-// (lib/intake/backfill-submitter.ts), so backfilled files wait for admission slots like any other. The queue is --queue-url,
-// else INTAKE_QUEUE_URL, else the IntakeQueueUrl output of the stack ost-forwarder-<--stage> (never a guessed stage:
-// with none of these, submitting is a usage error).
-// --direct keeps the old path (StartExecution through the trigger's code, STATE_MACHINE_ARN or
-// --state-machine-arn): it bypasses admission, for a stack without the intake. The deployment's filters and
-// results prefix apply either way (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX, RESULTS_BUCKET).
-// Output: a progress line on a terminal (stderr); one JSON line per object with --json, else a line per submitted
-// or failed object (at most MAX_LINES); then the summary. Exit 0, 1 when any submission failed (or on an S3
-// error), 2 on a usage error, 130 when interrupted (the summary still printed; a re-run resumes).
+// `ost-forward backfill s3://bucket[/prefix] [...]`: forwards the objects no event announced (lib/intake/backfill.ts)
+// by sending S3-shaped notifications into the intake queue (--queue-url, INTAKE_QUEUE_URL or the stack's
+// IntakeQueueUrl output; never a guessed stage), or with --direct through StartExecution, bypassing admission, for a
+// stack without the intake. Options, output and exit codes: docs/cli.md and docs/backfill.md.
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';

@@ -1,20 +1,13 @@
 // `ost-forward put <file|s3://bucket/key>`: forwards one local file, or one S3 object (cli/put-s3.ts opens
-// it), to OST (or the emulator) and prints the URL.
-//   --endpoint URL       overrides OST_ENDPOINT (default https://upload-ost-api.xfyun.cn; http only for loopback)
-//   --slice-size BYTES   preferred slice size (default 16 MiB; raised to stay within 10,000 slices)
-//   --threshold BYTES    files smaller than this use the simple upload (default 30 MiB)
-//   --concurrency N      slices in flight, each on its own connection (default 8)
-//   --json               print exactly one JSON line: {"url","bytes","mode","slices"}; slices is 1 for a simple
-//                        upload and the slice count for a multipart one
-// Credentials come from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and OST_CLOUD_ID). Exit 0 on success, 1 on a
-// failed transfer or bad setting (one line: OST code, message, sid), 2 on a usage error, 130 on SIGINT and 143 on
-// SIGTERM (both cancel the open multipart upload).
+// it), to OST (or the emulator) and prints the URL. Credentials from OST_APP_ID, OST_API_KEY, OST_API_SECRET (and
+// OST_CLOUD_ID); SIGINT and SIGTERM cancel the open multipart upload. Options and exit codes: docs/cli.md.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/core/errors';
 import { FileSource } from '../../lib/sources/file';
 import { preferBaselineWasmCompiler } from '../../lib/runtime/memory';
 import type { ByteSource } from '../../lib/ost/source';
-import { OstClient, OstLog } from '../../lib/ost/client';
+import { OstClient } from '../../lib/ost/client';
+import { silentLog, type Log } from '../../lib/core/log';
 import { ostClientOptionsFromEnv } from '../../lib/config/ost-options';
 import { OstError } from '../../lib/ost/errors';
 import { send } from '../../lib/ost/send';
@@ -118,9 +111,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     bar = createProgressBar({ label: hasControlCharacters(source.name) ? quote(source.name) : source.name });
     const progressBar = bar;
-    const log: OstLog = {
-      debug: () => {},
-      info: () => {},
+    const log: Log = {
+      ...silentLog,
       warn: (message, fields) => progressBar.log(`ost-forward put: ${message} ${fieldsLine(fields)}`),
     };
     client = new OstClient({ ...options, connections: args.concurrency, log });

@@ -2,6 +2,7 @@
 // Lambda reports as errorType, so a state machine's Retry/Catch can list these names (see the name lists below).
 // Messages name the table and the operation, never credentials, and are bounded in length.
 
+import { TRANSIENT_AWS_ERROR_NAMES, type AwsLikeError } from '../core/aws-errors';
 import { declaredName, errorNames, handlingOf, type DeclaredError, type ErrorHandling } from '../core/error-handling';
 
 export type AdmissionOperation = 'acquire' | 'release' | 'renew' | 'reclaim' | 'read' | 'create';
@@ -67,30 +68,18 @@ export function isAdmissionRetryable(e: unknown): boolean {
   return e instanceof AdmissionError && handlingOf(e) === 'retry';
 }
 
-// DynamoDB error names that mean "try again later". Anything with a 5xx status or no HTTP answer at all
-// (connection refused/reset, timeout) is transient too; every other answered error is a deployment fault.
-const TRANSIENT_AWS_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TransactionConflictException',
-  'LimitExceededException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-/** Maps an SDK (or network) error to the admission error class. ConditionalCheckFailed is handled by the caller. */
+/**
+ * Maps an SDK (or network) error to the admission error class: a transient name (lib/core/aws-errors.ts), a 5xx or
+ * no HTTP answer at all is unavailable (retried); every other answered error is a deployment fault.
+ * ConditionalCheckFailed is handled by the caller.
+ */
 export function admissionErrorFrom(err: unknown, details: Omit<AdmissionErrorDetails, 'cause' | 'awsError'>): AdmissionError {
   if (err instanceof AdmissionError) return err;
-  const e = (err ?? {}) as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const e = (err ?? {}) as AwsLikeError;
   const awsError = e.code && e.name === 'Error' ? e.code : (e.name ?? e.code ?? 'Error');
   const status = e.$metadata?.httpStatusCode;
   const what = `semaphore table ${details.table ?? '?'}: ${details.operation ?? 'request'} failed: ${awsError}: ${String(e.message ?? err).split('\n')[0]}`;
-  const transient = TRANSIENT_AWS_ERRORS.has(awsError) || status === undefined || status >= 500;
+  const transient = TRANSIENT_AWS_ERROR_NAMES.has(awsError) || status === undefined || status >= 500;
   const d = { ...details, awsError, cause: err };
   return transient ? new AdmissionUnavailableError(what, d) : new AdmissionConfigError(what, d);
 }

@@ -1,14 +1,7 @@
-// The slot semaphore: at most `maxSlots` holders (executions) at once, over one DynamoDB item.
-//
-// Why one item (and not a counter item plus one lease item per holder in a TransactWriteItems): every change is a
-// single-item conditional UpdateItem, which DynamoDB applies atomically, so the count can never drift from the
-// holders (there is no count to drift: the condition uses size(holders)), acquiring is idempotent by the map key,
-// and one consistent read shows every lease for the expiry sweep (no Scan, no index). It needs no transactions,
-// so the same code runs on DynamoDB, DynamoDB Local and dynalite (which has none). The price: the item grows with
-// the holders (about 100 bytes each), and a write costs one WCU per KiB of item, so maxSlots is capped at
-// MAX_SLOTS (≈ 100 KiB, far under the 400 KB item limit). See docs/admission.md.
-//
-// Item: { pk: <semaphore name>, holders: { <executionName>: <lease expiry, epoch ms> }, peak: <highest count> }
+// The slot semaphore: at most `maxSlots` holders (executions) at once, over one DynamoDB item
+// `{ pk: <semaphore name>, holders: { <executionName>: <lease expiry, epoch ms> }, peak: <highest count> }`.
+// Every change is one conditional UpdateItem (no transactions, so dynalite runs it too); why one item, and what it
+// costs (MAX_SLOTS): docs/admission.md.
 import {
   GetItemCommand,
   PutItemCommand,

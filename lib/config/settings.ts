@@ -163,7 +163,7 @@ export function required<K extends keyof Settings>(s: Settings, key: K, variable
   return v as NonNullable<Settings[K]>;
 }
 
-// --- admission (issue 14: docs/admission.md) -------------------------------------------------------------------
+// --- admission (docs/admission.md) ----------------------------------------------------------------------------------
 // MAX_FILES_IN_FLIGHT (1–1,000, default 32): executions open at once (the slot semaphore's size).
 // SLOT_TABLE: the semaphore's DynamoDB table (required by the SQS trigger and the release function).
 // SLOT_LEASE_SECONDS (default 22,500 = 6 h 15 min): a slot's lease; must outlast the state machine's timeout.

@@ -25,14 +25,31 @@ export const AWS_RETRYABLE_ERROR_NAMES = errorNames([AwsTransientError, EventPub
 
 import { errorNames, type ErrorHandling } from './error-handling';
 
-const TRANSIENT_NAMES = new Set([
-  'SlowDown', 'InternalError', 'InternalFailure', 'InternalException', 'ServiceUnavailable', 'ServiceUnavailableException',
-  'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'ThrottlingException', 'Throttling', 'ThrottledException',
-  'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException', 'EC2ThrottledException',
+/**
+ * The AWS error names (and Node network codes) that mean "try again later", for every service the code calls:
+ * S3, Step Functions, DynamoDB, EventBridge, SQS. One set: the source reads, the attempt markers, the intake's
+ * StartExecution and the admission table all classify by it, each adding its own rule for HTTP statuses.
+ */
+export const TRANSIENT_AWS_ERROR_NAMES: ReadonlySet<string> = new Set([
+  // throttling
+  'SlowDown', 'ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException', 'EC2ThrottledException', 'LimitExceededException', 'ExecutionLimitExceeded',
+  // the service failed or timed out
+  'InternalError', 'InternalFailure', 'InternalException', 'InternalServerError', 'ServiceUnavailable',
+  'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError',
+  'TransactionConflictException',
+  // no answer at all
   'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN', 'NetworkingError', 'UND_ERR_SOCKET',
 ]);
 
-interface AwsLikeError { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
+/** True when an error's name or code is in TRANSIENT_AWS_ERROR_NAMES. */
+export function hasTransientAwsName(err: unknown): boolean {
+  const e = (err ?? {}) as AwsLikeError;
+  return TRANSIENT_AWS_ERROR_NAMES.has(e.name ?? '') || TRANSIENT_AWS_ERROR_NAMES.has(e.code ?? '');
+}
+
+/** The fields an AWS SDK (or Node network) error may carry. */
+export interface AwsLikeError { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
 
 /** True for an SDK error worth another try: 5xx, 429, 408, throttling, or no answer at all (reset, timeout). */
 export function isTransientAwsError(err: unknown): boolean {
@@ -40,7 +57,7 @@ export function isTransientAwsError(err: unknown): boolean {
   const e = (err ?? {}) as AwsLikeError;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return true;
-  if (TRANSIENT_NAMES.has(e.name ?? '') || TRANSIENT_NAMES.has(e.code ?? '')) return true;
+  if (hasTransientAwsName(e)) return true;
   return Boolean(e.$retryable);
 }
 

@@ -1,33 +1,14 @@
-// Backfill: forward the objects of a bucket/prefix that no event announced (an existing bucket, a day of expired
-// credentials). Lists the current objects page by page (ListObjectsV2, 1,000 keys a page: memory holds one page),
-// decides for each whether it needs forwarding, and hands S3-shaped ObjectCreated records in batches to an
-// injected submit(): the intake queue (lib/intake/backfill-submitter.ts), so backfilled files wait for admission slots, or
-// with --direct StartExecution through the trigger's own code (startExecutionSubmitter, bypassing admission).
-//
-// What is skipped, and why (summary.skipped[reason]):
-//   folder / results-prefix / filter  what the trigger itself would skip (lib/intake/s3-event.ts skipReason)
-//   since / suffix                    --since and --suffix
-//   archived                          GLACIER / DEEP_ARCHIVE: not readable without a restore
-//   forwarded                         a forwarded record exists for this ETag (or versionId)
-//   not-failed                        --failed-only, and no failure record for this ETag
-//   submitted                         a submitted-marker exists: an earlier run (perhaps interrupted) sent it
-// Records live at `<resultsPrefix><status>/<key>/<executionName>.json` (lib/workflow/outcome-records.ts recordFolder). ListObjectsV2
-// gives no versionId, so a record matches on the ETag (same bytes); a record with a versionId matches that too.
-//
-// Execution names (lib/intake/s3-event.ts executionName) are deterministic: bucket, key, ETag and the sequencer. A first
-// submission has no sequencer; an object that failed before gets the sequencer `backfill-<n>` where n counts its
-// failure records. So a re-run submits the same name again (a duplicate, never a second upload) until the
-// execution has failed, and the next round after a failure gets a new name (Step Functions keeps names 90 days).
-// A marker `<resultsPrefix>backfill/submitted/<executionName>` is written after each accepted submission, so a
-// re-run after Ctrl-C, or while the executions still run, reports them as already submitted instead of re-sending.
-// Known limit: an object whose event-started execution is running now (no record yet) cannot be told apart from
-// a never-forwarded one: do not backfill a prefix while its files are still arriving (see docs/backfill.md).
+// Backfill: forward the objects of a bucket/prefix that no event announced. Lists page by page (one page in
+// memory), skips what needs no forwarding, and hands S3-shaped ObjectCreated records to an injected submit(): the
+// intake queue (lib/intake/backfill-submitter.ts) or, with --direct, StartExecution. What is skipped and why, the
+// execution names of later rounds, the submitted markers and the known limit: docs/backfill.md.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { recordFolder, type OutcomeRecord } from '../workflow/outcome-records';
 import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './event-record';
 import { recordsBucket, type Settings } from '../config/settings';
+import { unquoteEtag } from '../core/object-version';
 
 export type SkipReason = 'folder' | 'results-prefix' | 'filter' | 'since' | 'suffix' | 'archived' | 'forwarded' | 'not-failed' | 'submitted';
 
@@ -97,10 +78,6 @@ const MAX_RECORDS_PER_KEY = 100;
 
 export const SUBMITTED_MARKER_FOLDER = 'backfill/submitted/';
 
-function unquote(etag: string | undefined | null): string {
-  return (etag ?? '').replace(/^"(.*)"$/, '$1');
-}
-
 /** The results location of a source bucket's records. */
 export function resultsLocation(s: BackfillOptions['settings'], sourceBucket: string): { bucket: string; prefix: string } {
   return { bucket: recordsBucket(s, sourceBucket), prefix: s.resultsPrefix };
@@ -124,7 +101,7 @@ export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: s
       try { record = JSON.parse(await res.Body!.transformToString()) as OutcomeRecord; } catch { continue; }
       // a sha256/<hex> folder is shared by nothing else, but check the key all the same
       if (record.key !== object.key) continue;
-      const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquote(record.etag) === unquote(object.etag);
+      const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquoteEtag(record.etag ?? '') === unquoteEtag(object.etag);
       if (sameVersion) out.push(record);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -174,7 +151,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
 
   // Cheap filters first (no request), then the record look-ups.
   const cheap = (c: _Object): ExistingObject | undefined => {
-    const object: ExistingObject = { bucket: o.bucket, key: c.Key!, size: Number(c.Size ?? 0), etag: unquote(c.ETag), lastModified: c.LastModified };
+    const object: ExistingObject = { bucket: o.bucket, key: c.Key!, size: Number(c.Size ?? 0), etag: unquoteEtag(c.ETag ?? ''), lastModified: c.LastModified };
     const reason = skipReason({ bucket: o.bucket, key: object.key, size: object.size }, o.settings);
     if (reason) {
       skip(object, reason === 'folder marker' ? 'folder' : reason.startsWith('under the results prefix') ? 'results-prefix' : 'filter');

@@ -1,27 +1,15 @@
 // The intake decision: an SQS batch of S3 notifications → for each record a slot, then an execution; the answer
 // is SQS's partial batch response. Pure logic: the semaphore, the execution starter and the queue are injected
-// (lib/intake/adapters.ts binds them to DynamoDB, Step Functions and SQS). See docs/admission.md.
-//
-// Per message, the worst of its records decides:
-// - done      every record started, was a duplicate, was skipped or was malformed → deleted (not reported).
-// - waiting   no free slot, or a transient limit (the semaphore table unavailable, StartExecution throttled): the
-//             message is reported as a batch item failure and hidden for a backoff (ChangeMessageVisibility).
-//             Near the queue's maxReceiveCount it is re-sent as a fresh copy (receive count 0, retention restarted)
-//             and the original is deleted instead, so a message that merely waits never reaches the dead-letter
-//             queue however long the backlog.
-// - failed    a real failure (StartExecution rejected, the semaphore misconfigured): reported with a backoff; its
-//             receive count runs towards the dead-letter queue as intended.
-//
-// Nothing is sent twice: execution names are deterministic, the slot is idempotent per execution name, and a
-// duplicate StartExecution answers ExecutionAlreadyExists. A slot taken for a start that certainly did not create
-// the execution (a 4xx answer) is given back; after an ambiguous failure (no answer, 5xx) it is kept, and the
-// message's next delivery finds it held (`already`) and starts or confirms the execution under it.
+// (lib/intake/adapters.ts binds them to DynamoDB, Step Functions and SQS). Outcomes per message (done, waiting,
+// requeued, failed), why a waiting message never reaches the DLQ, and the slot bookkeeping: docs/admission.md.
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEventRecord, executionName, skipReason, type ParsedEventRecord } from './s3-event';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
 import type { AcquireResult, ReleaseResult } from '../admission/semaphore';
 import { isAdmissionRetryable } from '../admission/errors';
+import { silentLog, type Log } from '../core/log';
+import { TRANSIENT_AWS_ERROR_NAMES, type AwsLikeError } from '../core/aws-errors';
 
 /** Message attributes a re-sent copy carries, so backoff and age survive the copy. */
 export const WAITS_ATTRIBUTE = 'ost-forwarder-waits';
@@ -65,19 +53,13 @@ export interface IntakePolicy {
 
 export const DEFAULT_INTAKE_POLICY: IntakePolicy = { maxReceiveCount: 10, waitBaseSeconds: 20, waitMaxSeconds: 300, failBaseSeconds: 30 };
 
-export interface IntakeLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface IntakeDeps {
   slots: Slots;
   starter: ExecutionStarter;
   queue: IntakeQueue;
   settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
   policy?: Partial<IntakePolicy>;
-  log?: IntakeLog;
+  log?: Log;
   /** [0, 1) for the backoff jitter (tests pin it). */
   random?: () => number;
   /** Epoch milliseconds. */
@@ -123,16 +105,12 @@ export interface IntakeCounts {
   requeued: number;
 }
 
-const silent: IntakeLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-const THROTTLE_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'ExecutionLimitExceeded', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestLimitExceeded', 'TimeoutError']);
-
 /** How a StartExecution failure is treated: transient (waits, not counted) and whether the execution surely does not exist. */
 export function startFailure(err: unknown): { transient: boolean; notCreated: boolean; reason: string } {
-  const e = (err ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const e = (err ?? {}) as AwsLikeError;
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
-  const transient = THROTTLE_NAMES.has(name) || status === undefined || status === 429 || status >= 500;
+  const transient = TRANSIENT_AWS_ERROR_NAMES.has(name) || status === undefined || status === 429 || status >= 500;
   // A 4xx answer is the service refusing the request: nothing was created. No answer or a 5xx: it may have been.
   const notCreated = status !== undefined && status >= 400 && status < 500;
   return { transient, notCreated, reason: bounded(`StartExecution failed: ${name}: ${String(e.message ?? err).split('\n')[0]}`) };
@@ -173,7 +151,7 @@ export function backoffSeconds(step: number, baseSeconds: number, maxSeconds: nu
 /** Decides every message of an SQS batch; never throws (a failure of one message never affects the others). */
 export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps): Promise<IntakeResult> {
   const policy = policyOf(deps.policy);
-  const log = deps.log ?? silent;
+  const log = deps.log ?? silentLog;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
   const result: IntakeResult = {

@@ -1,6 +1,7 @@
 // S3-shaped ObjectCreated records for objects that no event announced (backfill): the same shape the trigger
 // parses (lib/intake/s3-event.ts parseEventRecord), with the key URL-encoded the way S3 writes it into notifications.
 import type { S3EventRecord } from 'aws-lambda';
+import { unquoteEtag } from '../core/object-version';
 
 /**
  * Encodes a key as S3 does in event notifications: form-style URL encoding (space → '+', '+' → '%2B', UTF-8
@@ -31,7 +32,7 @@ export interface ExistingObject {
 
 /** One ObjectCreated record for an existing object; `principal` names who produced it (shows in logs). */
 export function existingObjectRecord(o: ExistingObject, region: string, principal = 'ost-forward-backfill'): S3EventRecord {
-  const object: S3EventRecord['s3']['object'] = { key: encodeS3EventKey(o.key), size: o.size, eTag: o.etag.replace(/"/g, ''), sequencer: o.sequencer ?? '' };
+  const object: S3EventRecord['s3']['object'] = { key: encodeS3EventKey(o.key), size: o.size, eTag: unquoteEtag(o.etag), sequencer: o.sequencer ?? '' };
   if (!o.sequencer) delete (object as { sequencer?: string }).sequencer;
   if (o.versionId) object.versionId = o.versionId;
   return {

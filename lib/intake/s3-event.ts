@@ -11,10 +11,16 @@ import { createHash } from 'node:crypto';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
+import type { ErrorHandling } from '../core/error-handling';
+import { silentLog, type Log } from '../core/log';
+import { immutableVersionId, unquoteEtag } from '../core/object-version';
 
+/** A record no execution can be started from: counted and skipped, never retried. */
 export class MalformedEventRecordError extends Error {
+  static readonly errorName = 'MalformedEventRecordError';
+  static readonly handling: ErrorHandling = 'fatal';
   readonly code = 'S3_RECORD_MALFORMED';
-  constructor(message: string) { super(message); this.name = 'MalformedEventRecordError'; }
+  constructor(message: string) { super(message); this.name = MalformedEventRecordError.errorName; }
 }
 
 /** Decodes an S3 event key: '+' → ' ', then percent-decoding (a literal '+' arrives as %2B). */
@@ -61,7 +67,7 @@ export function executionName(input: Pick<ExecutionInput, 'bucket' | 'key' | 've
 /** Parses one event record; throws MalformedEventRecordError with the reason. */
 export function parseEventRecord(record: unknown, index: number): ParsedEventRecord {
   if (!record || typeof record !== 'object') throw new MalformedEventRecordError('record is not an object');
-  const r = record as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = record as Record<string, any>;
   if (r.eventSource !== undefined && r.eventSource !== 'aws:s3') throw new MalformedEventRecordError(`eventSource is ${JSON.stringify(r.eventSource)}, not aws:s3`);
   const eventName = typeof r.eventName === 'string' ? r.eventName : '';
   if (!eventName.startsWith('ObjectCreated:')) throw new MalformedEventRecordError(`eventName ${JSON.stringify(eventName)} is not ObjectCreated:*`);
@@ -75,8 +81,8 @@ export function parseEventRecord(record: unknown, index: number): ParsedEventRec
   if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
     throw new MalformedEventRecordError(`s3.object.size is not a non-negative integer: ${JSON.stringify(size)}`);
   }
-  const versionId = typeof o.versionId === 'string' && o.versionId !== '' && o.versionId !== 'null' ? o.versionId : undefined;
-  const etag = typeof o.eTag === 'string' && o.eTag !== '' ? o.eTag.replace(/^"(.*)"$/, '$1') : undefined;
+  const versionId = immutableVersionId(o.versionId);
+  const etag = typeof o.eTag === 'string' && o.eTag !== '' ? unquoteEtag(o.eTag) : undefined;
   const sequencer = typeof o.sequencer === 'string' && o.sequencer !== '' ? o.sequencer : undefined;
   if (!versionId && !etag && !sequencer) throw new MalformedEventRecordError('record has no versionId, eTag or sequencer to identify the object version');
   const input: ExecutionInput = { bucket, key };
@@ -108,33 +114,27 @@ export interface SubmitSummary {
   executions: Array<{ name: string; bucket: string; key: string; status: 'started' | 'duplicate' }>;
 }
 
-export interface SubmitLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface SubmitDeps {
   sfn: Pick<SFNClient, 'send'>;
   stateMachineArn: string;
   settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
-  log?: SubmitLog;
+  log?: Log;
 }
-
-const silent: SubmitLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Thrown after every record was tried, when some could not be started: keeps the event for a retry. */
 export class StartExecutionsError extends Error {
+  static readonly errorName = 'StartExecutionsError';
+  static readonly handling: ErrorHandling = 'retry';
   readonly code = 'EXECUTIONS_NOT_STARTED';
   constructor(readonly summary: SubmitSummary) {
     super(`${summary.failed.length} of the event's records could not be started: ${summary.failed.map((f) => f.error).join('; ').slice(0, 500)}`);
-    this.name = 'StartExecutionsError';
+    this.name = StartExecutionsError.errorName;
   }
 }
 
 /** Starts one execution per forwardable record. Never throws; failures are in summary.failed. */
 export async function submitS3Event(event: unknown, deps: SubmitDeps): Promise<SubmitSummary> {
-  const log = deps.log ?? silent;
+  const log = deps.log ?? silentLog;
   const summary: SubmitSummary = { started: 0, duplicates: 0, skipped: [], malformed: [], failed: [], executions: [] };
   const e = (event ?? {}) as Record<string, unknown>;
   if (e.Event === 's3:TestEvent') {

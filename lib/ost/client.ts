@@ -36,9 +36,10 @@ import { DEFAULT_ENDPOINT, isLoopbackAddress, LoopbackResolutionError, loopbackO
 // The endpoint rules live in endpoint.ts (no undici: lib/config/settings.ts reads them in every handler).
 export { DEFAULT_ENDPOINT, isLoopbackAddress, isLoopbackHost, LoopbackResolutionError, loopbackOnlyLookup, parseEndpoint, type ResolveAll } from './endpoint';
 
-import { credentialValue, DEFAULT_TIMEOUTS, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type OstLog, type PayloadCallOptions } from './options';
+import { credentialValue, DEFAULT_TIMEOUTS, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type PayloadCallOptions } from './options';
+import type { Log } from '../core/log';
 
-export { credentialValue, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type OstLog, type OstTimeouts, type PayloadCallOptions } from './options';
+export { credentialValue, type ByteRange, type CallOptions, type MultipartDigest, type OstClientOptions, type OstTimeouts, type PayloadCallOptions } from './options';
 
 interface Prepared {
   contentType: string;
@@ -67,7 +68,7 @@ export class OstClient {
   // One slot per connection, taken before a payload's source is opened: a request queued inside the pool would
   // hold its source open unread (an S3 GET idling until its own timeout).
   readonly #payloadSlots: ReturnType<typeof pLimit>;
-  readonly #log?: OstLog;
+  readonly #log?: Log;
   readonly #now: () => Date;
 
   constructor(options: OstClientOptions) {

@@ -3,6 +3,7 @@
 import * as dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { ConfigError } from '../core/errors';
+import type { ErrorHandling } from '../core/error-handling';
 import { bounded, quote } from '../core/text';
 
 export const DEFAULT_ENDPOINT = 'https://upload-ost-api.xfyun.cn';
@@ -29,10 +30,12 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /** A name resolved to an address that is not loopback, for an http endpoint. Not retried. */
 export class LoopbackResolutionError extends Error {
+  static readonly errorName = 'LoopbackResolutionError';
+  static readonly handling: ErrorHandling = 'fatal';
   readonly code = 'ERR_OST_NOT_LOOPBACK';
   constructor(hostname: string, address: string) {
     super(`OST_ENDPOINT: ${hostname} resolved to ${address}, not a loopback address (plain http is allowed only to loopback)`);
-    this.name = 'LoopbackResolutionError';
+    this.name = LoopbackResolutionError.errorName;
   }
 }
 

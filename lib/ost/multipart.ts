@@ -50,7 +50,6 @@ export function safeFilename(name: string): string {
  * still become `_`: a receiver decodes this value, and a decoded line break makes parsers (busboy) drop the part.
  */
 export function unicodeFilename(name: string): string {
-  // eslint-disable-next-line no-control-regex
   const safe = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029/\\]/g, '_');
   return safe.trim() === '' ? 'data' : safe;
 }

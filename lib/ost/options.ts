@@ -1,6 +1,7 @@
 // The OST client's options and call options: what a caller (the functions, through lib/config/ost-options.ts, and the
 // command line) hands the client. Plain data: the client reads no environment.
 import { ConfigError } from '../core/errors';
+import type { Log } from '../core/log';
 import type { ResolveAll } from './endpoint';
 import type { RetryPolicy } from './retry';
 import { hasControlCharacters } from '../core/text';
@@ -32,16 +33,6 @@ export interface OstTimeouts {
 
 export const DEFAULT_TIMEOUTS: Required<OstTimeouts> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000, happyEyeballsAttemptMs: 1_000 };
 
-/**
- * A structured logger: a message and one object of fields. Powertools' Logger is assignable to it (hence the rest
- * parameter). Fields never contain the api secret.
- */
-export interface OstLog {
-  debug(message: string, ...fields: Array<Record<string, unknown>>): void;
-  info(message: string, ...fields: Array<Record<string, unknown>>): void;
-  warn(message: string, ...fields: Array<Record<string, unknown>>): void;
-}
-
 export interface OstClientOptions {
   /** Base URL. https is required except for loopback hosts. */
   endpoint: string;
@@ -55,7 +46,7 @@ export interface OstClientOptions {
   timeouts?: OstTimeouts;
   /** Keep-alive connections to the endpoint. Default 8. */
   connections?: number;
-  log?: OstLog;
+  log?: Log;
   /** Clock for the date header (tests). */
   now?: () => Date;
   /** Name resolution of an http loopback name (tests). Default dns.lookup. */

@@ -4,7 +4,8 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { DEFAULT_SLICES_IN_FLIGHT, planUpload, PlanOptions, sliceRange, UploadPlan } from './plan';
-import type { OstClient, OstLog } from './client';
+import type { OstClient } from './client';
+import { silentLog, type Log } from '../core/log';
 import { OstError, OstUploadExpiredError } from './errors';
 import type { ByteSource } from './source';
 
@@ -25,7 +26,7 @@ export interface SendOptions {
   /** How many times an expired upload (10005) starts again from init. Default 2. */
   maxRestarts?: number;
   /** Where a failed cancel is reported. Default: one line on stderr. */
-  log?: OstLog;
+  log?: Log;
 }
 
 export interface SendResult {
@@ -44,9 +45,8 @@ export interface SendResult {
 /** The calls send() needs; OstClient has them all. */
 export type OstCalls = Pick<OstClient, 'upload' | 'init' | 'uploadSlice' | 'complete' | 'cancel'>;
 
-const stderrLog: OstLog = {
-  debug: () => {},
-  info: () => {},
+const stderrLog: Log = {
+  ...silentLog,
   warn: (message, fields) => process.stderr.write(`${message} ${JSON.stringify(fields ?? {})}\n`),
 };
 
@@ -164,7 +164,7 @@ export async function sendSlices(
   return { slices: slicesDone, bytes: completedBytes };
 }
 
-async function cancelQuietly(client: OstCalls, uploadId: string, cause: unknown, log: OstLog): Promise<void> {
+async function cancelQuietly(client: OstCalls, uploadId: string, cause: unknown, log: Log): Promise<void> {
   try {
     // No caller signal: a cancelled transfer should still release its upload on the service.
     await client.cancel(uploadId);

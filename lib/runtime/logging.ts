@@ -3,7 +3,7 @@
 // Powertools.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { OstLog } from '../ost/client';
+import type { Log } from '../core/log';
 
 export const SERVICE_NAME = 'ost-forwarder';
 export const METRICS_NAMESPACE = 'OstForwarder';
@@ -12,7 +12,7 @@ export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 export { MetricUnit };
 
-export const log: OstLog & { error(message: string, fields?: Record<string, unknown>): void } = {
+export const log: Log = {
   debug: (message, fields) => logger.debug(message, fields ?? {}),
   info: (message, fields) => logger.info(message, fields ?? {}),
   warn: (message, fields) => logger.warn(message, fields ?? {}),

@@ -15,7 +15,7 @@ export function rememberSecrets(secrets: OstSecrets | undefined): void {
 
 /** Persistent log keys from a step's input: bucket, key, execution. */
 function logKeys(event: unknown): Record<string, string> {
-  const e = (event ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const e = (event ?? {}) as Record<string, any>;
   const state = e.state ?? e.input ?? e;
   const object = state.object ?? e.object ?? state;
   const keys: Record<string, string> = {};

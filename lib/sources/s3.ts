@@ -5,18 +5,13 @@
 // SourceChangedError (fatal). Transient read failures (5xx, throttling, resets, short bodies) are SourceReadError (retried).
 import { Transform, Readable, type TransformCallback } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { immutableVersionId, quoteEtag, unquoteEtag } from '../core/object-version';
+import { hasTransientAwsName, type AwsLikeError } from '../core/aws-errors';
 import { SourceChangedError, SourceReadError } from '../ost/errors';
 import type { ByteSource } from '../ost/source';
 import type { ExecutionInput, SourceObject } from '../workflow/state';
 
-interface AwsLikeError { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
-
 const CHANGED_NAMES = new Set(['PreconditionFailed', 'NoSuchKey', 'NoSuchVersion', 'NotFound', 'InvalidRange']);
-const TRANSIENT_NAMES = new Set([
-  'SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError',
-  'ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED',
-  'EAI_AGAIN', 'NetworkingError',
-]);
 
 /** Maps an S3 SDK error to SourceChangedError / SourceReadError; anything else (e.g. AccessDenied) is returned as is. */
 export function mapS3Error(err: unknown, where: string): unknown {
@@ -25,26 +20,16 @@ export function mapS3Error(err: unknown, where: string): unknown {
   const e = (err ?? {}) as AwsLikeError;
   const status = e.$metadata?.httpStatusCode;
   const name = e.name ?? '';
-  const code = e.code ?? '';
   const text = `${where}: ${name || 'Error'}${status ? ` (HTTP ${status})` : ''}${e.message ? `: ${e.message}` : ''}`;
   // The SDK sometimes reports a 412 as "UnknownError" (HEAD has no body): trust the status code.
   if (status === 412 || status === 404 || status === 416 || CHANGED_NAMES.has(name)) {
     return new SourceChangedError(`source object changed or is gone (${text})`, { status, cause: err });
   }
   if (name === 'AbortError') return err;
-  if ((status !== undefined && (status >= 500 || status === 429 || status === 408)) || TRANSIENT_NAMES.has(name) || TRANSIENT_NAMES.has(code) || (status === undefined && err instanceof Error && !(e.$metadata))) {
+  if ((status !== undefined && (status >= 500 || status === 429 || status === 408)) || hasTransientAwsName(e) || (status === undefined && err instanceof Error && !(e.$metadata))) {
     return new SourceReadError(`reading the source failed (${text})`, { status, cause: err });
   }
   return err;
-}
-
-/**
- * A version id that identifies one immutable version, or undefined. S3 answers `null` (the string) for an object
- * written while versioning was off or suspended: that names whatever the null version is *now* (an overwrite
- * replaces it), so it pins nothing and is never trusted as a pin.
- */
-export function immutableVersionId(versionId: string | null | undefined): string | undefined {
-  return typeof versionId === 'string' && versionId !== '' && versionId !== 'null' ? versionId : undefined;
 }
 
 /**
@@ -93,13 +78,6 @@ export function checkEventSize(ref: Pick<ExecutionInput, 'bucket' | 'key' | 'siz
   if (typeof ref.size === 'number' && ref.size !== object.size) {
     throw new SourceChangedError(`HeadObject s3://${ref.bucket}/${ref.key}: the event announced ${ref.size} bytes, HeadObject reports ${object.size}`);
   }
-}
-
-export function unquoteEtag(etag: string): string {
-  return etag.replace(/^"(.*)"$/, '$1');
-}
-export function quoteEtag(etag: string): string {
-  return etag.startsWith('"') ? etag : `"${etag}"`;
 }
 
 /**

@@ -7,12 +7,12 @@
 // forExecution() then answers undefined. serverless.yml expires the markers after markerDays.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AwsTransientError, describeAwsError, isTransientAwsError } from '../core/aws-errors';
+import type { Log } from '../core/log';
 import { recordsBucket, type Settings } from '../config/settings';
 
 /** The execution name a state carries when no execution context reached Prepare (a direct invocation). */
 export const UNKNOWN_EXECUTION = 'unknown';
 
-type WarnLog = { warn(m: string, f?: Record<string, unknown>): void };
 type MarkerSettings = Pick<Settings, 'resultsBucket' | 'resultsPrefix'>;
 
 /** Where markers go and how to report trouble with them. `bucket` is the source bucket (used without RESULTS_BUCKET). */
@@ -20,7 +20,7 @@ export interface MarkerStore {
   s3: S3Client;
   settings: MarkerSettings;
   bucket: string;
-  log?: WarnLog;
+  log?: Log;
 }
 
 export interface InitMarker {
@@ -77,7 +77,7 @@ export function forUpload(store: MarkerStore, uploadId: string): CompleteMarker 
  * small marker under `<resultsPrefix>attempts/`; returns true when the marker was already there. When the marker
  * cannot be written the answer is unknown, and true is the safe one (the caller then never starts again).
  */
-export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<boolean> {
+export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: Log): Promise<boolean> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     const body = JSON.stringify({ attempt: name, at: new Date().toISOString() });
@@ -98,7 +98,7 @@ export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: strin
  * have been lost with that run). Undefined when there is none (or it is unreadable for a lasting reason: logged);
  * AwsTransientError when reading it failed transiently: initialising another upload then could orphan the first.
  */
-async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<{ uploadId: string } | undefined> {
+async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: Log): Promise<{ uploadId: string } | undefined> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key }));
@@ -122,7 +122,7 @@ async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, n
  * Records the upload_id right after init, so a re-run of Prepare continues it instead of leaving it orphaned, and a
  * Prepare that gives up is followed by a cancel of it. Throws when the marker cannot be written.
  */
-async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, uploadId: string, log?: WarnLog): Promise<void> {
+async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, uploadId: string, log?: Log): Promise<void> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     await s3.send(new PutObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key, Body: JSON.stringify({ uploadId, at: new Date().toISOString() }), ContentType: 'application/json' }));
@@ -135,7 +135,7 @@ async function writeInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, 
 }
 
 /** Removes an attempt marker (the attempt failed for sure); a marker that cannot be removed is logged and kept. */
-async function clearAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: WarnLog): Promise<void> {
+async function clearAttempt(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: Log): Promise<void> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     await s3.send(new DeleteObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key }));

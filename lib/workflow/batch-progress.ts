@@ -3,9 +3,8 @@
 // under the records bucket's attempts/ prefix (expired by its lifecycle rule). Writes are coalesced: at most one
 // PutObject in flight, the next carrying every id acknowledged meanwhile.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Log } from '../core/log';
 import { recordsBucket, type Settings } from '../config/settings';
-
-type Log = { warn(message: string, fields?: Record<string, unknown>): void };
 
 export class BatchProgress {
   readonly #acked: Set<number>;

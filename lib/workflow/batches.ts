@@ -1,18 +1,7 @@
-// How Prepare cuts a multipart plan into batches: each Upload slices invocation handles `count` consecutive
-// slices starting at `firstSliceId`, and the Map iterates over these [firstSliceId, count] pairs — never over
-// 10,000 slice objects, so the state stays far below 256 KiB even at the 10,000-slice maximum.
-//
-// Sizing rule: a batch must finish well inside the uploadSlices Lambda timeout even at the per-stream rate a
-// batch can rely on, leaving half of the timeout for retries inside the OST client, slow starts and cold starts.
-// On a WAN the speed is streams x per-stream rate (docs/wan.md), so the rate is per stream (CONSERVATIVE_MBPS,
-// default 1 MiB/s: the worst per-stream rate measured to China) and the streams are SLICE_CONCURRENCY:
-//
-//     bytes per batch  <=  streams * conservativeMBps * MiB/s  *  timeoutSeconds  *  0.5
-//     slices per batch  =  max(1, floor(bytes per batch / sliceSize))
-//
-// With the defaults (8 streams, 1 MiB/s, 900 s, 16 MiB slices): 3,600 MiB per batch, 225 slices. Should a link
-// still be slower, a batch cut short keeps its acknowledged slices (lib/workflow/batch-progress.ts). A single slice larger
-// than the budget still gets a batch of its own (fitsBudget = false; Prepare logs a warning).
+// How Prepare cuts a multipart plan into batches: each Upload slices invocation handles `count` consecutive slices
+// from `firstSliceId`, and the Map iterates over these [firstSliceId, count] pairs, so the state stays far below
+// 256 KiB at 10,000 slices. A batch is sized to finish in half the uploadSlices timeout at a per-stream rate it can
+// rely on: bytes ≤ streams × CONSERVATIVE_MBPS × timeout × 0.5 (the numbers behind it: docs/wan.md).
 import { MiB, PlanError } from '../ost/plan';
 
 export const BATCH_TIME_SHARE = 0.5;

@@ -46,7 +46,6 @@ export function localDynamoClient(conn: LocalDynamoConnection, maxAttempts = 3):
 
 /** Starts dynalite on 127.0.0.1 (port 0 by default), in memory, and creates the semaphore table. */
 export async function startLocalDynamo(options: { port?: number; tableName?: string; maxAttempts?: number } = {}): Promise<LocalDynamo> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as DynaliteFactory;
   // Tables become ACTIVE at once: the 500 ms CREATING phase of the default only slows tests.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

@@ -19,6 +19,7 @@ import { link, mkdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { unquoteEtag } from '../../lib/core/object-version';
 
 export type VersioningStatus = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -191,7 +192,7 @@ export function versionStore(store: S3rverFsStore, index: VersionIndex, versions
     await mkdir(versionsDir, { recursive: true });
     const file = join(versionsDir, randomUUID());
     await pipeline(createReadStream(destPath), createWriteStream(file));
-    await publish(destBucket, destKey, file, String(meta.etag).replace(/"/g, ''), Number(meta['content-length']), storedMetadata(meta as Record<string, unknown>));
+    await publish(destBucket, destKey, file, unquoteEtag(String(meta.etag)), Number(meta['content-length']), storedMetadata(meta as Record<string, unknown>));
     return result;
   };
 

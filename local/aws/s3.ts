@@ -15,6 +15,7 @@ import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { requestVersion, VersionIndex, versionStore, type S3rverFsStore } from './s3-versions';
 import { s3rverFixes, versionedObjects, type KoaMiddleware, type S3rverStore } from './s3rver-middleware';
 import { LOCAL_REGION } from './account';
+import { immutableVersionId, unquoteEtag } from '../../lib/core/object-version';
 
 // Importable from here as before the middleware had its own file.
 export { resolveRange } from './s3rver-middleware';
@@ -60,7 +61,7 @@ export function objectCreatedRecord(facts: ObjectCreatedFacts, region = LOCAL_RE
   const object: S3EventRecord['s3']['object'] = {
     key: encodeEventKey(facts.key),
     size: facts.size,
-    eTag: (facts.eTag ?? '').replace(/"/g, ''),
+    eTag: unquoteEtag(facts.eTag ?? ''),
     sequencer: facts.sequencer ?? nextSequencer(),
   };
   if (facts.versionId) object.versionId = facts.versionId;
@@ -96,7 +97,7 @@ export function s3Event(records: S3EventRecord[]): S3Event {
 /** Builds the record for an object on an endpoint that sends no notifications in-process (radosgw, AWS). */
 export async function recordFromHead(client: S3Client, bucket: string, key: string, eventName = 'ObjectCreated:Put'): Promise<S3EventRecord> {
   const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  const versionId = head.VersionId && head.VersionId !== 'null' ? head.VersionId : undefined;
+  const versionId = immutableVersionId(head.VersionId);
   return objectCreatedRecord({ bucket, key, size: head.ContentLength ?? 0, eTag: head.ETag, versionId, eventName });
 }
 
@@ -154,7 +155,6 @@ export interface EmbeddedS3 extends S3Connection {
 
 /** Starts s3rver on 127.0.0.1 (port 0 by default) over a temporary directory, silent, with `buckets` created. */
 export async function startEmbeddedS3(options: { port?: number; directory?: string; buckets?: string[] } = {}): Promise<EmbeddedS3> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver') as S3rverConstructor;
   const ownDir = options.directory === undefined;
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'ost-forwarder-s3-')));
@@ -171,7 +171,7 @@ export async function startEmbeddedS3(options: { port?: number; directory?: stri
   // Runs before s3rver's router: it answers what s3rver gets wrong and passes everything else on.
   server.middleware.unshift(s3rverFixes(server.store));
   // Versions and whole reads (local/aws/s3-versions.ts): s3rver overwrites an object file in place, so a GET during a
-  // PUT would serve the old ETag over new, half-written bytes; every write now lands in a new immutable file.
+  // PUT would serve the old ETag over new, half-written bytes; every write lands in a new immutable file.
   // Beside s3rver's directory, on the same filesystem: a version file is hard-linked over the object file (a
   // directory inside would be listed as a bucket; one under the system temp dir fails with EXDEV on /dev/shm).
   await mkdir(dirname(resolvePath(directory)), { recursive: true });

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { link, rename } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { parseVersioningStatus, requestVersion, versioningXml, type VersionIndex, type S3rverFsStore, type StoredVersion } from './s3-versions';
+import { unquoteEtag } from '../../lib/core/object-version';
 
 // s3rver ships no types; this is the part of it used here.
 export interface S3rverStore {
@@ -145,7 +146,7 @@ export function versionedObjects(index: VersionIndex, store: S3rverFsStore): Koa
           const tmp = `${objectPath}.${randomUUID()}.tmp`;
           await link(after.path, tmp);
           await rename(tmp, objectPath);
-          await store.putMetadata(bucket, key, after.metadata, after.etag.replace(/"/g, ''));
+          await store.putMetadata(bucket, key, after.metadata, unquoteEtag(after.etag));
         } else {
           await store.deleteObject(bucket, key);
         }
@@ -168,12 +169,12 @@ export function versionedObjects(index: VersionIndex, store: S3rverFsStore): Koa
 
 function serveVersion(ctx: KoaContext, v: StoredVersion, versioned: boolean): void {
   const ifMatch = header(ctx, 'if-match');
-  const bare = v.etag.replace(/"/g, '');
-  if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => t.trim().replace(/"/g, '') === bare)) {
+  const bare = unquoteEtag(v.etag);
+  if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => unquoteEtag(t.trim()) === bare)) {
     return xmlError(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
   }
   const ifNoneMatch = header(ctx, 'if-none-match');
-  const notModified = ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/"/g, '') === bare));
+  const notModified = ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.split(',').some((t) => unquoteEtag(t.trim()) === bare));
   const range = header(ctx, 'range');
   const r = notModified || range === undefined ? 'ignore' : resolveRange(range, v.size);
   if (r === undefined) {
@@ -239,7 +240,7 @@ export function s3rverFixes(store: S3rverStore): KoaMiddleware {
       return next(); // missing object: s3rver answers NoSuchKey
     }
     const etag = String(meta.etag);
-    if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => t.trim().replace(/"/g, '') === etag.replace(/"/g, ''))) {
+    if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => unquoteEtag(t.trim()) === unquoteEtag(etag))) {
       return xmlError(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
     }
     if (range === undefined) return next();

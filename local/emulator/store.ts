@@ -63,7 +63,6 @@ export interface StoreSettings {
 /** A served file's name: the basename of what the client sent, without control characters. */
 export function safeName(filename: string | undefined, fallback: string): string {
   const base = (filename ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   return clean === '' || clean === '.' || clean === '..' ? fallback : clean;
 }

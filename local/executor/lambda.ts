@@ -5,7 +5,6 @@ import { localFunctionArn } from './definition';
 
 export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 900;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LambdaHandler = (event: any, context: LambdaContext) => Promise<unknown> | unknown;
 
 export class LambdaTaskError extends Error {

@@ -63,7 +63,6 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         throw new Error(`statemachine definition: Task ${state} names function ${fnKey}, but handlers has no ${fnKey}`);
       }
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
     this.machine = new StateMachine(this.prepared.definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
     for (const [mapState, def] of Object.entries(this.prepared.childMachines)) {

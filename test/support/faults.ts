@@ -22,12 +22,11 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 import type { ExecutionRecord, LambdaHandler } from '../../local/executor';
 import type { FaultRule } from '../../local/emulator';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
+import { KiB, MiB } from './files';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { FAULTS_SUMMARY_FILE } = require('./summary-reporter.js') as { FAULTS_SUMMARY_FILE: string };
 
-export const MiB = 1024 * 1024;
-export const KiB = 1024;
+export { KiB, MiB };
 
 // ---------------------------------------------------------------------------------------------------------------
 // S3 faults: a loopback proxy between the handlers and s3rver (the handlers' S3_ENDPOINT points at it; the test's

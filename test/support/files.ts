@@ -1,15 +1,15 @@
-// Sample files and sha256 helpers for tests. Files are generated (never committed), deterministic for a seed,
-// streamed to disk without holding their bytes, and distinct in every slice (AES-CTR keystream).
+// The tests' file helpers: sizes, temporary directories, sample files and sha256 of files, streams and served URLs.
+// Sample files are generated (never committed), deterministic for a seed, streamed to disk without holding their
+// bytes, and distinct in every slice (AES-CTR keystream).
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+export { MiB, GiB } from '../../lib/ost/plan';
 export const KiB = 1024;
-export const MiB = 1024 * KiB;
-export const GiB = 1024 * MiB;
 
 /** A fresh temporary directory; `cleanup()` removes it. */
 export function tempDir(prefix = 'ost-test-'): { dir: string; cleanup: () => void } {
@@ -33,12 +33,20 @@ export function sampleStream(size: number, seed = 'ost-forwarder'): Readable {
   });
 }
 
-/** Writes a sample file of `size` bytes and returns its path. */
-export async function sampleFile(size: number, options: { dir?: string; name?: string; seed?: string } = {}): Promise<string> {
+export interface SampleFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** Writes a sample file of `size` bytes (into a fresh temporary directory unless `dir` is given). */
+export async function sampleFile(size: number, options: { dir?: string; name?: string; seed?: string } = {}): Promise<SampleFile> {
   const dir = options.dir ?? tempDir().dir;
   const path = join(dir, options.name ?? `sample-${size}.bin`);
-  await pipeline(sampleStream(size, options.seed ?? `${size}`), createWriteStream(path));
-  return path;
+  const hash = createHash('sha256');
+  const hashed = new Transform({ transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); } });
+  await pipeline(sampleStream(size, options.seed ?? `${size}`), hashed, createWriteStream(path));
+  return { path, size, sha256: hash.digest('hex') };
 }
 
 export async function sha256Stream(stream: AsyncIterable<Buffer | Uint8Array | string>): Promise<string> {
@@ -55,17 +63,15 @@ export function sha256Buffer(buf: Buffer | Uint8Array | string): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
-/** sha256 of what a URL serves (GET over loopback), with the response size. */
-export async function sha256Url(url: string): Promise<{ sha256: string; bytes: number }> {
+/** sha256 and length of what a URL serves (GET over loopback), with the HTTP status. */
+export async function sha256Url(url: string): Promise<{ sha256: string; bytes: number; status: number }> {
   const res = await fetch(url);
-  if (!res.ok || !res.body) throw new Error(`GET ${url}: HTTP ${res.status}`);
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    hash.update(chunk);
-    bytes += chunk.length;
+  if (res.body) {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) { hash.update(chunk); bytes += chunk.length; }
   }
-  return { sha256: hash.digest('hex'), bytes };
+  return { sha256: hash.digest('hex'), bytes, status: res.status };
 }
 
 export async function fileSize(path: string): Promise<number> {

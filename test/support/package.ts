@@ -15,7 +15,6 @@ const CACHE = join(ROOT, 'node_modules', '.cache', 'ost-forwarder');
 export const PACKAGING_SECRET = 'pkg-test-secret-9f3b1c';
 export const PACKAGING_API_KEY = 'pkg-test-apikey-77aa01';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Packaged { template: any; text: string; state: string; dir: string }
 
 function files(dir: string): string[] {

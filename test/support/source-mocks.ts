@@ -6,7 +6,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { OstEmulator } from '../../local/emulator/types';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 export type MockObjects = Map<string, { body: Buffer; etag: string }>;
 
 export function mockSecretsAndSources(ssmMock: AwsStub<Json, Json, Json>, s3Mock: AwsStub<Json, Json, Json>, emu: OstEmulator, objects: MockObjects): void {
