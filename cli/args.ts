@@ -1,4 +1,5 @@
 // Argument helpers shared by the commands.
+import { checkUrl } from '../lib/config/table';
 
 /** A bad command line: the command prints the message and its usage, and exits 2. */
 export class UsageError extends Error {
@@ -18,4 +19,15 @@ export function integer(flag: string, value: string | undefined, min: number): n
 /** Node decodes the command line as UTF-8: a name of other bytes arrives with U+FFFD and cannot be opened. */
 export function notUtf8(f: string): string {
   return `file name ${JSON.stringify(f)} is not valid UTF-8 (Node reads the command line as UTF-8 and cannot open it): rename the file`;
+}
+
+/** A URL flag (--queue-url, --to-url): the checks of an endpoint setting (no user or password), as a usage error. */
+export function urlFlag(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    checkUrl(flag, value.trim());
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return value.trim();
 }

@@ -83,6 +83,8 @@ export interface BackfillRun {
   itemLines?: boolean;
   /** Every decision, after it is printed. */
   onItem?: (item: BackfillItem) => void;
+  /** Only these keys (`local --existing`: what was named, not the rest of the bucket). */
+  only?: ReadonlySet<string>;
 }
 
 /** Runs a backfill and prints as the command does; returns the summary. */
@@ -104,6 +106,7 @@ export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
     submit: r.submit,
     region: r.region,
     signal: r.signal,
+    only: r.only,
     onItem: (item) => {
       if (r.args.json) { progress.clear(); r.out(itemJson(item)); }
       else if (item.status !== 'skipped' && (r.itemLines ?? true)) {

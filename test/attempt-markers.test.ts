@@ -1,5 +1,6 @@
 // lib/workflow/attempt-markers.ts: the keys each marker uses, and no markers without an execution name.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import { forExecution, forUpload, UNKNOWN_EXECUTION } from '../lib/workflow/attempt-markers';
 
@@ -37,4 +38,25 @@ it('answers true when a marker was already there (412)', async () => {
   s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('exists'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }));
   expect(await forUpload(store(), 'up-1').claim()).toBe(true);
   expect(await forExecution(store(), 'exec-1', 0)!.upload.begin()).toBe(true);
+});
+
+it('takes an init marker larger than a marker can be as absent, without reading it whole', async () => {
+  let served = 0;
+  // 64 MiB of a valid-looking marker, handed out a chunk at a time
+  async function* huge() {
+    yield Buffer.from('{"uploadId":"planted","pad":"');
+    for (let i = 0; i < 1024; i++) { served++; yield Buffer.alloc(64 * 1024, 0x61); }
+    yield Buffer.from('"}');
+  }
+  s3Mock.on(GetObjectCommand).callsFake(() => {
+    // a body as the SDK hands it out: a stream that can also be read whole
+    const body: Readable & { transformToString?: () => Promise<string> } = Readable.from(huge());
+    body.transformToString = async () => { const chunks: Buffer[] = []; for await (const c of body) chunks.push(c as Buffer); return Buffer.concat(chunks).toString(); };
+    return { Body: body };
+  });
+  const warnings: string[] = [];
+  const markers = forExecution({ ...store(), log: { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (m: string) => { warnings.push(m); } } }, 'exec-1', 0)!;
+  expect(await markers.init.read()).toBeUndefined();
+  expect(served).toBeLessThan(4);
+  expect(warnings).toEqual([expect.stringContaining('init marker')]);
 });

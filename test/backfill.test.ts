@@ -57,7 +57,7 @@ describe('backfill (local stack)', () => {
       expect(r.s3.object.eTag).toBe('abc');
     }
     expect(encodeS3EventKey('a b+c')).toBe('a+b%2Bc');
-    expect(safeText('bad\x1b[2Jkey\u202e\n')).toBe('bad\\x1b[2Jkey\\u{202e}\\x0a');
+    expect(safeText('bad\x1b[2Jkey\u202e\n')).toBe('bad\\u001b[2Jkey\\u202e\\u000a');
   });
 
   it('50 existing objects: forwards exactly those not forwarded, once; dry run, --failed-only, --max, re-runs, status', async () => {

@@ -1,6 +1,7 @@
 // Bad input through the real trigger and the whole pipeline: every bad record gets a clear logged reason and never
 // stops the good records of the same event; odd but legal keys and sizes are forwarded byte-exact.
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,7 +88,8 @@ describe('keys and sizes', () => {
     const exec = await h.stack.waitForExecution(key);
     expect(exec?.status).toBe('SUCCEEDED');
     // read the record where Report wrote it: a listing would hand back a CR/LF key XML-normalised
-    const loc = recordLocation({ resultsPrefix: 'ost-forwarder/' } as never, { status: 'forwarded', key, executionName: exec!.name, bucket: h.stack.bucket } as OutcomeRecord);
+    const etag = createHash('md5').update(body).digest('hex');
+    const loc = recordLocation({ resultsPrefix: 'ost-forwarder/' } as never, { status: 'forwarded', key, etag, executionName: exec!.name, bucket: h.stack.bucket } as OutcomeRecord);
     const got = await h.stack.s3.client.send(new GetObjectCommand({ Bucket: h.stack.bucket, Key: loc.key }));
     const record = JSON.parse(await got.Body!.transformToString()) as OutcomeRecord;
     expect(Buffer.byteLength(loc.key)).toBeLessThanOrEqual(1024);

@@ -74,8 +74,8 @@ it('prepare: heads the object in S3 and plans a simple upload', async () => {
 it('report: writes the record to S3 and the event to EventBridge', async () => {
   const state = { object: { bucket: 'inbox', key: 'small.wav', versionId: null, etag: 'e', size: 1000 }, plan: { mode: 'simple', size: 1000 }, restarts: 0, upload: { url: 'https://ost/f', sid: 's1' } };
   const res = await invoke('report', { outcome: 'forwarded', state, execution: { Id: `${ARN}:rep`, Name: 'rep', StartTime: new Date().toISOString() } });
-  expect(res).toMatchObject({ status: 'forwarded', url: 'https://ost/f', record: 's3://records/ost-forwarder/forwarded/small.wav/rep.json' });
-  const body = await (await s3.client.send(new GetObjectCommand({ Bucket: 'records', Key: 'ost-forwarder/forwarded/small.wav/rep.json' }))).Body!.transformToString();
+  expect(res).toMatchObject({ status: 'forwarded', url: 'https://ost/f', record: 's3://records/ost-forwarder/forwarded/small.wav/e/rep.json' });
+  const body = await (await s3.client.send(new GetObjectCommand({ Bucket: 'records', Key: 'ost-forwarder/forwarded/small.wav/e/rep.json' }))).Body!.transformToString();
   expect(JSON.parse(body)).toMatchObject({ status: 'forwarded', key: 'small.wav' });
   expect(aws.events.map((e) => e.detailType)).toContain('OST File Forwarded');
 }, 60_000);

@@ -72,7 +72,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'in/skip.txt', Body: 'abc' }));
     await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'in/done.wav', Body: 'done' }));
     // done.wav has a forwarded record of its ETag ("done" → md5)
-    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'ost-forwarder/forwarded/in/done.wav/name-1.json', Body: record('forwarded', 'in/done.wav', { etag: '6b2ded51d81a4403d8a4bd25fa1e57ee' }) }));
+    await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'ost-forwarder/forwarded/in/done.wav/6b2ded51d81a4403d8a4bd25fa1e57ee/name-1.json', Body: record('forwarded', 'in/done.wav', { etag: '6b2ded51d81a4403d8a4bd25fa1e57ee' }) }));
     const r = await cli(['backfill', 's3://src/in/', '--dry-run', '--json', '--suffix', '.wav'], env);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));

@@ -1,7 +1,7 @@
 // `ost-forward redrive`: reads the trigger's DLQ (Lambda on-failure destination records), re-submits each event
 // through the trigger's lib code, and deletes a message only after it was fully handled.
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { eventOfMessage, redrive } from '../cli/commands/redrive';
 import { executionName } from '../lib/intake/s3-event';
@@ -26,6 +26,7 @@ beforeEach(() => {
   sqsMock.reset();
   sfnMock.reset();
   sqsMock.on(DeleteMessageCommand).resolves({});
+  sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0' } });
 });
 
 it('extracts the original S3 event from a destination record', () => {

@@ -181,7 +181,7 @@ describe('attempt markers: a step that runs again never forwards twice nor orpha
     const put = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((i) => i.Key === marker);
     expect(JSON.parse(String(put?.Body))).toMatchObject({ uploadId: first.uploadId });
     // the first run's answer was lost; the re-run finds the marker
-    s3Mock.on(GetObjectCommand, { Key: marker }).resolves({ Body: { transformToString: async () => String(put!.Body) } } as never);
+    s3Mock.on(GetObjectCommand, { Key: marker }).resolves({ Body: Readable.from([Buffer.from(String(put!.Body))]) } as never);
     const second = await handlers.prepare({ input: { bucket: BUCKET, key: 'again.bin' }, execution });
     expect(second.uploadId).toBe(first.uploadId);
     expect(inits() - before).toBe(1);
@@ -306,11 +306,11 @@ describe('report', () => {
     expect(out).toMatchObject({
       status: 'forwarded', bucket: BUCKET, key: 'rec/a b.wav', versionId: 'v1', bytes: 10, slices: 1, url, sid: 'sid-1',
       uploadId: null, executionName: 'clip-abc', durationMs: expect.any(Number),
-      record: 's3://inbox/ost-forwarder/forwarded/rec/a b.wav/clip-abc.json',
+      record: `s3://inbox/ost-forwarder/forwarded/rec/a b.wav/${objects.get('rec/a b.wav')!.etag}/clip-abc.json`,
     });
     // (the attempt marker of the upload step is a PutObject too; the record is the one outside attempts/)
     const put = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((i) => !String(i.Key).includes('/attempts/'))!;
-    expect(put).toMatchObject({ Bucket: BUCKET, Key: 'ost-forwarder/forwarded/rec/a b.wav/clip-abc.json', ContentType: 'application/json' });
+    expect(put).toMatchObject({ Bucket: BUCKET, Key: `ost-forwarder/forwarded/rec/a b.wav/${objects.get('rec/a b.wav')!.etag}/clip-abc.json`, ContentType: 'application/json' });
     expect(JSON.parse(String(put.Body))).toMatchObject({ status: 'forwarded', url });
     const entry = ebMock.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
     expect(entry).toMatchObject({ Source: 'ost-forwarder', DetailType: 'OST File Forwarded', EventBusName: 'default' });
@@ -336,7 +336,7 @@ describe('report', () => {
     expect(out).toMatchObject({
       status: 'failed', url: null, sid: 'sid-42', uploadId: 'u1', slices: 10, cancelled: true, cancelSid: 'sid-c',
       error: { error: 'OstServerError', ostCode: 10002, message: 'storage failed', sid: 'sid-42', call: 'slice', sliceId: 3 },
-      errorName: 'OstServerError', record: 's3://records/out/failed/k.bin/clip-abc.json',
+      errorName: 'OstServerError', record: 's3://records/out/failed/k.bin/e/clip-abc.json',
     });
     expect(out.summary).toContain('code=10002');
     expect(out.summary).toContain('sid=sid-42');

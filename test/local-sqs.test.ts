@@ -205,11 +205,11 @@ describe('moving the dead-letter queue back into the intake', () => {
     await sqs.client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: `m${i}`, MessageAttributes: { k: { DataType: 'String', StringValue: `v${i}` } } })) }));
     await sqs.client.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'm10' }));
     const dry = await moveMessages({ sqs: sqs.client, fromUrl: dlqUrl, toUrl: queueUrl, dryRun: true, visibilitySeconds: 60 });
-    expect(dry).toMatchObject({ received: 11, moved: 0, kept: 11 });
+    expect(dry).toMatchObject({ there: 11, received: 0, moved: 0 });
     expect(sqs.stats(queueUrl).sent).toBe(0);
-    clock += 61_000; // a dry run's receives hide the messages for their visibility timeout, nothing more
+    expect(sqs.stats(dlqUrl)).toMatchObject({ visible: 11, inFlight: 0 }); // a dry run hides nothing
     const r = await moveMessages({ sqs: sqs.client, fromUrl: dlqUrl, toUrl: queueUrl });
-    expect(r).toEqual({ received: 11, moved: 11, kept: 0, undeleted: 0 });
+    expect(r).toEqual({ there: 11, inFlight: 0, received: 11, moved: 11, kept: 0, undeleted: 0 });
     const back = [...await receive(queueUrl), ...await receive(queueUrl)];
     expect(back.map((m) => m.Body).sort()).toEqual(Array.from({ length: 11 }, (_, i) => `m${i}`).sort());
     expect(back.find((m) => m.Body === 'm3')!.MessageAttributes).toEqual({ k: { DataType: 'String', StringValue: 'v3' } });

@@ -12,7 +12,7 @@ import { stackNameOf } from '../../lib/config/stack-outputs';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event } from '../../lib/intake/s3-event';
 import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/config/settings';
-import { integer, UsageError } from '../args';
+import { integer, urlFlag, UsageError } from '../args';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 import { commandS3Client, parseS3Url, parseSince, safeJson, safeText } from '../output';
 import { runBackfill, summaryLine, type BackfillArgs } from '../backfill-run';
@@ -43,7 +43,6 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
   if (values.suffix !== undefined && suffixes.length === 0) throw new UsageError('--suffix needs at least one suffix, e.g. --suffix .wav,.mp3');
   if (values.direct && (values['queue-url'] !== undefined || values.stage !== undefined)) throw new UsageError('--direct starts executions itself: it takes no --queue-url or --stage');
   if (!values.direct && values['state-machine-arn'] !== undefined) throw new UsageError('--state-machine-arn goes with --direct (which bypasses admission); without it backfill submits to the intake queue');
-  if (values['queue-url'] !== undefined && !/^https?:\/\/\S+$/.test(values['queue-url'])) throw new UsageError(`--queue-url: must be an SQS queue URL, got ${JSON.stringify(values['queue-url'].slice(0, 200))}`);
   if (values.stage !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(values.stage)) throw new UsageError(`--stage: letters, digits and '-', got ${JSON.stringify(values.stage.slice(0, 100))}`);
   return {
     bucket,
@@ -54,7 +53,7 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
     dryRun: values['dry-run'] ?? false,
     max: integer('--max', values.max, 1),
     json: values.json ?? false,
-    queueUrl: values['queue-url'],
+    queueUrl: urlFlag('--queue-url', values['queue-url']),
     stage: values.stage,
     direct: values.direct ?? false,
     stateMachineArn: values['state-machine-arn'],

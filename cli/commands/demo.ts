@@ -12,6 +12,8 @@ import { basename, join } from 'node:path';
 import { DEFAULT_SLICE_SIZE, DEFAULT_THRESHOLD, MiB } from '../../lib/ost/plan';
 import type { ForwardResult, LocalStack } from '../../local/stack';
 import { ConfigError } from '../../lib/core/errors';
+import { recordLocation } from '../../lib/workflow/outcome-records';
+import { readSetting } from '../../lib/config/table';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 
 const DEMO_USAGE = 'usage: ost-forward demo [file...]   (npm start -- <file...>)';
@@ -139,7 +141,10 @@ export async function run(argv: string[]): Promise<number> {
           if (calls) out(`  OST calls  ${calls}`);
           out(`  execution  ${e.name}: ${e.status}, ~${e.history.events} history events${e.history.childExecutions ? ` (+${e.history.childEvents} in ${e.history.childExecutions} child execution${e.history.childExecutions === 1 ? '' : 's'})` : ''}, largest state payload ${size(e.largestPayload.bytes)}`);
         }
-        for (const rec of r.records) out(`  record     s3://${stack.env.RESULTS_BUCKET ?? stack.bucket}/${stack.env.RESULTS_PREFIX ?? 'ost-forwarder/'}${rec.status}/${rec.key}/${rec.executionName}.json`);
+        for (const rec of r.records) {
+          const at = recordLocation({ resultsBucket: readSetting(stack.env, 'RESULTS_BUCKET'), resultsPrefix: readSetting(stack.env, 'RESULTS_PREFIX') }, rec);
+          out(`  record     s3://${at.bucket}/${at.key}`);
+        }
         for (const ev of r.events) out(`  event      "${ev.detailType}" on bus ${ev.eventBusName}`);
         out();
       }

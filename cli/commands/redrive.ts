@@ -7,16 +7,18 @@
 // as duplicates/skipped/malformed; otherwise it stays and returns after its visibility timeout.
 // Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; filters and results
 // prefix from the same variables as the trigger (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX).
-// AWS credentials/region from the usual SDK chain. Exit 0 when the queue was drained, 1 when messages remain.
+// AWS credentials/region from the usual SDK chain. Exit 0 when what was in the queue at the start was redriven,
+// 1 when messages remain (kept, or in flight elsewhere and not seen). --dry-run gives back every message it looked
+// at before it ends, so the real run right after finds them.
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { escapeControlCharacters } from '../../lib/core/text';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
-import { moveMessages } from '../../lib/intake/queue-move';
+import { giveBack, moveMessages, queueDepth } from '../../lib/intake/queue-move';
 import { loadSettings, type Settings } from '../../lib/config/settings';
-import { UsageError } from '../args';
+import { urlFlag, UsageError } from '../args';
 import { cliSettings } from '../settings';
 import { isUsageError, reportFailure } from '../exit';
 
@@ -36,6 +38,9 @@ export interface RedriveOptions {
 }
 
 export interface RedriveResult {
+  /** In the queue at the start: visible and in flight (received by another reader, hidden for now). */
+  there: number;
+  inFlight: number;
   messages: number;
   redriven: number;
   kept: number;
@@ -56,8 +61,20 @@ export function eventOfMessage(body: string | undefined): unknown {
 
 export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
   const out = o.out ?? (() => undefined);
-  const result: RedriveResult = { messages: 0, redriven: 0, kept: 0, started: 0, duplicates: 0, skipped: 0, malformed: 0, unreadable: 0 };
+  const depth = await queueDepth(o.sqs, o.queueUrl);
+  const result: RedriveResult = { there: depth.visible + depth.inFlight, inFlight: depth.inFlight, messages: 0, redriven: 0, kept: 0, started: 0, duplicates: 0, skipped: 0, malformed: 0, unreadable: 0 };
   const seen = new Set<string>();
+  // a dry run gives back what it looked at, so that the real run right after finds it
+  const looked: string[] = [];
+  try {
+    await pass(o, result, seen, looked, out);
+  } finally {
+    if (looked.length > 0) await giveBack(o.sqs, o.queueUrl, looked);
+  }
+  return result;
+}
+
+async function pass(o: RedriveOptions, result: RedriveResult, seen: Set<string>, looked: string[], out: (line: string) => void): Promise<void> {
   for (;;) {
     if (o.max !== undefined && result.messages >= o.max) break;
     const res = await o.sqs.send(new ReceiveMessageCommand({
@@ -83,6 +100,7 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
       if (o.dryRun) {
         const n = Array.isArray((event as { Records?: unknown[] }).Records) ? (event as { Records: unknown[] }).Records.length : 0;
         out(`would redrive ${m.MessageId}: ${n} record(s)`);
+        if (m.ReceiptHandle) looked.push(m.ReceiptHandle);
         result.kept++;
         continue;
       }
@@ -101,7 +119,12 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
       out(`redriven ${m.MessageId}: started ${summary.started}, duplicates ${summary.duplicates}, skipped ${summary.skipped.length}, malformed ${summary.malformed.length}`);
     }
   }
-  return result;
+}
+
+/** The line of messages a run could not see: in flight elsewhere (another reader, or a dry run a moment ago). */
+export function inFlightNote(inFlight: number, handled: number, wanted: number): string {
+  if (handled >= wanted || inFlight === 0) return '';
+  return `; ${inFlight} in flight (received by another reader, or a dry run in the last minute): run again once they are visible`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -129,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     if (values.intake) return await redriveIntake(values);
-    const queueUrl = (values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl;
+    const queueUrl = urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl;
     if (!queueUrl) throw new UsageError('--queue-url: is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
     const settings = loadSettings({ ...process.env, ...(values['state-machine-arn'] ? { STATE_MACHINE_ARN: values['state-machine-arn'] as string } : {}) });
     if (!settings.stateMachineArn) throw new UsageError('--state-machine-arn: is required (or set STATE_MACHINE_ARN); see the stack output StateMachineArn');
@@ -146,8 +169,11 @@ export async function run(argv: string[]): Promise<number> {
       // lines quote message ids and errors read from the queue: no control character reaches the terminal
       out: (line) => process.stdout.write(escapeControlCharacters(line) + '\n'),
     });
-    process.stdout.write(`redrive: ${result.messages} message(s), ${result.redriven} redriven and deleted, ${result.kept} kept; executions started ${result.started}, duplicates ${result.duplicates}\n`);
-    return result.kept > 0 ? 1 : 0;
+    const dryRun = Boolean(values['dry-run']);
+    const wanted = Math.min(max ?? Infinity, result.there);
+    process.stdout.write(`redrive${dryRun ? ' --dry-run' : ''}: ${result.messages} message(s) of ${result.there} there, ${result.redriven} redriven and deleted, ${result.kept} kept; executions started ${result.started}, duplicates ${result.duplicates}${inFlightNote(result.inFlight, result.messages, wanted)}\n`);
+    if (dryRun) return 0;
+    return result.kept > 0 || result.redriven < wanted ? 1 : 0;
   } catch (err) {
     return reportFailure('redrive', err, USAGE, isUsageError(err) || err instanceof ConfigError ? (err as Error).message : `${(err as Error).name}: ${(err as Error).message}`);
   }
@@ -156,20 +182,27 @@ export async function run(argv: string[]): Promise<number> {
 /**
  * --intake: moves the intake's dead-letter queue (--queue-url or INTAKE_DLQ_URL) back into the intake queue
  * (--to-url or INTAKE_QUEUE_URL; stack outputs IntakeDeadLetterQueueUrl, IntakeQueueUrl), so each file waits for a
- * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when everything moved, 1 otherwise.
+ * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when what was there at the start
+ * moved, 1 otherwise; --dry-run reads the counts only.
  */
 async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const fromUrl = (values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;
+  const fromUrl = urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;
   if (!fromUrl) throw new UsageError('--queue-url: is required with --intake (or set INTAKE_DLQ_URL); see the stack output IntakeDeadLetterQueueUrl');
-  const toUrl = (values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl;
+  const toUrl = urlFlag('--to-url', values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl;
   if (!toUrl) throw new UsageError('--to-url: is required with --intake (or set INTAKE_QUEUE_URL); see the stack output IntakeQueueUrl');
   const max = values.max !== undefined ? Number(values.max) : undefined;
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);
   const sqs = new SQSClient({});
   try {
     const r = await moveMessages({ sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']) });
-    process.stdout.write(`redrive --intake: ${r.received} message(s), ${r.moved} moved to the intake queue, ${r.kept} kept, ${r.undeleted} copied but not deleted\n`);
-    return r.kept > 0 || r.undeleted > 0 ? 1 : 0;
+    const wanted = Math.min(max ?? Infinity, r.there);
+    if (values['dry-run']) {
+      // the counts alone: a dry run receives nothing, so it hides nothing from the real run
+      process.stdout.write(`redrive --intake --dry-run: ${r.there} message(s) there, ${Math.min(wanted, r.there - r.inFlight)} would move to the intake queue${inFlightNote(r.inFlight, r.there - r.inFlight, wanted)}\n`);
+      return 0;
+    }
+    process.stdout.write(`redrive --intake: ${r.received} message(s) of ${r.there} there, ${r.moved} moved to the intake queue, ${r.kept} kept, ${r.undeleted} copied but not deleted${inFlightNote(r.inFlight, r.moved, wanted)}\n`);
+    return r.kept > 0 || r.undeleted > 0 || r.moved < wanted ? 1 : 0;
   } finally {
     sqs.destroy();
   }

@@ -38,18 +38,18 @@ export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket
   return { bucket, prefix, since: parseSince(values.since), failed: values.failed ?? false, json: values.json ?? false };
 }
 
-/** One record as a bounded JSON line (no field grows with anything but the key, itself ≤ 1,024 bytes). */
+/** One record as a bounded JSON line: every text clipped (a record's texts are bounded when read; these are tighter). */
 export function recordJson(r: OutcomeRecord, location: string): string {
-  const clip = (v: unknown, n = 300) => (typeof v === 'string' ? v.slice(0, n) : v ?? null);
+  const clip = (v: string | null | undefined, n = 300) => (typeof v === 'string' ? v.slice(0, n) : null);
   return safeJson({
     status: r.status,
     key: clip(r.key, 1100),
     bucket: clip(r.bucket, 100),
-    bytes: r.bytes ?? null,
-    mode: r.mode ?? null,
+    bytes: r.bytes,
+    mode: r.mode,
     url: clip(r.url, 1100),
     sid: clip(r.sid, 100),
-    durationMs: r.durationMs ?? null,
+    durationMs: r.durationMs,
     finishedAt: clip(r.finishedAt, 40),
     execution: clip(r.executionName, 80),
     ...(r.error ? { error: { name: clip(r.error.error, 100), ostCode: r.error.ostCode ?? null, message: clip(r.error.message), sid: clip(r.error.sid, 100) } } : {}),
@@ -84,7 +84,7 @@ export function statusText(where: string, s: StatusSummary, failedOnly: boolean)
   }
   if (!failedOnly && s.slowest.length > 0) {
     lines.push('', 'slowest files:');
-    for (const f of s.slowest) lines.push(`  ${duration(f.durationMs).padStart(9)}  ${safeText(f.key, 200)} (${f.bytes !== null ? formatBytes(f.bytes) : '? bytes'}, ${f.mode ?? '?'})`);
+    for (const f of s.slowest) lines.push(`  ${duration(f.durationMs).padStart(9)}  ${safeText(f.key, 200)} (${f.bytes !== null ? formatBytes(f.bytes) : '? bytes'}, ${safeText(f.mode ?? '?', 20)})`);
   }
   return lines.join('\n');
 }

@@ -13,6 +13,8 @@ import type { LocalArgs } from './args';
 export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | 'concurrency'>, env: NodeJS.ProcessEnv = process.env): LocalStackOptions & { notices: string[] } {
   const notices: string[] = [];
   logLevelSetting(env); // a level the handlers' logger would reject: ConfigError naming POWERTOOLS_LOG_LEVEL
+  // the settings the stack reads, through their one reader, before anything starts: a bad one is a ConfigError
+  for (const v of ['MAX_FILES_IN_FLIGHT', 'RESULTS_PREFIX', 'RESULTS_BUCKET', 'KEY_PREFIX_FILTER', 'KEY_SUFFIX_FILTER']) readSetting(env, v);
   // values that end up in headers, URLs or keys: a stray control character is named here, not met as a crash later
   for (const v of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'LOCAL_BUCKET']) {
     if (env[v] !== undefined) credentialValue(v, env[v]!.trim());

@@ -5,7 +5,7 @@
 import { ConfigError } from '../core/errors';
 import { DEFAULT_SLICE_SIZE, DEFAULT_SLICES_IN_FLIGHT, DEFAULT_THRESHOLD, MAX_SLICE_SIZE, MIN_SLICE_SIZE } from '../ost/plan';
 import { DEFAULT_ENDPOINT, parseEndpoint } from '../ost/endpoint';
-import { quote } from '../core/text';
+import { quote, withoutUserInfo } from '../core/text';
 import { boolean, integer, list, oneOf, optionalInteger, positive, text, type Env } from './parsers';
 
 /** Who reads a setting: the deployed functions, the command line (`put`, `redrive`, `backfill`, `status`), the local stack. */
@@ -57,12 +57,25 @@ function logLevel(env: Env): LogLevel | undefined {
   return v as LogLevel;
 }
 
+/**
+ * An endpoint or queue URL. It may not carry a user or password (`https://user:password@host`): the CLI prints
+ * endpoints and a settings error quotes them; credentials come from the SDK's chain. An error never quotes them.
+ */
 function url(name: string) {
   return (env: Env): string | undefined => {
     const v = text(env, name);
-    if (v !== undefined) { try { new URL(v); } catch { throw new ConfigError(name, `not a valid URL: ${JSON.stringify(v)}`); } }
+    if (v !== undefined) checkUrl(name, v);
     return v;
   };
+}
+
+/** Throws ConfigError naming `name` when `v` is not an absolute http(s) URL, or carries credentials. */
+export function checkUrl(name: string, v: string): URL {
+  let u: URL;
+  try { u = new URL(v); } catch { throw new ConfigError(name, `not a valid URL: ${quote(withoutUserInfo(v).slice(0, 200))}`); }
+  if (u.username || u.password) throw new ConfigError(name, 'must not contain a user or password (user:password@): give credentials through the AWS variables or profile');
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigError(name, `must be an http(s) URL, got ${quote(u.protocol)}`);
+  return u;
 }
 
 /** Unset = the OST client's own default (lib/ost/retry.ts, lib/ost/client.ts). */
@@ -118,8 +131,8 @@ export const SETTINGS: readonly SettingSpec[] = [
       return v;
     },
   },
-  { variable: 'INTAKE_DLQ_URL', default: 'none', meaning: 'the intake\'s dead-letter queue (`redrive --intake`; stack output IntakeDeadLetterQueueUrl)', readers: ['cli'], read: (env) => text(env, 'INTAKE_DLQ_URL') },
-  { variable: 'TRIGGER_DLQ_URL', default: 'none', meaning: 'the trigger\'s dead-letter queue (`redrive`; stack output TriggerDeadLetterQueueUrl)', readers: ['cli'], read: (env) => text(env, 'TRIGGER_DLQ_URL') },
+  { variable: 'INTAKE_DLQ_URL', default: 'none', meaning: 'the intake\'s dead-letter queue (`redrive --intake`; stack output IntakeDeadLetterQueueUrl)', readers: ['cli'], read: url('INTAKE_DLQ_URL') },
+  { variable: 'TRIGGER_DLQ_URL', default: 'none', meaning: 'the trigger\'s dead-letter queue (`redrive`; stack output TriggerDeadLetterQueueUrl)', readers: ['cli'], read: url('TRIGGER_DLQ_URL') },
   { variable: 'S3_ENDPOINT', default: 'AWS', meaning: 'an S3-compatible endpoint (path-style), for local runs', readers: LCL, read: url('S3_ENDPOINT') },
   { variable: 'S3_FORCE_PATH_STYLE', default: '`false` (`true` with S3_ENDPOINT in the CLI)', meaning: 'path-style S3 URLs', readers: LCL, read: (env) => boolean(env, 'S3_FORCE_PATH_STYLE', false) },
   { variable: 'AWS_REGION', default: 'the SDK\'s chain; `us-east-1` for `put s3://` and the local stack', meaning: 'AWS region of the CLI\'s and the local stack\'s clients', readers: CL, read: (env) => text(env, 'AWS_REGION') },
@@ -127,12 +140,18 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'MAX_FILES_IN_FLIGHT', param: 'maxFilesInFlight', default: '32', meaning: 'executions open at once: the slot semaphore\'s size (well under the 1,000 open Map Runs and the account\'s Lambda concurrency)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MAX_FILES_IN_FLIGHT', 32, 1, 1000) },
   { variable: 'SLOT_TABLE', default: 'the stack\'s table', meaning: 'the slot semaphore\'s DynamoDB table (the trigger and the release function)', readers: L, read: (env) => text(env, 'SLOT_TABLE') },
   { variable: 'SLOT_LEASE_SECONDS', param: 'slotLeaseSeconds', default: '22500', meaning: 'a slot\'s lease, the last resort when no release arrives; must outlast an execution', readers: L, read: (env) => integer(env, 'SLOT_LEASE_SECONDS', 22_500, 1, 366 * 86_400) },
-  { variable: 'INTAKE_QUEUE_URL', default: 'the stack\'s queue', meaning: 'the intake queue (a message that waits long is re-sent to it; `redrive --intake` and `backfill` send to it)', readers: LC, read: (env) => text(env, 'INTAKE_QUEUE_URL') },
+  { variable: 'INTAKE_QUEUE_URL', default: 'the stack\'s queue', meaning: 'the intake queue (a message that waits long is re-sent to it; `redrive --intake` and `backfill` send to it)', readers: LC, read: url('INTAKE_QUEUE_URL') },
   { variable: 'INTAKE_MAX_RECEIVE_COUNT', param: 'intakeMaxReceiveCount', default: '10', meaning: 'the intake queue\'s maxReceiveCount, told to the trigger so a waiting message never reaches the DLQ', readers: L, read: (env) => integer(env, 'INTAKE_MAX_RECEIVE_COUNT', 10, 3, 1000) },
   { variable: 'INTAKE_WAIT_BASE_SECONDS', default: '20', meaning: 'first visibility backoff of a message that found no free slot', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200) },
   { variable: 'INTAKE_WAIT_MAX_SECONDS', default: '300', meaning: 'longest visibility backoff of a waiting message', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_MAX_SECONDS', 300, 1, 43_200) },
   { variable: 'THROTTLE_BUDGET_SECONDS', default: '1800', meaning: 'how long throttled OST calls (11202/11203/429) wait in the state machine\'s retriers (the definition is sized for the default)', readers: L, read: (env) => integer(env, 'THROTTLE_BUDGET_SECONDS', 1800, 1, 366 * 86_400) },
-  { variable: 'LOCAL_BUCKET', default: '`ost-forwarder-local`', meaning: 'the local stack\'s bucket, created if missing', readers: ['local'], read: (env) => text(env, 'LOCAL_BUCKET') },
+  {
+    variable: 'LOCAL_BUCKET', default: '`ost-forwarder-local`', meaning: 'the local stack\'s bucket, created if missing', readers: ['local'], read: (env) => {
+      const v = text(env, 'LOCAL_BUCKET');
+      if (v !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v)) throw new ConfigError('LOCAL_BUCKET', `must be an S3 bucket name (3–63 lowercase letters, digits, '.' and '-'), got ${quote(v.slice(0, 100))}`);
+      return v;
+    },
+  },
   { variable: 'OST_FORWARD_DEBUG', default: 'unset', meaning: '`1`: an unexpected CLI error prints its stack', readers: ['cli'], read: (env) => text(env, 'OST_FORWARD_DEBUG') === '1' },
 ];
 

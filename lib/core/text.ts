@@ -2,8 +2,8 @@
 // record or a state payload: bounded in size, and quoted so that no control character, escape sequence or line
 // break gets through.
 
-/** C0 and C1 control characters, DEL, the line/paragraph separators and the bidi overrides. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** C0 and C1 control characters, DEL, the line/paragraph separators and the bidi marks and overrides. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
 
 /** True when `text` holds a character that could break a line or drive a terminal. */
@@ -31,4 +31,12 @@ export function quote(text: string): string {
 /** `text` as is when it is a plain token (letters, digits, `._:/@+=-`), else quoted. */
 export function quoteIfNeeded(text: string): string {
   return /^[\w.:/@+=-]+$/.test(text) ? text : quote(text);
+}
+
+/**
+ * `text` (a URL, or what was meant as one) with anything between `scheme://` and the last `@` hidden: the user
+ * and password an endpoint may carry never reach an error, a log or a terminal, even when the URL does not parse.
+ */
+export function withoutUserInfo(text: string): string {
+  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[\s\S]*@/, '$1[hidden]@');
 }

@@ -1,10 +1,11 @@
 // Backfill: forward the objects of a bucket/prefix that no event announced. Lists page by page (one page in
 // memory), skips what needs no forwarding, and hands S3-shaped ObjectCreated records to an injected submit(): the
 // intake queue (lib/intake/backfill-submitter.ts) or, with --direct, StartExecution. What is skipped and why, the
-// execution names of later rounds, the submitted markers and the known limit: docs/backfill.md.
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+// execution names of later rounds, the submitted markers and the known limit: docs/backfill.md. A key's records are
+// read per version (lib/workflow/record-reader.ts): its other versions are never read.
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
-import { recordFolder, type OutcomeRecord } from '../workflow/outcome-records';
+import { failureCount, forwardedRecordOf } from '../workflow/record-reader';
 import { executionName, parseEventRecord, skipReason } from './s3-event';
 import { existingObjectRecord, type ExistingObject } from './event-record';
 import { recordsBucket, type Settings } from '../config/settings';
@@ -71,42 +72,15 @@ export interface BackfillOptions {
   signal?: AbortSignal;
   /** Keys per ListObjectsV2 page (default and maximum 1,000; tests use fewer). */
   pageSize?: number;
+  /** Only these keys (`local --existing`): every other object under the prefix is not even counted as listed. */
+  only?: ReadonlySet<string>;
 }
-
-/** Record files of a folder read per key at most: a key with more records than this is judged on these. */
-const MAX_RECORDS_PER_KEY = 100;
 
 export const SUBMITTED_MARKER_FOLDER = 'backfill/submitted/';
 
 /** The results location of a source bucket's records. */
 export function resultsLocation(s: BackfillOptions['settings'], sourceBucket: string): { bucket: string; prefix: string } {
   return { bucket: recordsBucket(s, sourceBucket), prefix: s.resultsPrefix };
-}
-
-/** Reads the records of `key` with one status, keeping those about this object version. */
-export async function recordsOf(s3: Pick<S3Client, 'send'>, results: { bucket: string; prefix: string }, status: 'forwarded' | 'failed', object: { key: string; etag: string; versionId?: string }): Promise<OutcomeRecord[]> {
-  const folder = recordFolder(results.prefix, status, object.key);
-  const out: OutcomeRecord[] = [];
-  let token: string | undefined;
-  let read = 0;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: results.bucket, Prefix: folder, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      // only <folder><name>.json: not the records of a longer key that shares this prefix
-      const rest = o.Key!.slice(folder.length);
-      if (rest.includes('/') || !rest.endsWith('.json')) continue;
-      if (++read > MAX_RECORDS_PER_KEY) return out;
-      const res = await s3.send(new GetObjectCommand({ Bucket: results.bucket, Key: o.Key! }));
-      let record: OutcomeRecord;
-      try { record = JSON.parse(await res.Body!.transformToString()) as OutcomeRecord; } catch { continue; }
-      // a sha256/<hex> folder is shared by nothing else, but check the key all the same
-      if (record.key !== object.key) continue;
-      const sameVersion = object.versionId && record.versionId ? record.versionId === object.versionId : unquoteEtag(record.etag ?? '') === unquoteEtag(object.etag);
-      if (sameVersion) out.push(record);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
 }
 
 async function exists(s3: Pick<S3Client, 'send'>, bucket: string, key: string): Promise<boolean> {
@@ -163,10 +137,9 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     return object;
   };
   const judge = async (object: ExistingObject): Promise<Candidate | undefined> => {
-    const forwarded = await recordsOf(o.s3, results, 'forwarded', object);
-    if (forwarded.length > 0) { skip(object, 'forwarded', { execution: forwarded[0]!.executionName }); return undefined; }
-    const failed = await recordsOf(o.s3, results, 'failed', object);
-    const failures = new Set(failed.map((r) => r.executionName)).size;
+    const forwarded = await forwardedRecordOf(o.s3, results, object);
+    if (forwarded) { skip(object, 'forwarded', { execution: forwarded.executionName }); return undefined; }
+    const failures = await failureCount(o.s3, results, object);
     if (o.failedOnly && failures === 0) { skip(object, 'not-failed'); return undefined; }
     const withRound: ExistingObject = failures > 0 ? { ...object, sequencer: `backfill-${failures}` } : object;
     const record = existingObjectRecord(withRound, region);
@@ -220,7 +193,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
   listing: do {
     if (o.signal?.aborted) { summary.stopped = 'interrupted'; break; }
     const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: o.prefix || undefined, ContinuationToken: token, MaxKeys: o.pageSize ?? 1000 }));
-    const contents = page.Contents ?? [];
+    const contents = (page.Contents ?? []).filter((c) => !o.only || o.only.has(c.Key!));
     // Judge in slices of the page so that --max and Ctrl-C do not wait for a whole page of look-ups.
     for (let start = 0; start < contents.length; start += batchSize) {
       if (full()) { summary.stopped = 'max'; break listing; }

@@ -2,23 +2,27 @@
 // re-driven file passes through admission control again (starting its execution directly would bypass the
 // slots). A message is deleted from the source only after its copy was accepted by the target; a crash between
 // the two leaves a duplicate notification, which the intake absorbs (idempotent per object version).
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+// A move takes the messages that were in the source when it began, and no more: the source and the target must
+// be two queues (checked by their ARNs), and the count at the start bounds the run, so copies that come back into
+// the source are never moved again in the same run. A dry run only reads the queue's counts: it hides nothing.
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError } from '../core/errors';
 
 export interface MoveOptions {
   sqs: Pick<SQSClient, 'send'>;
   fromUrl: string;
   toUrl: string;
-  /** Stop after this many messages (default: until the source answers empty). */
+  /** Stop after this many messages (default: those in the source at the start). */
   max?: number;
-  /**
-   * Seconds a received message stays hidden in the source while it is copied (default 60). A dry run hides the
-   * messages it counted for this long; it must be long enough that one pass does not see a message twice.
-   */
+  /** Seconds a received message stays hidden in the source while it is copied (default 60). */
   visibilitySeconds?: number;
   dryRun?: boolean;
 }
 
 export interface MoveResult {
+  /** In the source at the start: visible, and in flight (received by another reader, hidden for now). */
+  there: number;
+  inFlight: number;
   received: number;
   moved: number;
   /** Copies the target refused: left in the source. */
@@ -27,11 +31,33 @@ export interface MoveResult {
   undeleted: number;
 }
 
+/** A queue's messages now: visible, and in flight (received and not yet deleted or returned). */
+export async function queueDepth(sqs: Pick<SQSClient, 'send'>, queueUrl: string): Promise<{ visible: number; inFlight: number; arn?: string }> {
+  const res = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const a = res.Attributes ?? {};
+  return { visible: Number(a.ApproximateNumberOfMessages ?? 0), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0), arn: a.QueueArn };
+}
+
+/** Makes received messages visible again at once (a dry run's, or those a run did not handle). */
+export async function giveBack(sqs: Pick<SQSClient, 'send'>, queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+  for (let i = 0; i < receiptHandles.length; i += 10) {
+    const entries = receiptHandles.slice(i, i + 10).map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 }));
+    await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  }
+}
+
 export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
-  const result: MoveResult = { received: 0, moved: 0, kept: 0, undeleted: 0 };
+  const from = await queueDepth(o.sqs, o.fromUrl);
+  const to = await queueDepth(o.sqs, o.toUrl);
+  if (o.fromUrl === o.toUrl || (from.arn !== undefined && from.arn === to.arn)) {
+    throw new ConfigError('--to-url', 'is the queue the messages come from (--queue-url): a move into itself never ends; give the intake queue (stack output IntakeQueueUrl)');
+  }
+  const result: MoveResult = { there: from.visible + from.inFlight, inFlight: from.inFlight, received: 0, moved: 0, kept: 0, undeleted: 0 };
+  const limit = Math.min(o.max ?? Infinity, from.visible);
+  if (o.dryRun) return result;
   const seen = new Set<string>();
   for (;;) {
-    const room = o.max === undefined ? 10 : Math.min(10, o.max - result.received);
+    const room = Math.min(10, limit - result.received);
     if (room <= 0) break;
     const res = await o.sqs.send(new ReceiveMessageCommand({
       QueueUrl: o.fromUrl,
@@ -44,10 +70,6 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
     if (messages.length === 0) break;
     for (const m of messages) seen.add(m.MessageId!);
     result.received += messages.length;
-    if (o.dryRun) {
-      result.kept += messages.length;
-      continue;
-    }
     const sent = await o.sqs.send(new SendMessageBatchCommand({
       QueueUrl: o.toUrl,
       Entries: messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes })),

@@ -4,7 +4,7 @@ import * as dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { ConfigError } from '../core/errors';
 import type { ErrorHandling } from '../core/error-handling';
-import { bounded, quote } from '../core/text';
+import { bounded, quote, withoutUserInfo } from '../core/text';
 
 export const DEFAULT_ENDPOINT = 'https://upload-ost-api.xfyun.cn';
 
@@ -59,9 +59,9 @@ export function parseEndpoint(endpoint: string): URL {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError('OST_ENDPOINT', `not a valid URL: ${quote(bounded(endpoint, 200))}`);
+    throw new ConfigError('OST_ENDPOINT', `not a valid URL: ${quote(bounded(withoutUserInfo(endpoint), 200))}`);
   }
-  if (url.username || url.password) throw new ConfigError('OST_ENDPOINT', 'must not contain credentials');
+  if (url.username || url.password) throw new ConfigError('OST_ENDPOINT', 'must not contain a user or password (user:password@)');
   if (url.search || url.hash) throw new ConfigError('OST_ENDPOINT', 'must not contain a query or fragment');
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:') {

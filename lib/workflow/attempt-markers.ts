@@ -9,6 +9,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { AwsTransientError, describeAwsError, isTransientAwsError } from '../core/aws-errors';
 import type { Log } from '../core/log';
 import { recordsBucket, type Settings } from '../config/settings';
+import { boundedBody } from '../core/bounded-read';
 
 /** The execution name a state carries when no execution context reached Prepare (a direct invocation). */
 export const UNKNOWN_EXECUTION = 'unknown';
@@ -98,11 +99,17 @@ export async function markAttempt(s3: S3Client, s: MarkerSettings, bucket: strin
  * have been lost with that run). Undefined when there is none (or it is unreadable for a lasting reason: logged);
  * AwsTransientError when reading it failed transiently: initialising another upload then could orphan the first.
  */
+/** The largest init marker read (it holds an upload id of at most 256 characters). */
+const MAX_MARKER_BYTES = 4096;
+
 async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, name: string, log?: Log): Promise<{ uploadId: string } | undefined> {
   const key = `${s.resultsPrefix}attempts/${name}`;
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: recordsBucket(s, bucket), Key: key }));
-    const marker = JSON.parse(await res.Body!.transformToString()) as { uploadId?: unknown };
+    // a marker is a few hundred bytes: a larger object under the prefix is not ours, and is not read whole
+    const bytes = await boundedBody(res, MAX_MARKER_BYTES);
+    if (!bytes) throw new Error(`larger than ${MAX_MARKER_BYTES} bytes: not a marker`);
+    const marker = JSON.parse(bytes.toString('utf8')) as { uploadId?: unknown };
     return typeof marker.uploadId === 'string' && marker.uploadId ? { uploadId: marker.uploadId } : undefined;
   } catch (err) {
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };

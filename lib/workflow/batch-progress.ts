@@ -5,6 +5,10 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Log } from '../core/log';
 import { recordsBucket, type Settings } from '../config/settings';
+import { boundedBody } from '../core/bounded-read';
+
+/** The largest batch progress read: the ids of at most 10,000 slices, as JSON. */
+const MAX_PROGRESS_BYTES = 128 * 1024;
 
 export class BatchProgress {
   readonly #acked: Set<number>;
@@ -22,7 +26,10 @@ export class BatchProgress {
     let acked: number[] = [];
     try {
       const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const body = JSON.parse(await res.Body!.transformToString()) as { acked?: unknown };
+      // at most 10,000 slice ids: a larger object under the prefix is not ours, and is not read whole
+      const bytes = await boundedBody(res, MAX_PROGRESS_BYTES);
+      if (!bytes) throw new Error(`larger than ${MAX_PROGRESS_BYTES} bytes: not a batch progress`);
+      const body = JSON.parse(bytes.toString('utf8')) as { acked?: unknown };
       if (Array.isArray(body.acked)) acked = body.acked.filter((id): id is number => Number.isSafeInteger(id) && (id as number) >= 1);
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

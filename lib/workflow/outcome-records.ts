@@ -1,7 +1,10 @@
 // Outcome records: one JSON object per execution that reached Report, at
-// `<prefix><forwarded|failed>/<source key>/<execution name>.json` in RESULTS_BUCKET (default: the source bucket).
+// `<prefix><forwarded|failed>/<source key>/<etag>/<execution name>.json` in RESULTS_BUCKET (default: the source
+// bucket). The ETag folder holds the outcomes of one version of the key, so whether that version was forwarded,
+// and how often it failed, is one listing of a small folder however often the key was overwritten.
 // In this code base "record" means this; an entry of an S3 event notification is an "event record".
 import { createHash } from 'node:crypto';
+import { unquoteEtag } from '../core/object-version';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { recordsBucket, type Settings } from '../config/settings';
 import { UNKNOWN_EXECUTION } from './attempt-markers';
@@ -92,21 +95,40 @@ export function buildRecord(input: ReportInput, now: Date = new Date()): Outcome
 /** S3 refuses keys longer than 1,024 UTF-8 bytes (KeyTooLongError). */
 export const MAX_S3_KEY_BYTES = 1024;
 
+/** Room left in a record's key for `<etag segment>/<execution name, at most 80>.json`. */
+const RECORD_NAME_ROOM = 64 + 1 + 85;
+
 /**
- * `<prefix><status>/<source key>/` — the folder of a key's records. When that would not leave room for the record
- * name within S3's 1,024-byte key limit (a long source key), the source key is replaced by `sha256/<hex of it>`.
+ * `<prefix><status>/<source key>/` — the folder of a key's records, one subfolder per version. When that would not
+ * leave room for the record name within S3's 1,024-byte key limit (a long source key), the source key is replaced by
+ * `sha256/<hex of it>`.
  */
 export function recordFolder(prefix: string, status: 'forwarded' | 'failed', key: string): string {
   const folder = `${prefix}${status}/${key}/`;
-  // room for '<execution name, at most 80>.json'
-  if (Buffer.byteLength(folder) + 85 <= MAX_S3_KEY_BYTES) return folder;
+  if (Buffer.byteLength(folder) + RECORD_NAME_ROOM <= MAX_S3_KEY_BYTES) return folder;
   return `${prefix}${status}/sha256/${createHash('sha256').update(key).digest('hex')}/`;
 }
 
-export function recordLocation(s: Settings, record: OutcomeRecord): { bucket: string; key: string } {
+/**
+ * The folder name of one version: its ETag (quotes removed) when it is a plain token, else `_sha256-<hex>` of it, or
+ * `_` when unknown. A plain ETag never starts with `_`, so the three never meet.
+ */
+export function versionSegment(etag: string | null | undefined): string {
+  const e = unquoteEtag(etag ?? '');
+  if (e === '') return '_';
+  if (/^[0-9A-Za-z-]{1,64}$/.test(e)) return e;
+  return `_sha256-${createHash('sha256').update(e).digest('hex').slice(0, 40)}`;
+}
+
+/** `<prefix><status>/<source key>/<etag>/`: the records of one version of a key. */
+export function versionFolder(prefix: string, status: 'forwarded' | 'failed', key: string, etag: string | null | undefined): string {
+  return `${recordFolder(prefix, status, key)}${versionSegment(etag)}/`;
+}
+
+export function recordLocation(s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>, record: Pick<OutcomeRecord, 'bucket' | 'status' | 'key' | 'etag' | 'executionName'>): { bucket: string; key: string } {
   return {
     bucket: recordsBucket(s, record.bucket),
-    key: `${recordFolder(s.resultsPrefix, record.status, record.key)}${record.executionName}.json`,
+    key: `${versionFolder(s.resultsPrefix, record.status, record.key, record.etag)}${record.executionName}.json`,
   };
 }
 

@@ -2,9 +2,11 @@
 // `<resultsPrefix>forwarded/` and `<resultsPrefix>failed/`. The listing streams page by page; only the summary is
 // kept, and it is bounded: one row per day, at most MAX_ERROR_GROUPS failure groups, the SLOWEST_N slowest files.
 // --since skips records whose object was last written before it without reading them (a record is written once,
-// when its execution ends).
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+// when its execution ends). Records are read through lib/workflow/record-reader.ts: an object too large to be a
+// record, or whose fields have other types, counts as unreadable and the rest is reported.
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { OutcomeRecord } from './outcome-records';
+import { readRecord, type Unreadable } from './record-reader';
 
 export const MAX_ERROR_GROUPS = 20;
 export const SLOWEST_N = 5;
@@ -58,9 +60,7 @@ export class StatusAggregator {
     this.#s.records++;
     if (r.status === 'forwarded') {
       this.#s.forwarded++; this.#s.forwardedBytes += bytes; row.forwarded++; row.forwardedBytes += bytes;
-      // Records written before the fields were camelCase carry duration_ms: they stay readable.
-      const durationMs = r.durationMs ?? (r as { duration_ms?: number }).duration_ms;
-      if (typeof durationMs === 'number') this.#slow({ key: r.key, durationMs, bytes: r.bytes, mode: r.mode, finishedAt: r.finishedAt });
+      if (typeof r.durationMs === 'number') this.#slow({ key: r.key, durationMs: r.durationMs, bytes: r.bytes, mode: r.mode, finishedAt: r.finishedAt });
     } else {
       this.#s.failed++; this.#s.failedBytes += bytes; row.failed++; row.failedBytes += bytes;
       const error = r.error?.error ?? 'Unknown';
@@ -97,15 +97,16 @@ export async function readStatus(o: StatusOptions): Promise<StatusSummary> {
     let token: string | undefined;
     do {
       const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: folder, ContinuationToken: token }));
-      const keys = (page.Contents ?? [])
+      const objects = (page.Contents ?? [])
         .filter((c) => c.Key!.endsWith('.json') && !(o.since && c.LastModified && c.LastModified.getTime() < o.since.getTime()))
-        .map((c) => c.Key!);
-      const records = await readAll(o.s3, o.bucket, keys, o.concurrency ?? 8);
+        .map((c) => ({ key: c.Key!, size: c.Size }));
+      const records = await readAll(o.s3, o.bucket, objects, o.concurrency ?? 8);
       for (const [i, r] of records.entries()) {
-        if (!r || (r.status !== 'forwarded' && r.status !== 'failed') || typeof r.key !== 'string') { agg.unreadable(); continue; }
+        // a foreign object (too large, not JSON, fields of other types) or one of the other folder: unreadable
+        if (typeof r === 'string' || r.status !== status) { agg.unreadable(); continue; }
         if (o.since && !(Date.parse(r.finishedAt) >= o.since.getTime())) continue;
         agg.add(r);
-        o.onRecord?.(r, `s3://${o.bucket}/${keys[i]}`);
+        o.onRecord?.(r, `s3://${o.bucket}/${objects[i]!.key}`);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -113,23 +114,15 @@ export async function readStatus(o: StatusOptions): Promise<StatusSummary> {
   return agg.summary();
 }
 
-async function readAll(s3: Pick<S3Client, 'send'>, bucket: string, keys: string[], n: number): Promise<Array<OutcomeRecord | undefined>> {
-  const out = new Array<OutcomeRecord | undefined>(keys.length);
+async function readAll(s3: Pick<S3Client, 'send'>, bucket: string, objects: Array<{ key: string; size?: number }>, n: number): Promise<Array<OutcomeRecord | Unreadable>> {
+  const out = new Array<OutcomeRecord | Unreadable>(objects.length);
   let next = 0;
   const worker = async () => {
-    while (next < keys.length) {
+    while (next < objects.length) {
       const i = next++;
-      try {
-        const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i]! }));
-        out[i] = JSON.parse(await res.Body!.transformToString()) as OutcomeRecord;
-      } catch (err) {
-        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-        // gone between the listing and the read, or not JSON: unreadable; anything else (access, network) stops
-        if (!(err instanceof SyntaxError) && e.$metadata?.httpStatusCode !== 404 && e.name !== 'NoSuchKey') throw err;
-        out[i] = undefined;
-      }
+      out[i] = await readRecord(s3, bucket, objects[i]!.key, objects[i]!.size);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(n, keys.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(n, objects.length) }, worker));
   return out;
 }

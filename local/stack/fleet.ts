@@ -60,6 +60,16 @@ export interface LocalFleet {
 /** Visibility of the intake queue, in the queue's seconds: 6 × the trigger's 60 s timeout, as deployed. */
 const INTAKE_VISIBILITY_SECONDS = 360;
 
+/** The queues, limits and slots of a fleet over its started servers (throws on a bad option). */
+function fleetParts(o: FleetOptions, dynamo: LocalDynamo, sqs: LocalSqs, maxFilesInFlight: number, maxReceiveCount: number) {
+  const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('ost-forwarder-intake', maxReceiveCount, { VisibilityTimeout: String(INTAKE_VISIBILITY_SECONDS) });
+  const queueArn = `arn:aws:sqs:${sqs.region}:000000000000:ost-forwarder-intake`;
+  // Unset limits are AWS's defaults, so the peaks are always measured.
+  const limits = fleetLimits({ ...o, lambdaConcurrency: o.lambdaConcurrency ?? 1000, openMapRuns: o.openMapRuns ?? 1000 });
+  const slots = new SlotSemaphore({ client: dynamo.client, tableName: dynamo.tableName, maxSlots: maxFilesInFlight, leaseSeconds: 22_500 });
+  return { queueUrl, dlqUrl, queueArn, limits, slots };
+}
+
 export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet> {
   const timeScale = o.timeScale ?? 0.01;
   const maxFilesInFlight = o.maxFilesInFlight ?? DEFAULT_MAX_FILES_IN_FLIGHT;
@@ -72,11 +82,17 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
     await dynamo.close();
     throw err;
   }
-  const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('ost-forwarder-intake', maxReceiveCount, { VisibilityTimeout: String(INTAKE_VISIBILITY_SECONDS) });
-  const queueArn = `arn:aws:sqs:${sqs.region}:000000000000:ost-forwarder-intake`;
-  // Unset limits are AWS's defaults, so the peaks are always measured.
-  const limits = fleetLimits({ ...o, lambdaConcurrency: o.lambdaConcurrency ?? 1000, openMapRuns: o.openMapRuns ?? 1000 });
-  const slots = new SlotSemaphore({ client: dynamo.client, tableName: dynamo.tableName, maxSlots: maxFilesInFlight, leaseSeconds: 22_500 });
+  let parts;
+  try {
+    parts = fleetParts(o, dynamo, sqs, maxFilesInFlight, maxReceiveCount);
+  } catch (err) {
+    // a bad option (slots out of range, a limit below 1) after the servers started: close them, or they keep
+    // the process alive
+    await sqs.close();
+    await dynamo.close();
+    throw err;
+  }
+  const { queueUrl, dlqUrl, queueArn, limits, slots } = parts;
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,

@@ -15,6 +15,7 @@ import { handlers } from '../../functions';
 import { FileSource } from '../../lib/sources/file';
 import { escapeControlCharacters } from '../../lib/core/text';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
+import { readSetting } from '../../lib/config/table';
 import { recordFromHead } from '../aws/s3';
 import type { LambdaHandler } from '../executor';
 import { executorPeaks, startLocalFleet } from './fleet';
@@ -43,9 +44,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { ost, emulator } = pieces.add(await startOst(options));
 
     // Admission: the intake queue, the slots, the limits
-    const slotsSetting = options.env?.MAX_FILES_IN_FLIGHT ?? process.env.MAX_FILES_IN_FLIGHT;
-    const fromEnv = slotsSetting && /^\d+$/.test(slotsSetting.trim()) ? Number(slotsSetting) : undefined;
-    const fleet = options.fleet || slotsSetting
+    // through the table of settings, as the deployed trigger reads it: a bad value is a ConfigError naming it
+    const slotsText = options.env?.MAX_FILES_IN_FLIGHT ?? process.env.MAX_FILES_IN_FLIGHT;
+    const fromEnv = slotsText?.trim() ? readSetting<number>({ MAX_FILES_IN_FLIGHT: slotsText }, 'MAX_FILES_IN_FLIGHT') : undefined;
+    const fleet = options.fleet || fromEnv !== undefined
       ? pieces.add(await startLocalFleet({ ...options.fleet, maxFilesInFlight: options.fleet?.maxFilesInFlight ?? fromEnv }))
       : undefined;
 

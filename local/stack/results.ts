@@ -1,10 +1,11 @@
 // What became of a key: its execution (waited for), its outcome records and events, and the per-file result the
 // CLI and tests read (status, URL, error code).
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import * as ostErrors from '../../lib/ost/errors';
 import { parseStepError } from '../../lib/workflow/step-errors';
-import { recordFolder, type OutcomeRecord } from '../../lib/workflow/outcome-records';
-import { DEFAULT_RESULTS_PREFIX } from '../../lib/config/settings';
+import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
+import { keyRecords } from '../../lib/workflow/record-reader';
+import { readSetting } from '../../lib/config/table';
 import type { RecordedEvent } from '../aws/endpoint';
 import type { ExecutionRecord, LocalExecutor } from '../executor';
 import type { Deliveries } from './deliveries';
@@ -43,26 +44,12 @@ export function waitForExecution(executor: LocalExecutor, deliveries: Deliveries
   });
 }
 
-/** lib/workflow/outcome-records.ts: <prefix><forwarded|failed>/<source key>/<execution name>.json, every execution. */
-export async function recordsFor(client: S3Client, bucket: string, env: Record<string, string>, key: string): Promise<OutcomeRecord[]> {
-  const resultsBucket = env.RESULTS_BUCKET ?? bucket;
-  const prefix = env.RESULTS_PREFIX ?? DEFAULT_RESULTS_PREFIX;
-  const out: OutcomeRecord[] = [];
-  for (const status of ['forwarded', 'failed'] as const) {
-    let token: string | undefined;
-    do {
-      const folder = recordFolder(prefix, status, key);
-      const page = await client.send(new ListObjectsV2Command({ Bucket: resultsBucket, Prefix: folder, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) {
-        // only <key>/<name>.json, not records of a longer key that shares this prefix
-        if (o.Key!.slice(folder.length).includes('/')) continue;
-        const body = await client.send(new GetObjectCommand({ Bucket: resultsBucket, Key: o.Key! }));
-        try { out.push(JSON.parse(await body.Body!.transformToString()) as OutcomeRecord); } catch { /* not a record */ }
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
-  return out;
+/**
+ * lib/workflow/outcome-records.ts: <prefix><forwarded|failed>/<source key>/<etag>/<execution name>.json, every
+ * execution of every version, read through the bounded reader (lib/workflow/record-reader.ts).
+ */
+export function recordsFor(client: S3Client, bucket: string, env: Record<string, string>, key: string): Promise<OutcomeRecord[]> {
+  return keyRecords(client, { bucket: readSetting<string | undefined>(env, 'RESULTS_BUCKET') ?? bucket, prefix: readSetting<string>(env, 'RESULTS_PREFIX') }, key);
 }
 
 export function eventsFor(events: RecordedEvent[], key: string): RecordedEvent[] {
