@@ -3,7 +3,8 @@
 // notification configuration per prefix × suffix (S3 takes one prefix and one suffix per configuration; an unset
 // filter is left out: S3 rejects an empty rule), for the bucket the stack creates (`queueConfigurations`: the intake
 // queue) and for an existing bucket (`events`, the framework's custom resource, which can only invoke the trigger). Packaging fails with one line when the values
-// overlap (S3 would refuse them as ambiguous) or when an object the project writes could invoke the trigger.
+// overlap (S3 would refuse them as ambiguous), when an object the project writes could invoke the trigger, or when
+// records would go to the source bucket encrypted with a key the roles are not given.
 'use strict';
 
 const list = (v) => [...new Set(v.split(',').map((x) => x.trim()).filter((x) => x !== ''))];
@@ -20,6 +21,8 @@ async function params(resolveVariable) {
     bucket: await get('bucketName', ''),
     resultsBucket: await get('resultsBucket', ''),
     resultsPrefix: await get('resultsPrefix', ''),
+    sourceKey: await get('sourceKmsKeyArn', ''),
+    resultsKey: await get('resultsKmsKeyArn', ''),
     prefixes: list(await get('keyPrefixFilter', '')),
     suffixes: list(await get('keySuffixFilter', '')),
   };
@@ -41,6 +44,13 @@ function check(p) {
     throw new Error(
       `param resultsBucket: records go to the source bucket under "${p.resultsPrefix}", which the notification ` +
       `(keyPrefixFilter "${p.prefixes.join(',')}") would send to the trigger; use a separate resultsBucket or a keyPrefixFilter such as inbox/`,
+    );
+  }
+  // Records in the source bucket are encrypted with its key: the writers are granted resultsKmsKeyArn only.
+  if (p.resultsBucket === p.bucket && p.resultsKey !== p.sourceKey) {
+    throw new Error(
+      `param resultsKmsKeyArn: records go to the source bucket, encrypted with its key (sourceKmsKeyArn "${p.sourceKey}"); ` +
+      `set resultsKmsKeyArn to the same key ("${p.resultsKey}" now)`,
     );
   }
 }

@@ -106,10 +106,11 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   const all = statements(existing.template).filter((s) => functionRoles.includes(s.role));
   const find = (action: string) => [...new Set(all.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText)))].sort();
   // the source objects, and the workflow's own attempt markers under the records prefix
-  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/init/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/slices/*"}']);
-  expect(find('s3:DeleteObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}']);
+  const rec = (path: string) => `{"Fn::Sub":"arn:\${AWS::Partition}:s3:::team-records/fwd/${path}"}`;
+  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', rec('attempts/init/*'), rec('attempts/slices/*')]);
+  expect(find('s3:DeleteObject')).toEqual([rec('attempts/upload/*')]);
   expect(find('s3:GetObjectVersion')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}']);
-  expect(find('s3:PutObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/*"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records/fwd/attempts/slices/*"}']);
+  expect(find('s3:PutObject')).toEqual([rec('attempts/complete/*'), rec('attempts/init/*'), rec('attempts/slices/*'), rec('attempts/upload/*'), rec('failed/*'), rec('forwarded/*')]);
   expect(find('s3:ListBucket')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}']);
   expect(find('states:StartExecution')).toEqual([expect.stringContaining(':stateMachine:ost-forwarder-test"')]);
   expect(find('events:PutEvents')).toEqual([expect.stringContaining(':event-bus/audio-bus"')]);
@@ -121,7 +122,7 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   expect(find('dynamodb:UpdateItem')).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
   // The created-bucket stack writes records to a records bucket of its own, never into the source bucket.
   const created3 = statements(created.template).filter((s) => s.role === 'ReportRole' && s.Action.includes('s3:PutObject'));
-  expect(created3.flatMap((s) => s.Resource)).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}/ost-forwarder/*' }]);
+  expect(created3.flatMap((s) => s.Resource)).toEqual(['forwarded', 'failed'].map((status) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::ost-forwarder-test-records-\${AWS::AccountId}-\${AWS::Region}/ost-forwarder/${status}/*` })));
 });
 
 /** Edges over Ref, Fn::GetAtt, Fn::Sub (${X} / ${X.Attr}) and DependsOn, between template resources. */

@@ -6,19 +6,21 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CHINA_PARAMS, CHINA_REGION, CREATED_PARAMS, EXISTING_PARAMS, packaged, packagingError, type Packaged } from './support/package';
+import { CHINA_PARAMS, CHINA_REGION, CREATED_PARAMS, EXISTING_PARAMS, packaged, packagingError, VARIANTS, type Packaged } from './support/package';
 
 type Json = any;
 
 let created: Packaged;
 let existing: Packaged;
 let china: Packaged;
+let kms: Packaged;
 
 beforeAll(async () => {
   created = await packaged(CREATED_PARAMS);
   existing = await packaged(EXISTING_PARAMS);
   china = await packaged(CHINA_PARAMS, { region: CHINA_REGION });
-}, 400_000);
+  kms = await packaged(VARIANTS.find((v) => v.name === 'SSE-KMS on both created buckets')!.params);
+}, 600_000);
 
 const R = (p: Packaged): Record<string, Json> => p.template.Resources;
 const FUNCTIONS = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report', 'Release'];
@@ -85,7 +87,7 @@ describe('least privilege per function', () => {
     ]);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('sqs:ReceiveMessage'))!.Resource).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}']);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('dynamodb:UpdateItem'))!.Resource).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
-    expect(actionsOf(created, 'ReleaseRole')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(actionsOf(created, 'ReleaseRole')).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('logs:PutLogEvents'))!.Resource).toEqual([
       '{"Fn::Sub":"arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/ost-forwarder-test-trigger:*"}',
     ]);
@@ -95,7 +97,8 @@ describe('least privilege per function', () => {
     for (const f of FUNCTIONS) {
       const a = actionsOf(created, `${f}Role`);
       const callsOst = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel'].includes(f);
-      expect({ f, ssm: a.includes('ssm:GetParameters') }).toEqual({ f, ssm: callsOst });
+      expect({ f, ssm: a.includes('ssm:GetParameter') }).toEqual({ f, ssm: callsOst });
+      expect(a).not.toContain('ssm:GetParameters');
       expect({ f, kms: a.includes('kms:Decrypt') }).toEqual({ f, kms: callsOst });
     }
     expect(actionsOf(created, 'ReportRole')).toEqual(['events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'sqs:SendMessage']);
@@ -114,18 +117,20 @@ describe('least privilege per function', () => {
       const list = grants(existing, `${f}Role`).filter((s) => s.Action.includes('s3:ListBucket')).flatMap((s) => s.Resource);
       expect(list).toContain('{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio"}');
     }
-    // markers are read (absent = 404) by the functions that write them
-    for (const f of ['Prepare', 'UploadWhole', 'Complete']) {
-      expect(grants(existing, `${f}Role`).filter((s) => s.Action.includes('s3:ListBucket')).flatMap((s) => s.Resource)).toContain('{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}');
-    }
+    // markers and batch progress are read (absent = 404) by Prepare, Upload slices and Cancel; the others only write
+    const listsRecords = (f: string) => grants(existing, `${f}Role`).filter((s) => s.Action.includes('s3:ListBucket')).flatMap((s) => s.Resource).includes('{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}');
+    expect(FUNCTIONS.filter(listsRecords)).toEqual(['Prepare', 'UploadSlices', 'Cancel']);
   });
 
-  it('lets the state machine redrive its failed batch executions', () => {
-    const sm = R(created).OstForwarderStateMachineRole.Properties.Policies[0].PolicyDocument.Statement as Json[];
-    const redrive = sm.find((s) => [s.Action].flat().includes('states:RedriveExecution'));
-    expect(JSON.stringify(redrive.Resource)).toContain(':execution:ost-forwarder-test/*');
-    const children = sm.filter((s) => [s.Action].flat().includes('states:StopExecution')).flatMap((s) => s.Resource);
-    expect(JSON.stringify(children)).toContain(':execution:ost-forwarder-test/*');
+  it('gives the state machine a role of ours: its batch executions only, assumed by states.amazonaws.com', () => {
+    expect(R(created).OstForwarderStateMachine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['StateMachineRole', 'Arn'] });
+    expect(R(created).OstForwarderStateMachineRole).toBeUndefined();
+    const role = R(china).StateMachineRole.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: ['states.amazonaws.com'] });
+    const sm = role.Policies[0].PolicyDocument.Statement as Json[];
+    const children = sm.filter((s) => [s.Action].flat().some((a: string) => ['states:RedriveExecution', 'states:StopExecution', 'states:DescribeExecution'].includes(a)));
+    expect(children.flatMap((s) => [s.Resource].flat())).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:ost-forwarder-test/*' }]);
+    expect(JSON.stringify(sm)).not.toContain('events:PutRule');
   });
 });
 
@@ -206,13 +211,19 @@ describe('SSE-KMS', () => {
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.${AWS::URLSuffix}' } } },
       }));
     }
-    for (const f of ['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Report']) {
-      expect(keyGrants(china, f).find((s) => s.Sid === 'ResultsKey')).toEqual(expect.objectContaining({
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'],
-      }));
-    }
-    // Cancel reads init markers only (CancelPrepared): Decrypt, no GenerateDataKey
-    expect(keyGrants(china, 'Cancel')).toEqual([expect.objectContaining({ Sid: 'ResultsKey', Action: ['kms:Decrypt'], Resource: ['arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key'] })]);
+    // the results key: GenerateDataKey to the writers, Decrypt to the readers (markers, batch progress)
+    const resultsKey = (f: string) => keyGrants(kms, f).filter((s) => s.Sid === 'ResultsKey').map((s) => ({ f, Action: s.Action, Resource: s.Resource }));
+    const rec = ['arn:aws:kms:us-east-1:111122223333:key/rec-key'];
+    expect(['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report'].flatMap(resultsKey)).toEqual([
+      { f: 'Prepare', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: rec },
+      { f: 'UploadWhole', Action: ['kms:GenerateDataKey'], Resource: rec },
+      { f: 'UploadSlices', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: rec },
+      { f: 'Complete', Action: ['kms:GenerateDataKey'], Resource: rec },
+      { f: 'Cancel', Action: ['kms:Decrypt'], Resource: rec },
+      { f: 'Report', Action: ['kms:GenerateDataKey'], Resource: rec },
+    ]);
+    // records in the source bucket (china): the results key is the source key
+    expect(keyGrants(china, 'Report').map((s) => s.Resource)).toEqual([['arn:aws-cn:kms:cn-north-1:111122223333:key/src-key']]);
     for (const f of ['Trigger', 'Release']) expect(keyGrants(china, f)).toEqual([]);
     // no key params: no key grant at all
     for (const f of FUNCTIONS) expect(keyGrants(created, f)).toEqual([]);
@@ -254,7 +265,10 @@ describe('operations', () => {
     for (const n of ['FilesForwarded', 'FilesFailed', 'BytesForwarded', 'ExecutionsFailed', 'ExecutionTime', 'Throttles', 'ApproximateNumberOfMessagesVisible']) {
       expect(names).toContain(n);
     }
-    expect(vars).toMatchObject({ StateMachine: { Ref: 'OstForwarderStateMachine' }, Queue: { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'QueueName'] } });
+    expect(vars).toMatchObject({
+      StateMachine: { Ref: 'OstForwarderStateMachine' }, Queue: { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'QueueName'] },
+      IntakeDeadLetters: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'QueueName'] },
+    });
   });
 });
 
@@ -343,7 +357,8 @@ describe('the heap bounds on Lambda (exec wrapper)', () => {
 describe('admission', () => {
   it('sends the created bucket\'s notifications to an intake queue only S3 from that bucket may write to', () => {
     const q = R(created).IntakeQueue.Properties;
-    expect(q).toMatchObject({ MessageRetentionPeriod: 1209600, VisibilityTimeout: 360, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] }, maxReceiveCount: '10' } });
+    // 7 days, the DLQ's 14: a dead letter expires by its first enqueue time
+    expect(q).toMatchObject({ MessageRetentionPeriod: 604800, VisibilityTimeout: 360, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] }, maxReceiveCount: '10' } });
     // the visibility timeout is at least 6 × the trigger's timeout
     expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * R(created).TriggerLambdaFunction.Properties.Timeout);
     expect(R(created).IntakeDeadLetterQueue.Properties.MessageRetentionPeriod).toBe(1209600);

@@ -113,8 +113,8 @@ async function readInitMarker(s3: S3Client, s: MarkerSettings, bucket: string, n
     return typeof marker.uploadId === 'string' && marker.uploadId ? { uploadId: marker.uploadId } : undefined;
   } catch (err) {
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    // Without s3:ListBucket (the deployed role has none) S3 answers a missing key with 403, not 404: both are "no
-    // marker" (a role that cannot read the marker cannot write it either, and writing it is checked).
+    // A missing key is a 404 (the deployed roles that read markers have s3:ListBucket); a 403 is taken as "no marker"
+    // too (a role that cannot read the marker cannot write it either, and writing it is checked).
     if (e.$metadata?.httpStatusCode === 404 || e.$metadata?.httpStatusCode === 403 || e.name === 'NoSuchKey') return undefined;
     // A transient failure leaves it unknown whether an earlier run initialised an upload: a fresh init could orphan
     // it, so the step fails and is retried. Anything else (a marker that is not ours) is logged and taken as none.

@@ -17,7 +17,7 @@ const UNIT = [
   'ost-retry', 'ost-send', 'ost-signing', 'plan', 'runtime-heap', 's3-event', 's3-source', 'settings',
   'settings-admission', 'settings-table', 'throttle-budget',
 ];
-const PACKAGING = ['bundles', 'bundles-run', 'package', 'security', 'template'];
+const PACKAGING = ['bundles', 'bundles-run', 'deploy-checks', 'package', 'security', 'template'];
 
 /** Every test file's name (without `.test.ts`) by lane; a file no list names is in the local lane. */
 function lanes() {

@@ -21,8 +21,8 @@ function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : [join(dir, d.name)]));
 }
 
-function inputsHash(params: string[], region: string): string {
-  const h = createHash('sha256').update(JSON.stringify({ params, region }));
+function inputsHash(params: string[], region: string, stage: string): string {
+  const h = createHash('sha256').update(JSON.stringify({ params, region, stage }));
   const inputs = ['serverless.yml', 'statemachine/definition.yml', 'package.json', 'package-lock.json', 'tsconfig.json',
     'scripts/s3-notification.js', 'scripts/trigger-events.js', 'scripts/lambda-esbuild.cjs', 'scripts/undici-pool.cjs', 'scripts/lambda-exec-wrapper.sh']
     .map((f) => join(ROOT, f)).filter(existsSync)
@@ -31,9 +31,9 @@ function inputsHash(params: string[], region: string): string {
   return h.digest('hex').slice(0, 24);
 }
 
-/** `serverless package --stage test` with these params, in `region` (default us-east-1). */
-export async function packaged(params: string[], { region = 'us-east-1' }: { region?: string } = {}): Promise<Packaged> {
-  const dir = join(CACHE, `package-${inputsHash(params, region)}`);
+/** `serverless package --stage <stage>` (default test) with these params, in `region` (default us-east-1). */
+export async function packaged(params: string[], { region = 'us-east-1', stage = 'test' }: { region?: string; stage?: string } = {}): Promise<Packaged> {
+  const dir = join(CACHE, `package-${inputsHash(params, region, stage)}`);
   const done = join(dir, 'done');
   // one packaging at a time, whatever the params: serverless-esbuild builds in the project's .esbuild/
   const lock = join(CACHE, 'package.lock');
@@ -50,7 +50,7 @@ export async function packaged(params: string[], { region = 'us-east-1' }: { reg
     }
     try {
       rmSync(dir, { recursive: true, force: true });
-      await promisify(execFile)(join(ROOT, 'node_modules/.bin/serverless'), ['package', '--stage', 'test', '--region', region, '--package', dir, ...params.flatMap((p) => ['--param', p])], {
+      await promisify(execFile)(join(ROOT, 'node_modules/.bin/serverless'), ['package', '--stage', stage, '--region', region, '--package', dir, ...params.flatMap((p) => ['--param', p])], {
         cwd: ROOT,
         timeout: 180_000,
         maxBuffer: 16 * 1024 * 1024,
@@ -94,9 +94,32 @@ export async function packagingError(params: string[]): Promise<string> {
 /** The param sets the template tests share (one packaging each, whichever test file asks first). */
 export const CREATED_PARAMS = ['ostAppId=app123'];
 export const EXISTING_PARAMS = ['ostAppId=app123', 'existingBucket=true', 'bucketName=team-audio', 'resultsBucket=team-records', 'resultsPrefix=fwd/', 'eventBusName=audio-bus', 'keyPrefixFilter=incoming/', 'keySuffixFilter=.wav'];
-/** cn-north-1: SSE-KMS on both buckets, records in the source bucket kept apart by the notification's prefix. */
+/** cn-north-1: SSE-KMS, records in the source bucket (so with its key) kept apart by the notification's prefix. */
 export const CHINA_REGION = 'cn-north-1';
 export const CHINA_PARAMS = [
   'ostAppId=app123', 'bucketName=audio-cn', 'resultsBucket=audio-cn', 'keyPrefixFilter=inbox/', 'alarmEmail=ops@example.com',
-  'sourceKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/src-key', 'resultsKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/rec-key',
+  'sourceKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/src-key', 'resultsKmsKeyArn=arn:aws-cn:kms:cn-north-1:111122223333:key/src-key',
+];
+
+/** A packaging variant the docs offer: its params, region and stage. */
+export interface Variant { name: string; params: string[]; region: string; stage: string }
+/** Every variant docs/deploy.md offers, each packaged once (test/deploy-checks.test.ts checks them as AWS would). */
+export const VARIANTS: Variant[] = [
+  { name: 'created buckets, us-east-1', params: CREATED_PARAMS, region: 'us-east-1', stage: 'test' },
+  { name: 'existing bucket with filters', params: EXISTING_PARAMS, region: 'us-east-1', stage: 'test' },
+  { name: 'cn-north-1, SSE-KMS, records in the source bucket', params: CHINA_PARAMS, region: CHINA_REGION, stage: 'test' },
+  {
+    name: 'SSE-KMS on both created buckets', region: 'us-east-1', stage: 'test',
+    params: ['ostAppId=app123', 'sourceKmsKeyArn=arn:aws:kms:us-east-1:111122223333:key/src-key', 'resultsKmsKeyArn=arn:aws:kms:us-east-1:111122223333:key/rec-key'],
+  },
+  {
+    // the longest default bucket name: ost-forwarder-<13>-records-<account>-cn-northwest-1 is S3's 63 characters
+    name: 'cn-northwest-1, SSE-KMS, a 13-character stage', region: 'cn-northwest-1', stage: 'preproduction',
+    params: ['ostAppId=app123', 'sourceKmsKeyArn=arn:aws-cn:kms:cn-northwest-1:111122223333:key/src-key', 'resultsKmsKeyArn=arn:aws-cn:kms:cn-northwest-1:111122223333:key/rec-key'],
+  },
+  {
+    name: 'records in a shared SSE-KMS bucket', region: 'us-east-1', stage: 'test',
+    params: ['ostAppId=app123', 'existingBucket=true', 'bucketName=shared-audio', 'resultsBucket=shared-audio', 'keyPrefixFilter=inbox/',
+      'sourceKmsKeyArn=arn:aws:kms:us-east-1:111122223333:key/shared-key', 'resultsKmsKeyArn=arn:aws:kms:us-east-1:111122223333:key/shared-key'],
+  },
 ];
