@@ -110,7 +110,7 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', rec('attempts/init/*'), rec('attempts/slices/*')]);
   expect(find('s3:DeleteObject')).toEqual([rec('attempts/upload/*')]);
   expect(find('s3:GetObjectVersion')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}']);
-  expect(find('s3:PutObject')).toEqual([rec('attempts/complete/*'), rec('attempts/init/*'), rec('attempts/slices/*'), rec('attempts/upload/*'), rec('failed/*'), rec('forwarded/*')]);
+  expect(find('s3:PutObject')).toEqual([rec('attempts/complete/*'), rec('attempts/init/*'), rec('attempts/slices/*'), rec('attempts/upload/*'), rec('failed/*'), rec('forwarded/*'), rec('skipped/*')]);
   expect(find('s3:ListBucket')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio"}', '{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}']);
   expect(find('states:StartExecution')).toEqual([expect.stringContaining(':stateMachine:ost-forwarder-test"')]);
   expect(find('events:PutEvents')).toEqual([expect.stringContaining(':event-bus/audio-bus"')]);
@@ -122,7 +122,7 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   expect(find('dynamodb:UpdateItem')).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
   // The created-bucket stack writes records to a records bucket of its own, never into the source bucket.
   const created3 = statements(created.template).filter((s) => s.role === 'ReportRole' && s.Action.includes('s3:PutObject'));
-  expect(created3.flatMap((s) => s.Resource)).toEqual(['forwarded', 'failed'].map((status) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::ost-forwarder-test-records-\${AWS::AccountId}-\${AWS::Region}/ost-forwarder/${status}/*` })));
+  expect(created3.flatMap((s) => s.Resource)).toEqual(['forwarded', 'failed', 'skipped'].map((status) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::ost-forwarder-test-records-\${AWS::AccountId}-\${AWS::Region}/ost-forwarder/${status}/*` })));
 });
 
 /** Edges over Ref, Fn::GetAtt, Fn::Sub (${X} / ${X.Attr}) and DependsOn, between template resources. */

@@ -83,6 +83,13 @@ const COMMON = {
 };
 const SEMAPHORE = (w: World) => arn(w, 'dynamodb', `table/${w.env.SLOT_TABLE}`);
 const queueArn = (w: World, url: string) => arn(w, 'sqs', url.split('/').pop()!);
+/** The OST breaker's one item beside the slots (lib/admission/health.ts): its key only. */
+const healthItem = (w: World, action: string): Call => ({ action, resource: SEMAPHORE(w), context: { 'dynamodb:LeadingKeys': 'ost-health' } });
+/** An OST-calling step counts its outage-class failures into the breaker; the gate's read is the trigger's. */
+const HEALTH_COUNT = {
+  'DynamoDBClient.UpdateItem @ lib/admission/health.ts': (w: World) => [healthItem(w, 'dynamodb:UpdateItem')],
+  'DynamoDBClient.GetItem @ lib/admission/health.ts': { unreached: 'OstHealth.state, read by the trigger\'s admission gate; a step only counts failures' },
+};
 
 /** Every function's call sites, by `<Client>.<Operation> @ <source>`. */
 export const FUNCTION_CALLS: Record<string, Record<string, Site>> = {
@@ -97,16 +104,22 @@ export const FUNCTION_CALLS: Record<string, Record<string, Site>> = {
     'DynamoDBClient.UpdateItem @ lib/admission/semaphore.ts': (w) => [{ action: 'dynamodb:UpdateItem', resource: SEMAPHORE(w) }],
     'DynamoDBClient.GetItem @ lib/admission/semaphore.ts': (w) => [{ action: 'dynamodb:GetItem', resource: SEMAPHORE(w) }],
     'DynamoDBClient.PutItem @ lib/admission/semaphore.ts': (w) => [{ action: 'dynamodb:PutItem', resource: SEMAPHORE(w) }],
+    // the breaker: the gate reads its item, one trigger at a time takes the probe lease, and the probe calls OST
+    'DynamoDBClient.GetItem @ lib/admission/health.ts': (w) => [{ action: 'dynamodb:GetItem', resource: SEMAPHORE(w) }],
+    'DynamoDBClient.UpdateItem @ lib/admission/health.ts': (w) => [{ action: 'dynamodb:UpdateItem', resource: SEMAPHORE(w) }],
+    ...POWERTOOLS_SSM,
   },
   prepare: {
-    ...COMMON, ...POWERTOOLS_SSM,
+    ...COMMON, ...POWERTOOLS_SSM, ...HEALTH_COUNT,
     'S3Client.HeadObject @ lib/sources/s3.ts': (w) => read(w, w.sourceBucket, w.sourceKey, { versioned: true, mayBeAbsent: true, head: true }),
+    // one ranged GET of the object's head for its media facts, pinned like the other reads
+    'S3Client.GetObject @ lib/sources/media-probe.ts': (w) => read(w, w.sourceBucket, w.sourceKey, { versioned: true, mayBeAbsent: true }),
     'S3Client.GetObject @ lib/workflow/attempt-markers.ts': (w) => read(w, w.recordsBucket, marker(w, `init/${EXECUTION}/0`), { mayBeAbsent: true }),
     'S3Client.PutObject @ lib/workflow/attempt-markers.ts': (w) => write(w, w.recordsBucket, marker(w, `init/${EXECUTION}/0`)),
     'S3Client.DeleteObject @ lib/workflow/attempt-markers.ts': { unreached: 'the upload marker\'s clear (forExecution builds both markers); Prepare uses the init marker only' },
   },
   uploadWhole: {
-    ...COMMON, ...POWERTOOLS_SSM,
+    ...COMMON, ...POWERTOOLS_SSM, ...HEALTH_COUNT,
     'S3Client.GetObject @ lib/sources/s3.ts': sourceRead,
     'S3Client.GetObject @ lib/workflow/attempt-markers.ts': { unreached: 'the init marker\'s read (forExecution builds both markers); Upload whole uses the upload marker only' },
     // begin: a conditional PutObject (If-None-Match: *); clear: DeleteObject
@@ -114,17 +127,17 @@ export const FUNCTION_CALLS: Record<string, Record<string, Site>> = {
     'S3Client.DeleteObject @ lib/workflow/attempt-markers.ts': (w) => [{ action: 's3:DeleteObject', resource: s3Arn(w, w.recordsBucket, marker(w, `upload/${EXECUTION}/0`)) }],
   },
   uploadSlices: {
-    ...COMMON, ...POWERTOOLS_SSM,
+    ...COMMON, ...POWERTOOLS_SSM, ...HEALTH_COUNT,
     'S3Client.GetObject @ lib/sources/s3.ts': sourceRead,
     'S3Client.GetObject @ lib/workflow/batch-progress.ts': (w) => read(w, w.recordsBucket, marker(w, `slices/${UPLOAD_ID}/1`), { mayBeAbsent: true }),
     'S3Client.PutObject @ lib/workflow/batch-progress.ts': (w) => write(w, w.recordsBucket, marker(w, `slices/${UPLOAD_ID}/1`)),
   },
   complete: {
-    ...COMMON, ...POWERTOOLS_SSM,
+    ...COMMON, ...POWERTOOLS_SSM, ...HEALTH_COUNT,
     'S3Client.PutObject @ lib/workflow/attempt-markers.ts': (w) => write(w, w.recordsBucket, marker(w, `complete/${UPLOAD_ID}`)),
   },
   cancel: {
-    ...COMMON, ...POWERTOOLS_SSM,
+    ...COMMON, ...POWERTOOLS_SSM, ...HEALTH_COUNT,
     'S3Client.GetObject @ lib/workflow/attempt-markers.ts': (w) => read(w, w.recordsBucket, marker(w, `init/${EXECUTION}/0`), { mayBeAbsent: true }),
     'S3Client.PutObject @ lib/workflow/attempt-markers.ts': { unreached: 'the init marker\'s write and the upload marker (forExecution builds both); Cancel reads the init marker only' },
     'S3Client.DeleteObject @ lib/workflow/attempt-markers.ts': { unreached: 'the upload marker\'s clear; Cancel reads the init marker only' },
@@ -138,8 +151,13 @@ export const FUNCTION_CALLS: Record<string, Record<string, Site>> = {
     'S3Client.PutObject @ lib/workflow/outcome-records.ts': (w) => [
       ...write(w, w.recordsBucket, `${w.prefix}forwarded/${w.sourceKey}/${EXECUTION}.json`),
       ...write(w, w.recordsBucket, `${w.prefix}failed/${w.sourceKey}/${EXECUTION}.json`),
+      // a file a consumer's rules refused (ReportSkipped)
+      ...write(w, w.recordsBucket, `${w.prefix}skipped/${w.sourceKey}/${EXECUTION}.json`),
     ],
     'EventBridgeClient.PutEvents @ lib/workflow/outcome-events.ts': (w) => [{ action: 'events:PutEvents', resource: arn(w, 'events', `event-bus/${w.env.EVENT_BUS_NAME}`) }],
+    // a file failed past the outage budget goes back to the intake for its next round (lib/intake/readmission.ts)
+    'SQSClient.SendMessage @ lib/intake/adapters.ts': (w) => [{ action: 'sqs:SendMessage', resource: queueArn(w, w.env.INTAKE_QUEUE_URL!) }],
+    'SQSClient.ChangeMessageVisibility @ lib/intake/adapters.ts': { unreached: 'the intake queue\'s visibility backoff (the trigger); Report only re-sends' },
   },
   release: {
     ...COMMON,
