@@ -20,6 +20,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEventRecord, executionName, skipReason, type ParsedEventRecord } from './s3-event';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
+import { settingDefault } from '../config/table';
 import type { AcquireResult, ReleaseResult } from '../admission/semaphore';
 import { isAdmissionRetryable } from '../admission/errors';
 
@@ -63,7 +64,13 @@ export interface IntakePolicy {
   failBaseSeconds: number;
 }
 
-export const DEFAULT_INTAKE_POLICY: IntakePolicy = { maxReceiveCount: 10, waitBaseSeconds: 20, waitMaxSeconds: 300, failBaseSeconds: 30 };
+/** The settings' defaults (lib/config/table.ts); failBaseSeconds is not a setting. */
+export const DEFAULT_INTAKE_POLICY: IntakePolicy = {
+  maxReceiveCount: settingDefault('INTAKE_MAX_RECEIVE_COUNT'),
+  waitBaseSeconds: settingDefault('INTAKE_WAIT_BASE_SECONDS'),
+  waitMaxSeconds: settingDefault('INTAKE_WAIT_MAX_SECONDS'),
+  failBaseSeconds: 30,
+};
 
 export interface IntakeLog {
   info(message: string, fields?: Record<string, unknown>): void;
