@@ -1,20 +1,21 @@
 // `ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run]
-// [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]`: forwards the objects
-// no event announced (lib/intake/backfill.ts). Submission: S3-shaped notifications into the intake queue
-// (lib/intake/backfill-submitter.ts), so backfilled files wait for admission slots like any other. The queue is --queue-url,
-// else INTAKE_QUEUE_URL, else the IntakeQueueUrl output of the stack ost-forwarder-<--stage> (never a guessed stage:
-// with none of these, submitting is a usage error).
+// [--max N] [--json] [--records s3://bucket/prefix] [--queue-url URL] [--stage STAGE [--region R]]
+// [--direct [--state-machine-arn ARN]]`: forwards the objects no event announced (lib/intake/backfill.ts).
+// Submission: S3-shaped notifications into the intake queue (lib/intake/backfill-submitter.ts), so backfilled files
+// wait for admission slots like any other. Each resource comes from its flag, else its variable, else the stack
+// ost-forwarder-<--stage> (cli/stack.ts): the queue (--queue-url, INTAKE_QUEUE_URL, IntakeQueueUrl) and the records
+// that tell what was forwarded (--records, RESULTS_BUCKET [+ RESULTS_PREFIX], RecordsBucket + ResultsPrefix). None:
+// a usage error; the records are never looked for in the source bucket unless named.
 // --direct keeps the old path (StartExecution through the trigger's code, STATE_MACHINE_ARN or
-// --state-machine-arn): it bypasses admission, for a stack without the intake. The deployment's filters and
-// results prefix apply either way (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX, RESULTS_BUCKET).
+// --state-machine-arn): it bypasses admission, for a stack without the intake. The deployment's filters apply
+// either way (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER).
 // Output: a progress line on a terminal (stderr); one JSON line per object with --json, else a line per submitted
 // or failed object (at most MAX_LINES); then the summary. Exit 0, 1 when any submission failed (or on an S3
 // error), 2 on a usage error, 130 when interrupted (the summary still printed; a re-run resumes).
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { intakeQueueSubmitter, intakeQueueUrlOfStack } from '../../lib/intake/backfill-submitter';
+import { intakeQueueSubmitter } from '../../lib/intake/backfill-submitter';
 import { backfill, startExecutionSubmitter, type BackfillItem, type BackfillOptions, type BackfillSummary, type Submitter } from '../../lib/intake/backfill';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event } from '../../lib/intake/s3-event';
@@ -22,8 +23,9 @@ import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/co
 import { integer, UsageError } from './args';
 import { EXIT, isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
+import { checkStackFlags, stackLookup, type StackLookup } from '../stack';
 
-export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--queue-url URL | --stage STAGE | --direct [--state-machine-arn ARN]]';
+export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--records s3://bucket/prefix] [--queue-url URL] [--stage STAGE [--region R]] [--direct [--state-machine-arn ARN]]';
 const MAX_LINES = 50;
 
 export interface BackfillArgs {
@@ -37,8 +39,11 @@ export interface BackfillArgs {
   json: boolean;
   /** The intake queue; else INTAKE_QUEUE_URL, else the stack of `stage`. */
   queueUrl?: string;
-  /** The deployed stack to find the queue in (ost-forwarder-<stage>). */
+  /** The deployed stack to find the queue and the records in (ost-forwarder-<stage>), and its region. */
   stage?: string;
+  region?: string;
+  /** Where the outcome records are: s3://bucket/prefix. */
+  records?: { bucket: string; prefix: string };
   /** StartExecution directly, bypassing admission. */
   direct: boolean;
   stateMachineArn?: string;
@@ -58,6 +63,8 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
       json: { type: 'boolean', default: false },
       'queue-url': { type: 'string' },
       stage: { type: 'string' },
+      region: { type: 'string' },
+      records: { type: 'string' },
       direct: { type: 'boolean', default: false },
       'state-machine-arn': { type: 'string' },
     },
@@ -66,10 +73,10 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
   const { bucket, prefix } = parseS3Url(positionals[0]!);
   const suffixes = (values.suffix ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (values.suffix !== undefined && suffixes.length === 0) throw new UsageError('--suffix needs at least one suffix, e.g. --suffix .wav,.mp3');
-  if (values.direct && (values['queue-url'] !== undefined || values.stage !== undefined)) throw new UsageError('--direct starts executions itself: it takes no --queue-url or --stage');
+  if (values.direct && values['queue-url'] !== undefined) throw new UsageError('--direct starts executions itself: it takes no --queue-url');
   if (!values.direct && values['state-machine-arn'] !== undefined) throw new UsageError('--state-machine-arn goes with --direct (which bypasses admission); without it backfill submits to the intake queue');
   if (values['queue-url'] !== undefined && !/^https?:\/\/\S+$/.test(values['queue-url'])) throw new UsageError(`--queue-url: must be an SQS queue URL, got ${JSON.stringify(values['queue-url'].slice(0, 200))}`);
-  if (values.stage !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(values.stage)) throw new UsageError(`--stage: letters, digits and '-', got ${JSON.stringify(values.stage.slice(0, 100))}`);
+  checkStackFlags(values.stage, values.region);
   return {
     bucket,
     prefix,
@@ -81,6 +88,8 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
     json: values.json ?? false,
     queueUrl: values['queue-url'],
     stage: values.stage,
+    region: values.region,
+    ...(values.records !== undefined ? { records: parseS3Url(values.records, '--records') } : {}),
     direct: values.direct ?? false,
     stateMachineArn: values['state-machine-arn'],
   };
@@ -148,19 +157,29 @@ export interface BackfillRun {
 }
 
 /** Where submissions go: the intake queue (given, configured, or the stack's output), or --direct StartExecution. */
-async function submitterFor(args: BackfillArgs, settings: Settings, configuredQueueUrl: string | undefined): Promise<Submitter> {
+async function submitterFor(args: BackfillArgs, settings: Settings, configuredQueueUrl: string | undefined, stack: StackLookup): Promise<Submitter> {
   if (args.dryRun) return async (records) => records.map(() => ({ status: 'error', error: 'dry run' }));
+  const region = stack.region ? { region: stack.region } : {};
   if (args.direct) {
-    const arn = args.stateMachineArn ?? settings.stateMachineArn;
     if (args.stateMachineArn !== undefined && !args.stateMachineArn.startsWith('arn:')) throw new UsageError(`--state-machine-arn: must be an ARN, got ${JSON.stringify(args.stateMachineArn.slice(0, 200))}`);
-    if (!arn) throw new UsageError('--direct: needs --state-machine-arn (or STATE_MACHINE_ARN; see the stack output StateMachineArn)');
-    const sfn = new SFNClient({ maxAttempts: 5 });
+    const arn = await stack.resolve('stateMachineArn', args.stateMachineArn ?? settings.stateMachineArn, '--direct: --state-machine-arn ARN (or STATE_MACHINE_ARN)');
+    const sfn = new SFNClient({ maxAttempts: 5, ...region });
     return startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: arn, settings }));
   }
-  const given = args.queueUrl ?? configuredQueueUrl;
-  if (!given && !args.stage) throw new UsageError('backfill submits into the intake queue: give --queue-url URL, INTAKE_QUEUE_URL, or --stage STAGE (the queue is then read from the stack ost-forwarder-STAGE); or --direct --state-machine-arn ARN (bypasses admission); or use --dry-run');
-  const queueUrl = given ?? await intakeQueueUrlOfStack(new CloudFormationClient({ maxAttempts: 5 }), `ost-forwarder-${args.stage}`);
-  return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5 }), queueUrl);
+  const queueUrl = await stack.resolve('intakeQueueUrl', args.queueUrl ?? configuredQueueUrl, 'backfill submits into the intake queue: --queue-url URL (or INTAKE_QUEUE_URL), --direct --state-machine-arn ARN (bypasses admission), or --dry-run');
+  return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5, ...region }), queueUrl);
+}
+
+/**
+ * The records location: --records, else RESULTS_BUCKET (with RESULTS_PREFIX), else the stack's RecordsBucket and
+ * ResultsPrefix outputs. The settings the backfill then runs with name it.
+ */
+export async function recordsSettings(args: Pick<BackfillArgs, 'records'>, settings: Settings, env: Record<string, string | undefined>, stack: StackLookup): Promise<Settings> {
+  if (args.records) return { ...settings, resultsBucket: args.records.bucket, resultsPrefix: args.records.prefix };
+  const bucket = await stack.resolve('recordsBucket', settings.resultsBucket, 'the records bucket: --records s3://bucket/prefix (or RESULTS_BUCKET)');
+  // an explicit RESULTS_PREFIX wins; with the bucket from the stack, so does the stack's prefix over the default
+  const prefix = (env.RESULTS_PREFIX?.trim() || settings.resultsBucket) ? settings.resultsPrefix : await stack.resolve('resultsPrefix', undefined, 'RESULTS_PREFIX');
+  return { ...settings, resultsBucket: bucket, resultsPrefix: prefix };
 }
 
 /** Runs a backfill and prints as the command does; returns the summary. */
@@ -209,13 +228,14 @@ export async function run(argv: string[]): Promise<number> {
   let submit: Submitter;
   try {
     args = parseBackfillArgs(argv);
-    settings = loadSettings(process.env);
-    submit = await submitterFor(args, settings, args.direct || args.queueUrl ? undefined : loadAdmissionSettings(process.env).intakeQueueUrl);
+    const stack = stackLookup(args.stage, args.region);
+    settings = await recordsSettings(args, loadSettings(process.env), process.env, stack);
+    submit = await submitterFor(args, settings, args.direct || args.queueUrl ? undefined : loadAdmissionSettings(process.env).intakeQueueUrl, stack);
   } catch (err) {
     if (isUsageError(err) || err instanceof ConfigError) return reportFailure('backfill', err, BACKFILL_USAGE, safeText((err as Error).message, 500));
     // the stack look-up failed (no credentials, no network, access denied): one line, exit 1
     const e = err as Error;
-    return reportFailure('backfill', err, BACKFILL_USAGE, `finding the intake queue: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}`);
+    return reportFailure('backfill', err, BACKFILL_USAGE, `finding the stack's resources: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}`);
   }
   const controller = new AbortController();
   const onSigint = () => {
@@ -227,7 +247,7 @@ export async function run(argv: string[]): Promise<number> {
   const where = `s3://${args.bucket}/${args.prefix}`;
   try {
     const summary = await runBackfill({
-      args, settings, submit, s3: commandS3Client(settings), signal: controller.signal,
+      args, settings, submit, s3: commandS3Client(settings, args.region), signal: controller.signal,
       out: (line) => process.stdout.write(line + '\n'), err: process.stderr,
     });
     if (args.json) process.stdout.write(safeJson({ summary: { location: where, dryRun: args.dryRun, ...summary } }) + '\n');

@@ -157,10 +157,10 @@ export function recordsBucket(s: Pick<Settings, 'resultsBucket'>, sourceBucket: 
 }
 
 /** A setting some functions need and others do not; throws ConfigError naming the variable when missing. */
-export function required<K extends keyof Settings>(s: Settings, key: K, variable: string): NonNullable<Settings[K]> {
+export function required<S extends object, K extends keyof S>(s: S, key: K, variable: string): NonNullable<S[K]> {
   const v = s[key];
   if (v === undefined || v === null || v === '') throw new ConfigError(variable, 'is required by this function');
-  return v as NonNullable<Settings[K]>;
+  return v as NonNullable<S[K]>;
 }
 
 // --- admission (docs/admission.md) ------------------------------------------------------------------------------
