@@ -5,8 +5,9 @@
 // trigger (lib/intake/s3-event.ts: same filters, same deterministic execution names, so anything already started is a
 // duplicate, not a second upload). A message is deleted only after all its records were started or recognised
 // as duplicates/skipped/malformed; otherwise it stays and returns after its visibility timeout.
-// Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; filters and results
-// prefix from the same variables as the trigger (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX).
+// Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; else, with --stage S
+// [--region R], the stack's outputs (cli/stack.ts); filters and results prefix from the same variables as the
+// trigger (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX).
 // AWS credentials/region from the usual SDK chain. Exit 0 when the queue was drained, 1 when messages remain.
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -15,13 +16,16 @@ import { escapeControlCharacters } from '../../lib/core/text';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
 import { moveMessages } from '../../lib/intake/queue-move';
+import { REASON_ATTRIBUTE } from '../../lib/intake/batch';
+import { safeText } from '../output';
+import { checkStackFlags, stackLookup, type StackLookup } from '../stack';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { UsageError } from './args';
 import { cliSettings } from '../settings';
 import { isUsageError, reportFailure } from '../exit';
 
-const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]\n' +
-  '       ost-forward redrive --intake [--queue-url DLQ_URL] [--to-url INTAKE_URL] [--max N] [--dry-run]';
+const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--stage STAGE [--region R]] [--max N] [--dry-run]\n' +
+  '       ost-forward redrive --intake [--queue-url DLQ_URL] [--to-url INTAKE_URL] [--stage STAGE [--region R]] [--max N] [--dry-run]';
 
 export interface RedriveOptions {
   sqs: Pick<SQSClient, 'send'>;
@@ -117,6 +121,8 @@ export async function run(argv: string[]): Promise<number> {
         'dry-run': { type: 'boolean' },
         intake: { type: 'boolean' },
         'to-url': { type: 'string' },
+        stage: { type: 'string' },
+        region: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -128,16 +134,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (values.intake) return await redriveIntake(values);
-    const queueUrl = (values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl;
-    if (!queueUrl) throw new UsageError('--queue-url: is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
-    const settings = loadSettings({ ...process.env, ...(values['state-machine-arn'] ? { STATE_MACHINE_ARN: values['state-machine-arn'] as string } : {}) });
+    checkStackFlags(values.stage as string | undefined, values.region as string | undefined);
+    const stack = stackLookup(values.stage as string | undefined, values.region as string | undefined);
+    if (values.intake) return await redriveIntake(values, stack);
+    const queueUrl = await stack.resolve('triggerDlqUrl', (values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl, '--queue-url URL (or TRIGGER_DLQ_URL)');
+    const arn = await stack.resolve('stateMachineArn', (values['state-machine-arn'] as string | undefined) ?? process.env.STATE_MACHINE_ARN, '--state-machine-arn ARN (or STATE_MACHINE_ARN)');
+    const settings = loadSettings({ ...process.env, STATE_MACHINE_ARN: arn });
     if (!settings.stateMachineArn) throw new UsageError('--state-machine-arn: is required (or set STATE_MACHINE_ARN); see the stack output StateMachineArn');
     const max = values.max !== undefined ? Number(values.max) : undefined;
     if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);
+    const region = stack.region ? { region: stack.region } : {};
     const result = await redrive({
-      sqs: new SQSClient({}),
-      sfn: new SFNClient({}),
+      sqs: new SQSClient({ ...region }),
+      sfn: new SFNClient({ ...region }),
       queueUrl,
       stateMachineArn: settings.stateMachineArn,
       settings,
@@ -158,16 +167,19 @@ export async function run(argv: string[]): Promise<number> {
  * (--to-url or INTAKE_QUEUE_URL; stack outputs IntakeDeadLetterQueueUrl, IntakeQueueUrl), so each file waits for a
  * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when everything moved, 1 otherwise.
  */
-async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const fromUrl = (values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;
-  if (!fromUrl) throw new UsageError('--queue-url: is required with --intake (or set INTAKE_DLQ_URL); see the stack output IntakeDeadLetterQueueUrl');
-  const toUrl = (values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl;
-  if (!toUrl) throw new UsageError('--to-url: is required with --intake (or set INTAKE_QUEUE_URL); see the stack output IntakeQueueUrl');
+async function redriveIntake(values: Record<string, string | boolean | undefined>, stack: StackLookup): Promise<number> {
+  const fromUrl = await stack.resolve('intakeDlqUrl', (values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl, '--queue-url DLQ_URL with --intake (or INTAKE_DLQ_URL)');
+  const toUrl = await stack.resolve('intakeQueueUrl', (values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl, '--to-url INTAKE_URL with --intake (or INTAKE_QUEUE_URL)');
   const max = values.max !== undefined ? Number(values.max) : undefined;
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);
-  const sqs = new SQSClient({});
+  const sqs = new SQSClient({ ...(stack.region ? { region: stack.region } : {}) });
   try {
-    const r = await moveMessages({ sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']) });
+    const r = await moveMessages({
+      sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']),
+      // what the trigger could not read stays, with its reason: moved back it would only be dead-lettered again
+      leave: (m) => m.attributes[REASON_ATTRIBUTE],
+      onKept: (id, reason) => process.stdout.write(`unreadable ${safeText(id, 100)}: ${safeText(reason, 300)}\n`),
+    });
     process.stdout.write(`redrive --intake: ${r.received} message(s), ${r.moved} moved to the intake queue, ${r.kept} kept, ${r.undeleted} copied but not deleted\n`);
     return r.kept > 0 || r.undeleted > 0 ? 1 : 0;
   } finally {

@@ -12,9 +12,9 @@ export function isS3EventBridgeEvent(body: unknown): body is { 'detail-type': un
   return !!b && typeof b === 'object' && b.source === EVENTBRIDGE_SOURCE && typeof b['detail-type'] === 'string';
 }
 
-/** The S3 key encoding of notifications: '+' for a space, percent-escapes for the rest (decodeS3Key undoes it). */
+/** The S3 key encoding of notifications: '+' for a space, '/' kept, percent-escapes for the rest (decodeS3Key undoes it). */
 export function encodeS3Key(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+');
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
 }
 
 /**
