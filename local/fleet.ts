@@ -11,7 +11,9 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SlotSemaphore } from '../lib/admission/semaphore';
 import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
 import { DEFAULT_MAX_FILES_IN_FLIGHT, type Settings } from '../lib/config/settings';
+import { settingDefault } from '../lib/config/table';
 import { decodeS3Key, parseEventRecord, skipReason } from '../lib/intake/s3-event';
+import { notificationRecords } from '../lib/intake/batch';
 import { startLocalDynamo, type LocalDynamo } from './dynamo';
 import { startLocalSqs, type LocalSqs } from './sqs';
 import { startEventSourceMapping, type EventSourceMapping } from './event-source';
@@ -28,6 +30,10 @@ export interface FleetOptions extends Omit<FleetLimitOptions, 'now'> {
   maximumConcurrency?: number;
   /** The intake queue's redrive maxReceiveCount (INTAKE_MAX_RECEIVE_COUNT). Default 10. */
   maxReceiveCount?: number;
+  /** The intake queue's visibility timeout, in its (scaled) seconds. Default 360, as deployed. */
+  visibilityTimeout?: number;
+  /** A slot's lease (SLOT_LEASE_SECONDS). Default the setting's. */
+  leaseSeconds?: number;
 }
 
 export interface FleetSummary {
@@ -66,7 +72,7 @@ export interface LocalFleet {
 export function keysWithoutExecution(body: string, s: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>): string[] {
   let records: unknown[];
   try {
-    records = (JSON.parse(body) as { Records?: unknown[] }).Records ?? [];
+    records = notificationRecords(body).records;
   } catch {
     return [];
   }
@@ -76,7 +82,7 @@ export function keysWithoutExecution(body: string, s: Pick<Settings, 'resultsPre
     try {
       return skipReason(parseEventRecord(raw, i).input, s) ? [decodeS3Key(key)] : [];
     } catch {
-      return [decodeURIComponent(key.replace(/\+/g, ' '))];
+      try { return [decodeURIComponent(key.replace(/\+/g, ' '))]; } catch { return [key]; }
     }
   });
 }
@@ -96,11 +102,11 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
     await dynamo.close();
     throw err;
   }
-  const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('ost-forwarder-intake', maxReceiveCount, { VisibilityTimeout: String(INTAKE_VISIBILITY_SECONDS) });
+  const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('ost-forwarder-intake', maxReceiveCount, { VisibilityTimeout: String(o.visibilityTimeout ?? INTAKE_VISIBILITY_SECONDS) });
   const queueArn = `arn:aws:sqs:${sqs.region}:000000000000:ost-forwarder-intake`;
   // Unset limits are AWS's defaults, so the peaks are always measured.
   const limits = fleetLimits({ ...o, lambdaConcurrency: o.lambdaConcurrency ?? 1000, openMapRuns: o.openMapRuns ?? 1000 });
-  const slots = new SlotSemaphore({ client: dynamo.client, tableName: dynamo.tableName, maxSlots: maxFilesInFlight, leaseSeconds: 22_500 });
+  const slots = new SlotSemaphore({ client: dynamo.client, tableName: dynamo.tableName, maxSlots: maxFilesInFlight, leaseSeconds: o.leaseSeconds ?? settingDefault<number>('SLOT_LEASE_SECONDS') });
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
@@ -140,7 +146,12 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
         if (record.parentArn || stopped) return;
         const event = {
           id: randomUUID(), source: 'aws.states', 'detail-type': STATUS_CHANGE_DETAIL_TYPE,
-          detail: { executionArn: record.executionArn, name: record.name, status: record.status, stateMachineArn: executor.stateMachineArn },
+          // as Step Functions sends it: the input as JSON text, the dates in epoch milliseconds
+          detail: {
+            executionArn: record.executionArn, name: record.name, status: record.status, stateMachineArn: executor.stateMachineArn,
+            input: JSON.stringify(record.input), startDate: record.startDate.getTime(), stopDate: record.stopDate?.getTime() ?? null,
+            error: record.error ?? null, cause: record.cause ?? null,
+          },
         };
         const p = invokeWithin(() => Promise.resolve(release(event, undefined as never))).catch(() => undefined);
         releases.add(p);

@@ -6,8 +6,10 @@
 //                                                                                 │ Prepare, Map(UploadSlices)…
 //             EventBridge PutEvents / SSM GetParameter ◀── aws-server ◀──── handlers ──▶ OST emulator
 //
-// The handlers are configured only through the environment they read on AWS (lib/config/settings.ts); this module sets
-// it for the lifetime of the stack and restores it on close().
+// The handlers are configured only through the environment they read on AWS (lib/config/settings.ts): the one the
+// packaged template gives each function (local/template-config.ts, checked by test/parity.test.ts) — records in a
+// bucket of their own, the template's lease, queue and mapping — with only LOCAL_DIFFERENCES changed; `env` options
+// that are stage params (lib/config/table.ts) are given as params. Set for the lifetime of the stack, restored on close().
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -20,18 +22,47 @@ import * as ostErrors from '../lib/ost/errors';
 import { parseStepError } from '../lib/workflow/step-errors';
 import { recordFolder, type OutcomeRecord } from '../lib/workflow/outcome-records';
 import { decodeS3Key } from '../lib/intake/s3-event';
+import { REASON_ATTRIBUTE } from '../lib/intake/batch';
 import { DEFAULT_RESULTS_PREFIX, logLevelSetting, settings } from '../lib/config/settings';
+import { settingDefault } from '../lib/config/table';
 import { logger, metrics } from '../lib/runtime/logging';
 import { resetRuntime } from '../lib/runtime/reset';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
-import { executorPeaks, keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
-import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
+import { keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
+import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_ACCOUNT, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
+import { notified, templateConfig, type Wires } from './template-config';
+import { SETTINGS } from '../lib/config/table';
 
 export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
-const API_KEY_PARAM = '/ost-forwarder/local/api-key';
-const API_SECRET_PARAM = '/ost-forwarder/local/api-secret';
+
+/**
+ * What the local stack sets differently from the packaged template, and why (test/parity.test.ts allows these only):
+ * the runtime wrapper's variables (a Lambda container's, never this process's), the OST endpoint (the emulator),
+ * the log level (quiet unless asked), and the intake's backoff, scaled with the local queue's time.
+ */
+export const LOCAL_DIFFERENCES: Record<string, string> = {
+  AWS_LAMBDA_EXEC_WRAPPER: 'the Lambda exec wrapper: not this process',
+  NODE_OPTIONS: 'the Lambda runtime flag: not this process',
+  LAMBDA_MAX_SEMI_SPACE_MB: 'read by the exec wrapper only',
+  OST_ENDPOINT: 'the emulator (or OST_ENDPOINT)',
+  POWERTOOLS_LOG_LEVEL: 'SILENT unless POWERTOOLS_LOG_LEVEL is set',
+  INTAKE_WAIT_BASE_SECONDS: 'the local queue runs at a time scale',
+  INTAKE_WAIT_MAX_SECONDS: 'the local queue runs at a time scale',
+};
+
+/** The stage params an `env` option gives (a variable that is a param), and the rest of it. */
+export function paramsOfEnv(env: Record<string, string | undefined>): { params: Record<string, string>; rest: Record<string, string | undefined> } {
+  const params: Record<string, string> = {};
+  const rest: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const spec = SETTINGS.find((x) => x.variable === k && x.param);
+    if (spec && v !== undefined) params[spec.param!] = v;
+    else rest[k] = v;
+  }
+  return { params, rest };
+}
 
 export interface LocalStackOptions {
   bucket?: string;
@@ -99,16 +130,26 @@ export interface LocalStack {
   deliveries: TriggerDelivery[];
   /** The environment the handlers see. */
   env: Record<string, string>;
-  /** The intake, slots and limits when admission is on. */
-  fleet?: LocalFleet;
+  /** The intake, slots and limits. */
+  fleet: LocalFleet;
+  /** Where records and attempt markers go (the template's records bucket, or RESULTS_BUCKET given). */
+  recordsBucket: string;
+  /** The wires the template gives, as the local stack runs them. */
+  wires: Wires;
+  /** Each function's environment as the template gives it, bound to the local resources (before LOCAL_DIFFERENCES). */
+  templateEnvironments: Record<string, Record<string, string>>;
   /** Peaks of the fleet: the semaphore's and the limits' with admission, else from the executor's records. */
   fleetSummary(): Promise<FleetSummary>;
   /** Puts each file as `<keyPrefix><basename>` and waits for its workflow. */
   forwardFiles(files: string[], options?: { keyPrefix?: string; onResult?: (r: ForwardResult) => void }): Promise<ForwardResult[]>;
   /** Puts bytes or a file under `key` and waits for its workflow. */
   forwardObject(key: string, body: Buffer | string, options?: { file?: boolean }): Promise<ForwardResult>;
-  /** Invokes the trigger handler with any payload, as S3's asynchronous invocation would (retries included). */
+  /** Invokes the trigger handler directly with any payload (it queues it into the intake; retries included). */
   deliver(event: unknown): TriggerDelivery;
+  /** Sends any body into the intake queue (as a rule or S3 would) and waits until the intake holds no message. */
+  notify(body: unknown): Promise<void>;
+  /** What the intake's dead-letter queue holds: each body and why the trigger could not read it. */
+  intakeDeadLetters(): Array<{ body: string; reason?: string }>;
   /** The ObjectCreated event record S3 would send for an existing object. */
   recordFor(key: string): Promise<S3EventRecord>;
   /** Waits for the execution of `key` started at or after `since` (and its end). */
@@ -159,14 +200,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ost = { endpoint: emulator.endpoint, ...emulator.credentials };
     }
 
+    // The deployed configuration: the template's params (given ones from `env`), its functions' environments, its wires
+    // (a param's variable set in this process counts as given, as the handlers read it here before)
+    const inProcess = Object.fromEntries(SETTINGS.filter((x) => x.param && x.variable && process.env[x.variable]?.trim()).map((x) => [x.variable!, process.env[x.variable!]!]));
+    const given = paramsOfEnv({ ...inProcess, ...options.env });
+    if (options.fleet?.maxFilesInFlight !== undefined) given.params.maxFilesInFlight = String(options.fleet.maxFilesInFlight);
+    const template = await templateConfig(root, { ostAppId: ost.appId, ...given.params });
+    const wires = template.wires;
+
     // Admission: the intake queue, the slots, the limits
-    const slotsSetting = options.env?.MAX_FILES_IN_FLIGHT ?? process.env.MAX_FILES_IN_FLIGHT;
-    let fleet: LocalFleet | undefined;
-    if (options.fleet || slotsSetting) {
-      const fromEnv = slotsSetting && /^\d+$/.test(slotsSetting.trim()) ? Number(slotsSetting) : undefined;
-      fleet = await startLocalFleet({ ...options.fleet, maxFilesInFlight: options.fleet?.maxFilesInFlight ?? fromEnv });
-      closers.push(() => fleet!.close());
-    }
+    const templateSlots = given.params.maxFilesInFlight !== undefined ? Number(given.params.maxFilesInFlight) : undefined;
+    const fleet = await startLocalFleet({
+      batchSize: wires.mapping.batchSize, maximumConcurrency: wires.mapping.maximumConcurrency,
+      maxReceiveCount: wires.queue.maxReceiveCount, visibilityTimeout: wires.queue.visibilityTimeout,
+      ...options.fleet,
+      maxFilesInFlight: options.fleet?.maxFilesInFlight ?? (Number.isSafeInteger(templateSlots) ? templateSlots : undefined),
+      leaseSeconds: Number(given.params.slotLeaseSeconds ?? settingDefault('SLOT_LEASE_SECONDS')),
+    });
+    closers.push(() => fleet.close());
+    // Every function's environment from the template, bound to the local resources (one process: their union)
+    const templateEnvironments = template.environments({
+      account: LOCAL_ACCOUNT, region: LOCAL_REGION,
+      refs: { SlotTable: fleet.dynamo.tableName, IntakeQueue: fleet.queueUrl, IntakeDeadLetterQueue: fleet.dlqUrl },
+    });
+    const fromTemplate: Record<string, string> = Object.assign({}, ...Object.values(templateEnvironments));
+    for (const k of ['AWS_LAMBDA_EXEC_WRAPPER', 'NODE_OPTIONS', 'LAMBDA_MAX_SEMI_SPACE_MB']) delete fromTemplate[k];
+    const recordsBucket = given.rest.RESULTS_BUCKET ?? fromTemplate.RESULTS_BUCKET!;
+    await ensureBucket(s3.client, recordsBucket);
 
     // Step Functions, EventBridge, SSM
     const project = loadProjectDefinition(root);
@@ -181,10 +241,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(fleet ? { limits: { lambda: fleet.limits.lambda, mapRuns: fleet.limits.mapRuns } } : {}),
     });
     executor.setMaxListeners(0); // one 'started' listener per file waiting for its execution
-    const aws = await startAwsServer({ stepFunctions: executor, parameters: { [API_KEY_PARAM]: ost.apiKey, [API_SECRET_PARAM]: ost.apiSecret } });
+    const aws = await startAwsServer({ stepFunctions: executor, parameters: { [fromTemplate.OST_API_KEY_PARAM!]: ost.apiKey, [fromTemplate.OST_API_SECRET_PARAM!]: ost.apiSecret } });
     closers.push(() => aws.close());
 
     const env: Record<string, string> = {
+      ...fromTemplate,
       ...aws.env(),
       AWS_ACCESS_KEY_ID: s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
@@ -197,18 +258,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
       OST_ENDPOINT: ost.endpoint,
-      OST_APP_ID: ost.appId,
-      OST_API_KEY_PARAM: API_KEY_PARAM,
-      OST_API_SECRET_PARAM: API_SECRET_PARAM,
-      STATE_MACHINE_ARN: executor.stateMachineArn,
-      EVENT_BUS_NAME: 'ost-forwarder-local',
-      POWERTOOLS_SERVICE_NAME: 'ost-forwarder-local',
       POWERTOOLS_LOG_LEVEL: logLevelSetting(process.env) ?? 'SILENT',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       POWERTOOLS_DEV: 'false',
-      ...fleet?.env,
+      AWS_ENDPOINT_URL_DYNAMODB: fleet.env.AWS_ENDPOINT_URL_DYNAMODB!,
+      AWS_ENDPOINT_URL_SQS: fleet.env.AWS_ENDPOINT_URL_SQS!,
+      INTAKE_WAIT_BASE_SECONDS: fleet.env.INTAKE_WAIT_BASE_SECONDS!,
+      INTAKE_WAIT_MAX_SECONDS: fleet.env.INTAKE_WAIT_MAX_SECONDS!,
     };
-    for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (env.STATE_MACHINE_ARN !== executor.stateMachineArn) throw new Error(`the template's STATE_MACHINE_ARN ${env.STATE_MACHINE_ARN} is not the local state machine ${executor.stateMachineArn}`);
+    for (const [k, v] of Object.entries(given.rest)) {
       if (v === undefined) delete env[k];
       else env[k] = v;
     }
@@ -258,22 +317,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // With admission, a notification is "delivered" once the intake deleted its message (started, duplicate,
     // skipped or malformed); it stays pending while it waits for a slot.
     const pendingIntake = new Map<string, Array<(d: unknown) => void>>();
-    const deliverEventRecord = (record: S3EventRecord) => {
+    // S3's notification: the source bucket's objects whose key passes the template's filter rules, into the intake
+    const deliverEventRecord = (record: S3EventRecord): TriggerDelivery | undefined => {
       const key = decodeS3Key(record.s3.object.key);
-      let d: TriggerDelivery;
-      if (fleet) {
-        let resolveDone!: (x: TriggerDelivery) => void;
-        d = { id: randomUUID(), event: s3Event([record]), attempts: 1, deadLettered: false, done: new Promise((r) => { resolveDone = r; }) };
-        pendingIntake.set(key, [...(pendingIntake.get(key) ?? []), (result) => { d.result = result; resolveDone(d); }]);
-        fleet.notify(d.event).catch((err: Error) => { d.error = { name: err.name, message: err.message }; d.deadLettered = true; resolveDone(d); });
-        deliveries.push(d);
-      } else {
-        d = deliver(s3Event([record]));
-      }
+      if (record.s3.bucket.name !== bucket || !notified(key, wires.notificationRules)) return undefined;
+      let resolveDone!: (x: TriggerDelivery) => void;
+      const d: TriggerDelivery = { id: randomUUID(), event: s3Event([record]), attempts: 1, deadLettered: false, done: new Promise((r) => { resolveDone = r; }) };
+      pendingIntake.set(key, [...(pendingIntake.get(key) ?? []), (result) => { d.result = result; resolveDone(d); }]);
+      fleet.notify(d.event).catch((err: Error) => { d.error = { name: err.name, message: err.message }; d.deadLettered = true; resolveDone(d); });
+      deliveries.push(d);
       deliveredKeys.set(key, [...(deliveredKeys.get(key) ?? []), d]);
       return d;
     };
-    fleet?.start({
+    fleet.start({
       trigger: allHandlers.trigger!,
       release: allHandlers.release!,
       executor,
@@ -398,7 +454,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deliveries,
       env,
       fleet,
-      fleetSummary: async () => (fleet ? fleet.summary() : executorPeaks(executor)),
+      recordsBucket,
+      wires,
+      templateEnvironments,
+      fleetSummary: () => fleet.summary(),
       forwardObject,
       async forwardFiles(files, fopts = {}) {
         const prefix = fopts.keyPrefix ?? '';
@@ -409,6 +468,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }));
       },
       deliver,
+      async notify(body) {
+        await fleet.notify(body);
+        await fleet.drained();
+      },
+      intakeDeadLetters: () => fleet.sqs.peek(fleet.dlqUrl).map((m) => ({ body: m.body, reason: m.attributes[REASON_ATTRIBUTE] })),
       recordFor: (key) => recordFromHead(s3.client, bucket, key),
       waitForExecution,
       recordsFor,

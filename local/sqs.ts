@@ -39,6 +39,8 @@ export interface LocalSqs {
   /** Creates `name` and `name-dlq`, the first redriving to the second after `maxReceiveCount` receives. */
   createQueueWithDlq(name: string, maxReceiveCount: number, attributes?: Record<string, string>): { queueUrl: string; dlqUrl: string };
   stats(queueUrl: string): QueueStats;
+  /** Every message a queue holds (visible or not), without receiving it: tests read a dead-letter queue this way. */
+  peek(queueUrl: string): Array<{ id: string; body: string; attributes: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -188,6 +190,11 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       const dlqArn = queues.get(`${name}-dlq`)!.arn;
       const queueUrl = createQueue(name, { ...attributes, RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) });
       return { queueUrl, dlqUrl };
+    },
+    peek(queueUrl) {
+      return [...queueByUrl(queueUrl).messages.values()].map((m) => ({
+        id: m.id, body: m.body, attributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, v.StringValue ?? ''])),
+      }));
     },
     stats(queueUrl) {
       const q = queueByUrl(queueUrl);

@@ -21,6 +21,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from '../s3';
 import { waitForPlace, type EnterLimit } from '../limits';
 import { childTaskName, prepareDefinition, serverlessResolver, type Json, type JsonObject, type PreparedDefinition } from './definition';
 import { HistoryCounter, type HistoryEstimate } from './history';
+import { endOf } from './ending';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, lambdaContext, lambdaError, LambdaTaskError, TerminalStatesError, type LambdaHandler } from './lambda';
 
 // aws-local-stepfunctions is ESM-first with a CJS build; its types are imported for shape only.
@@ -100,6 +101,8 @@ export interface LocalExecutorOptions {
    * the Map fails with the limit's error, which the definition retries).
    */
   limits?: { lambda?: EnterLimit; mapRuns?: EnterLimit };
+  /** The definition's top-level TimeoutSeconds replaced (tests time an execution out in seconds). */
+  executionTimeoutSeconds?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
@@ -128,6 +131,8 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
   private readonly overrides: NonNullable<RunOptions['overrides']>;
   private readonly limit: number;
   private readonly machineName: string;
+  /** Running top-level executions' stop (StopExecution). */
+  private readonly stops = new Map<string, (error?: string, cause?: string) => void>();
 
   constructor(private readonly options: LocalExecutorOptions) {
     super();
@@ -135,6 +140,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     this.stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${this.machineName}`;
     this.limit = options.payloadLimitBytes ?? PAYLOAD_LIMIT_BYTES;
     this.prepared = prepareDefinition(options.definition, options.resolve ?? serverlessResolver({}));
+    if (options.executionTimeoutSeconds !== undefined) (this.prepared.definition as JsonObject).TimeoutSeconds = options.executionTimeoutSeconds;
     for (const [state, fnKey] of Object.entries(this.prepared.taskFunctions)) {
       if (typeof options.handlers[fnKey] !== 'function') {
         throw new Error(`statemachine definition: Task ${state} names function ${fnKey}, but handlers has no ${fnKey}`);
@@ -174,6 +180,14 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     }
     const record = this.run({ machine: this.machine, executionArn, name, input, inputBytes });
     return { executionArn, startDate: record.startDate };
+  }
+
+  /** StopExecution: a running execution ends ABORTED (AWS: with the given error and cause). */
+  stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: Date } {
+    const stop = this.stops.get(executionArn);
+    if (!this.executions.has(executionArn)) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    stop?.(error, cause);
+    return { stopDate: new Date() };
   }
 
   describeExecution(executionArn: string): DescribeExecutionResponse {
@@ -340,6 +354,8 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         StateMachine: { Id: this.stateMachineArn, Name: this.machineName },
       },
     });
+    let stopped: { error?: string; cause?: string } | undefined;
+    if (!parent) this.stops.set(executionArn, (error, cause) => { stopped = { error, cause }; execution.abort(); });
     const history = new HistoryCounter(this.prepared);
     const lastError = new Map<string, string>();
     const consume = (async () => {
@@ -386,11 +402,9 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         record.output = output;
       } catch (err) {
         await consume.catch(() => undefined);
-        const e = violation ?? unwrap(err);
-        record.status = 'FAILED';
-        record.error = e.name;
-        record.cause = e.message;
+        Object.assign(record, endOf(violation ?? unwrap(err), !violation, stopped));
       }
+      this.stops.delete(executionArn);
       for (const run of record.mapRuns) if (run.status === 'RUNNING') { run.status = 'ABORTED'; run.stopDate = new Date(); }
       record.stopDate = new Date();
       const children = record.mapRuns.flatMap((r) => r.children);
