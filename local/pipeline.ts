@@ -78,6 +78,8 @@ export interface LocalStackOptions {
   root?: string;
   /** Scale of the definition's Retry intervals (default 0.01). */
   retryIntervalScale?: number;
+  /** The state machine's TimeoutSeconds replaced (a test times executions out in seconds). */
+  executionTimeoutSeconds?: number;
   /** Override step handlers (tests wrap them to observe or fail). */
   handlers?: Partial<Record<string, LambdaHandler>>;
   /** Lambda's asynchronous invocation retries of the trigger (AWS: 2). */
@@ -238,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functionTimeouts: project.functionTimeouts,
       functionMemory: project.functionMemory,
       retryIntervalScale: options.retryIntervalScale,
+      executionTimeoutSeconds: options.executionTimeoutSeconds,
       ...(fleet ? { limits: { lambda: fleet.limits.lambda, mapRuns: fleet.limits.mapRuns } } : {}),
     });
     executor.setMaxListeners(0); // one 'started' listener per file waiting for its execution
@@ -267,7 +270,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       INTAKE_WAIT_MAX_SECONDS: fleet.env.INTAKE_WAIT_MAX_SECONDS!,
     };
     if (env.STATE_MACHINE_ARN !== executor.stateMachineArn) throw new Error(`the template's STATE_MACHINE_ARN ${env.STATE_MACHINE_ARN} is not the local state machine ${executor.stateMachineArn}`);
-    for (const [k, v] of Object.entries(given.rest)) {
+    // what the caller gave wins (a param's variable included: its value is the template's by then anyway)
+    for (const [k, v] of Object.entries(options.env ?? {})) {
       if (v === undefined) delete env[k];
       else env[k] = v;
     }
