@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SlotSemaphore } from '../lib/admission/semaphore';
-import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
+import { FINAL_STATUSES, STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
 import { DEFAULT_MAX_FILES_IN_FLIGHT, type Settings } from '../lib/config/settings';
 import { settingDefault } from '../lib/config/table';
 import { decodeS3Key, parseEventRecord, skipReason } from '../lib/intake/s3-event';
@@ -34,6 +34,8 @@ export interface FleetOptions extends Omit<FleetLimitOptions, 'now'> {
   visibilityTimeout?: number;
   /** A slot's lease (SLOT_LEASE_SECONDS). Default the setting's. */
   leaseSeconds?: number;
+  /** The final statuses the status-change rule hands to the release function (the template's rule). Default all four. */
+  releaseStatuses?: readonly string[];
 }
 
 export interface FleetSummary {
@@ -47,6 +49,8 @@ export interface FleetSummary {
 export interface LocalFleet {
   dynamo: LocalDynamo;
   sqs: LocalSqs;
+  /** The statuses whose end is handed to the release function. */
+  releaseStatuses: readonly string[];
   queueUrl: string;
   dlqUrl: string;
   queueArn: string;
@@ -118,6 +122,7 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
     INTAKE_WAIT_BASE_SECONDS: '10',
     INTAKE_WAIT_MAX_SECONDS: '60',
   };
+  const releaseStatuses = o.releaseStatuses ?? FINAL_STATUSES;
   let mapping: EventSourceMapping | undefined;
   const releases = new Set<Promise<unknown>>();
   let stopped = false;
@@ -132,7 +137,7 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
   };
 
   return {
-    dynamo, sqs, queueUrl, dlqUrl, queueArn, slots, limits, env,
+    dynamo, sqs, queueUrl, dlqUrl, queueArn, slots, limits, env, releaseStatuses,
     async notify(event) {
       await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
     },
@@ -143,7 +148,7 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
         executor.startExecution = (req) => { limit.take(); return original(req); };
       }
       executor.on('finished', (record: ExecutionRecord) => {
-        if (record.parentArn || stopped) return;
+        if (record.parentArn || stopped || !releaseStatuses.includes(record.status)) return;
         const event = {
           id: randomUUID(), source: 'aws.states', 'detail-type': STATUS_CHANGE_DETAIL_TYPE,
           // as Step Functions sends it: the input as JSON text, the dates in epoch milliseconds

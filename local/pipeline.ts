@@ -1,8 +1,8 @@
-// The whole pipeline on one machine: S3 (embedded s3rver, or S3_ENDPOINT) → ObjectCreated event record → the real
-// trigger handler → StartExecution on the loopback AWS endpoint → the local executor running
+// The whole pipeline on one machine: S3 (embedded s3rver, or S3_ENDPOINT) → ObjectCreated notification → the intake
+// queue (local/fleet.ts) → the real trigger handler → StartExecution on the loopback AWS endpoint → the local executor running
 // statemachine/definition.yml with the real step handlers → OST (the emulator, or OST_ENDPOINT).
 //
-//   file ──PutObject──▶ S3 ──event record──▶ trigger ──SFN StartExecution──▶ aws-server ──▶ executor
+//   file ──PutObject──▶ S3 ──notification──▶ intake (SQS) ──▶ trigger ──SFN StartExecution──▶ aws-server ──▶ executor
 //                                                                                 │ Prepare, Map(UploadSlices)…
 //             EventBridge PutEvents / SSM GetParameter ◀── aws-server ◀──── handlers ──▶ OST emulator
 //
@@ -32,37 +32,13 @@ import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
 import { keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
 import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_ACCOUNT, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
-import { notified, templateConfig, type Wires } from './template-config';
+import { notified, paramsOfEnv, templateConfig, type Wires } from './template-config';
 import { SETTINGS } from '../lib/config/table';
+
+export { LOCAL_DIFFERENCES } from './template-config';
 
 export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
 
-/**
- * What the local stack sets differently from the packaged template, and why (test/parity.test.ts allows these only):
- * the runtime wrapper's variables (a Lambda container's, never this process's), the OST endpoint (the emulator),
- * the log level (quiet unless asked), and the intake's backoff, scaled with the local queue's time.
- */
-export const LOCAL_DIFFERENCES: Record<string, string> = {
-  AWS_LAMBDA_EXEC_WRAPPER: 'the Lambda exec wrapper: not this process',
-  NODE_OPTIONS: 'the Lambda runtime flag: not this process',
-  LAMBDA_MAX_SEMI_SPACE_MB: 'read by the exec wrapper only',
-  OST_ENDPOINT: 'the emulator (or OST_ENDPOINT)',
-  POWERTOOLS_LOG_LEVEL: 'SILENT unless POWERTOOLS_LOG_LEVEL is set',
-  INTAKE_WAIT_BASE_SECONDS: 'the local queue runs at a time scale',
-  INTAKE_WAIT_MAX_SECONDS: 'the local queue runs at a time scale',
-};
-
-/** The stage params an `env` option gives (a variable that is a param), and the rest of it. */
-export function paramsOfEnv(env: Record<string, string | undefined>): { params: Record<string, string>; rest: Record<string, string | undefined> } {
-  const params: Record<string, string> = {};
-  const rest: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    const spec = SETTINGS.find((x) => x.variable === k && x.param);
-    if (spec && v !== undefined) params[spec.param!] = v;
-    else rest[k] = v;
-  }
-  return { params, rest };
-}
 
 export interface LocalStackOptions {
   bucket?: string;
@@ -80,6 +56,8 @@ export interface LocalStackOptions {
   retryIntervalScale?: number;
   /** The state machine's TimeoutSeconds replaced (a test times executions out in seconds). */
   executionTimeoutSeconds?: number;
+  /** The stage the template is resolved for (names: `ost-forwarder-<stage>`); default `local`. */
+  stage?: string;
   /** Override step handlers (tests wrap them to observe or fail). */
   handlers?: Partial<Record<string, LambdaHandler>>;
   /** Lambda's asynchronous invocation retries of the trigger (AWS: 2). */
@@ -207,14 +185,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const inProcess = Object.fromEntries(SETTINGS.filter((x) => x.param && x.variable && process.env[x.variable]?.trim()).map((x) => [x.variable!, process.env[x.variable!]!]));
     const given = paramsOfEnv({ ...inProcess, ...options.env });
     if (options.fleet?.maxFilesInFlight !== undefined) given.params.maxFilesInFlight = String(options.fleet.maxFilesInFlight);
-    const template = await templateConfig(root, { ostAppId: ost.appId, ...given.params });
+    const stage = options.stage ?? 'local';
+    const template = await templateConfig(root, { ostAppId: ost.appId, ...given.params }, stage);
     const wires = template.wires;
 
     // Admission: the intake queue, the slots, the limits
     const templateSlots = given.params.maxFilesInFlight !== undefined ? Number(given.params.maxFilesInFlight) : undefined;
     const fleet = await startLocalFleet({
       batchSize: wires.mapping.batchSize, maximumConcurrency: wires.mapping.maximumConcurrency,
-      maxReceiveCount: wires.queue.maxReceiveCount, visibilityTimeout: wires.queue.visibilityTimeout,
+      maxReceiveCount: wires.queue.maxReceiveCount, visibilityTimeout: wires.queue.visibilityTimeout, releaseStatuses: wires.releaseStatuses,
       ...options.fleet,
       maxFilesInFlight: options.fleet?.maxFilesInFlight ?? (Number.isSafeInteger(templateSlots) ? templateSlots : undefined),
       leaseSeconds: Number(given.params.slotLeaseSeconds ?? settingDefault('SLOT_LEASE_SECONDS')),
@@ -240,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functionTimeouts: project.functionTimeouts,
       functionMemory: project.functionMemory,
       retryIntervalScale: options.retryIntervalScale,
+      stateMachineName: `ost-forwarder-${stage}`,
       executionTimeoutSeconds: options.executionTimeoutSeconds,
       ...(fleet ? { limits: { lambda: fleet.limits.lambda, mapRuns: fleet.limits.mapRuns } } : {}),
     });

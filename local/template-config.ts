@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { SETTINGS } from '../lib/config/table';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -147,4 +148,31 @@ export function notificationRules(configurations: Json[]): Wires['notificationRu
 /** True when a key passes one of the notification's rule sets (S3's own filtering before it sends). */
 export function notified(key: string, rules: Wires['notificationRules']): boolean {
   return rules.some((r) => (r.prefix === undefined || key.startsWith(r.prefix)) && (r.suffix === undefined || key.endsWith(r.suffix)));
+}
+
+/**
+ * What the local stack sets differently from the packaged template, and why (test/parity.test.ts allows these only):
+ * the runtime wrapper's variables (a Lambda container's, never this process's), the OST endpoint (the emulator),
+ * the log level (quiet unless asked), and the intake's backoff, scaled with the local queue's time.
+ */
+export const LOCAL_DIFFERENCES: Record<string, string> = {
+  AWS_LAMBDA_EXEC_WRAPPER: 'the Lambda exec wrapper: not this process',
+  NODE_OPTIONS: 'the Lambda runtime flag: not this process',
+  LAMBDA_MAX_SEMI_SPACE_MB: 'read by the exec wrapper only',
+  OST_ENDPOINT: 'the emulator (or OST_ENDPOINT)',
+  POWERTOOLS_LOG_LEVEL: 'SILENT unless POWERTOOLS_LOG_LEVEL is set',
+  INTAKE_WAIT_BASE_SECONDS: 'the local queue runs at a time scale',
+  INTAKE_WAIT_MAX_SECONDS: 'the local queue runs at a time scale',
+};
+
+/** The stage params an `env` option gives (a variable that is a param), and the rest of it. */
+export function paramsOfEnv(env: Record<string, string | undefined>): { params: Record<string, string>; rest: Record<string, string | undefined> } {
+  const params: Record<string, string> = {};
+  const rest: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const spec = SETTINGS.find((x) => x.variable === k && x.param);
+    if (spec && v !== undefined) params[spec.param!] = v;
+    else rest[k] = v;
+  }
+  return { params, rest };
 }
