@@ -91,6 +91,19 @@ export function keysWithoutExecution(body: string, s: Pick<Settings, 'resultsPre
   });
 }
 
+/** Every key an intake message names (decoded as the trigger decodes it); [] for a body it cannot read. */
+export function keysOfMessage(body: string): string[] {
+  try {
+    return notificationRecords(body).records.flatMap((raw) => {
+      const key = (raw as { s3?: { object?: { key?: unknown } } })?.s3?.object?.key;
+      if (typeof key !== 'string') return [];
+      try { return [decodeS3Key(key)]; } catch { return [key]; }
+    });
+  } catch {
+    return [];
+  }
+}
+
 /** Visibility of the intake queue, in the queue's seconds: 6 × the trigger's 60 s timeout, as deployed. */
 const INTAKE_VISIBILITY_SECONDS = 360;
 

@@ -30,7 +30,7 @@ import { resetRuntime } from '../lib/runtime/reset';
 import { startEmulator, type OstEmulator } from './emulator';
 import { startAwsServer, type AwsServer, type RecordedEvent } from './aws-server';
 import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext, type ExecutionRecord, type ExecutorStats, type LambdaHandler } from './executor';
-import { keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
+import { keysOfMessage, keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
 import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_ACCOUNT, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
 import { notified, paramsOfEnv, templateConfig, type Wires } from './template-config';
 import { SETTINGS } from '../lib/config/table';
@@ -321,8 +321,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
         for (const m of event.Records) {
           if (failed.has(m.messageId)) continue;
-          for (const key of keysWithoutExecution(m.body, settings())) {
+          // a deleted message is done with its keys: skipped or unreadable ones, and those whose execution exists
+          // (one deleted because a fresh copy was re-sent to wait on has none yet: it stays pending)
+          const without = keysWithoutExecution(m.body, settings());
+          for (const key of without) {
             for (const settle of pendingIntake.get(key)?.splice(0) ?? []) settle({ intake: 'done' });
+          }
+          for (const key of keysOfMessage(m.body)) {
+            if (without.includes(key) || !pendingIntake.get(key)?.length) continue;
+            if (![...executor.executions.values()].some((e) => !e.parentArn && executionInputKey(e) === key)) continue;
+            for (const settle of pendingIntake.get(key)?.splice(0) ?? []) settle({ intake: 'started' });
           }
         }
       },
