@@ -117,7 +117,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     const missing = await cli(['backfill', 's3://no-such-bucket/', '--dry-run', '--records', 's3://no-such-bucket/ost-forwarder/'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringContaining('NoSuchBucket')]);
-  }, 60_000);
+  }, 120_000);
 
   it('status: counts and bytes per day, failures by error with key and sid, slowest; control characters escaped', async () => {
     const put = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: 'results', Key: key, Body: body }));
