@@ -33,7 +33,6 @@ import { LocalExecutor, loadProjectDefinition, serverlessResolver, lambdaContext
 import { keysOfMessage, keysWithoutExecution, startLocalFleet, type FleetOptions, type FleetSummary, type LocalFleet } from './fleet';
 import { ensureBucket, localS3Client, recordFromHead, s3Event, startEmbeddedS3, LOCAL_ACCOUNT, LOCAL_REGION, type EmbeddedS3, type S3Connection } from './s3';
 import { notified, paramsOfEnv, templateConfig, type Wires } from './template-config';
-import { SETTINGS } from '../lib/config/table';
 
 export { LOCAL_DIFFERENCES } from './template-config';
 
@@ -181,9 +180,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // The deployed configuration: the template's params (given ones from `env`), its functions' environments, its wires
-    // (a param's variable set in this process counts as given, as the handlers read it here before)
-    const inProcess = Object.fromEntries(SETTINGS.filter((x) => x.param && x.variable && process.env[x.variable]?.trim()).map((x) => [x.variable!, process.env[x.variable!]!]));
-    const given = paramsOfEnv({ ...inProcess, ...options.env });
+    // (MAX_FILES_IN_FLIGHT of this process counts as given; the command line passes the rest of a user's in `env`)
+    const given = paramsOfEnv({ ...(process.env.MAX_FILES_IN_FLIGHT?.trim() ? { MAX_FILES_IN_FLIGHT: process.env.MAX_FILES_IN_FLIGHT } : {}), ...options.env });
     if (options.fleet?.maxFilesInFlight !== undefined) given.params.maxFilesInFlight = String(options.fleet.maxFilesInFlight);
     const stage = options.stage ?? 'local';
     const template = await templateConfig(root, { ostAppId: ost.appId, ...given.params }, stage);

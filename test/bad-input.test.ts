@@ -143,8 +143,13 @@ describe('filters', () => {
     // and the trigger skips the rest of a notification that carries them anyway, with reasons
     await f.stack.notify(s3Event([rec('out/a.wav'), rec('in/a.txt'), rec('in/a.wav')]));
     expect(f.capture.lines().filter((l) => l.includes('"message":"record skipped"')).map((l) => JSON.parse(l).reason)).toEqual(expect.arrayContaining(['key does not start with in/', 'key does not end with .wav or .mp3']));
-    expect([...f.stack.executor.executions.values()].filter((e) => !e.parentArn).map((e) => (e.input as { key: string }).key)).toEqual(['in/a.wav']);
-    expect((await f.stack.waitForExecution('in/a.wav'))?.status).toBe('SUCCEEDED');
+    const keys = [...f.stack.executor.executions.values()].filter((e) => !e.parentArn).map((e) => (e.input as { key: string }).key);
+    expect(keys).not.toContain('out/a.wav');
+    expect(keys).not.toContain('in/a.txt');
+    // the object's own notification forwards it (the hand-made record names another ETag: that version is not there)
+    await f.stack.waitForExecution('in/a.wav');
+    const mine = [...f.stack.executor.executions.values()].filter((e) => !e.parentArn && (e.input as { key: string }).key === 'in/a.wav');
+    expect((await Promise.all(mine.map((e) => e.done))).map((e) => e.status)).toContain('SUCCEEDED');
   });
 });
 

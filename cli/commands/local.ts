@@ -14,6 +14,7 @@
 // Bucket: LOCAL_BUCKET, default ost-forwarder-local, created if missing.
 // Exit 0 when every file was forwarded, 1 when any failed or a setting is bad, 2 on a usage error (a bad --key-prefix:
 // no empty, "." or ".." segment, segments of at most 255 bytes). SIGTERM is handled as SIGINT.
+import { SETTINGS } from '../../lib/config/table';
 import { parseArgs } from 'node:util';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -112,7 +113,8 @@ export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | '
   for (const v of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'LOCAL_BUCKET']) {
     if (env[v] !== undefined) credentialValue(v, env[v]!.trim());
   }
-  const handlerEnv: Record<string, string> = {};
+  // the deployed settings a user set here (stage params' variables; OST's go below): the stack runs with them
+  const handlerEnv: Record<string, string> = Object.fromEntries(SETTINGS.filter((x) => x.param && x.variable && !x.variable.startsWith('OST_') && env[x.variable]?.trim()).map((x) => [x.variable!, env[x.variable!]!.trim()]));
   if (args.sliceSize !== undefined) handlerEnv.SLICE_SIZE = String(args.sliceSize);
   if (args.threshold !== undefined) handlerEnv.SIMPLE_THRESHOLD = String(args.threshold);
   if (args.concurrency !== undefined) handlerEnv.SLICE_CONCURRENCY = String(args.concurrency);
