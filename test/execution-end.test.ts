@@ -36,7 +36,7 @@ it('an aborted execution: the open upload of its latest run cancelled, a failure
   expect(r.written).toBe(true);
   expect(cancelled).toEqual(['up-1']);
   expect(written).toEqual([{
-    location: { bucket: 'records', key: 'fwd/failed/a/b.wav/x1.json' },
+    location: { bucket: 'records', key: 'fwd/failed/a/b.wav/e1/x1.json' },
     record: expect.objectContaining({
       status: 'failed', bucket: 'inbox', key: 'a/b.wav', versionId: 'v1', etag: 'e1', bytes: 123, executionName: 'x1', restarts: 1,
       uploadId: 'up-1', cancelled: true, cancelSid: 'sid-c', durationMs: 30 * 60_000, finishedAt: '2026-12-01T09:30:00.000Z',
@@ -56,7 +56,7 @@ it('a timed-out execution without an upload: the record says so; a cancel that f
 });
 
 it('a FAILED execution that wrote its record gets no second one; one that did not gets it; a success gets none', async () => {
-  const wrote = deps({ existing: ['fwd/failed/a/b.wav/x4.json'] });
+  const wrote = deps({ existing: ['fwd/failed/a/b.wav/e1/x4.json'] });
   expect(await recordExecutionEnd(endedExecution(detail(), 'x4', 'FAILED'), wrote.d)).toEqual({ written: false, reason: 'the execution wrote its record' });
   expect(wrote.written).toEqual([]);
   const lost = deps();

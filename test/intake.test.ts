@@ -229,7 +229,7 @@ describe('intake decision', () => {
       resources: ['arn:aws:s3:::in'], detail: { version: '0', bucket: { name: 'in' }, object: { key, size: 10, ...o }, 'request-id': 'r', requester: '1', reason: 'PutObject' },
     });
     // unversioned: ETag + sequencer, in EventBridge's notation (lower case, not zero-padded)
-    const notified = { ...message([key]), messageId: 'n' };
+    const notified = { ...message([key.split('/').map((p) => encodeURIComponent(p).replace(/%20/g, '+')).join('/')]), messageId: 'n' };
     const viaRule = { ...message([key]), messageId: 'eb', body: eventBridge({ etag: 'e'.repeat(32), sequencer: 'a' }) };
     const r = await handleIntakeBatch([notified, viaRule], deps(slots, starter, queue));
     expect(r.counts).toMatchObject({ started: 1, duplicates: 1 });
