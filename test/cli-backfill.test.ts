@@ -192,14 +192,15 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
       'ost-forwarder-prod': { IntakeQueueUrl: intake.queueUrl, IntakeDeadLetterQueueUrl: intake.dlqUrl, RecordsBucket: 'results', ResultsPrefix: 'rec/', StateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:ost-forwarder-prod' },
       'ost-forwarder-bare': { IntakeQueueUrl: intake.queueUrl },
     });
-    const stageEnv = { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: stacks.endpoint };
+    const events = await startAwsServer({ stepFunctions: {} as never });
+    const stageEnv = { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: stacks.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: events.endpoint };
     const put = (bucket: string, key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     try {
       await put('src', 'staged/done.wav', 'done');
       await put('src', 'staged/new.wav', 'new');
       // the deployed stack writes its records to its own bucket; a record in the source bucket is not the stack's
-      await put('results', 'rec/forwarded/staged/done.wav/name-1.json', record('forwarded', 'staged/done.wav', { etag: '6b2ded51d81a4403d8a4bd25fa1e57ee' }));
-      await put('src', 'ost-forwarder/forwarded/staged/new.wav/name-2.json', record('forwarded', 'staged/new.wav', { etag: '22af645d1859cb5ca6da0c484f1f37ea' }));
+      await put('results', 'rec/forwarded/staged/done.wav/6b2ded51d81a4403d8a4bd25fa1e57ee/name-1.json', record('forwarded', 'staged/done.wav', { etag: '6b2ded51d81a4403d8a4bd25fa1e57ee' }));
+      await put('src', 'ost-forwarder/forwarded/staged/new.wav/22af645d1859cb5ca6da0c484f1f37ea/name-2.json', record('forwarded', 'staged/new.wav', { etag: '22af645d1859cb5ca6da0c484f1f37ea' }));
       const b = await cli(['backfill', 's3://src/staged/', '--stage', 'prod', '--json'], stageEnv);
       expect(b.code).toBe(0);
       const items = b.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -234,6 +235,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
       expect([region.code, region.stderr.split('\n')[0]]).toEqual([2, 'ost-forward status: --region goes with --stage (the region of the stack whose outputs name the resources)']);
     } finally {
       await stacks.close();
+      await events.close();
       await sqs.close();
     }
   }, 90_000);

@@ -69,6 +69,8 @@ beforeAll(async () => {
   env = {
     S3_ENDPOINT: stack.s3.endpoint, AWS_ACCESS_KEY_ID: stack.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: stack.s3.secretAccessKey, AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_SQS: stack.fleet.env.AWS_ENDPOINT_URL_SQS!, AWS_ENDPOINT_URL_CLOUDFORMATION: stacks.endpoint,
+    // a backfill that submitted puts its `OST Backfill Finished` event
+    AWS_ENDPOINT_URL_EVENTBRIDGE: stack.env.AWS_ENDPOINT_URL_EVENTBRIDGE!,
   };
 });
 
