@@ -208,7 +208,9 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
         expect.objectContaining({ key: 'staged/done.wav', status: 'skipped', reason: 'forwarded' }),
         expect.objectContaining({ key: 'staged/new.wav', status: 'submitted' }),
       ]));
-      expect(items[items.length - 1].summary).toMatchObject({ listed: 2, submitted: 1, skipped: { forwarded: 1 } });
+      // the summary, then the run's summary record (`finished`)
+      expect(items.find((i) => i.summary)?.summary).toMatchObject({ listed: 2, submitted: 1, skipped: { forwarded: 1 } });
+      expect(items[items.length - 1]).toHaveProperty('finished');
       const got = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: intake.queueUrl, MaxNumberOfMessages: 10 }));
       expect(got.Messages?.map((m) => JSON.parse(m.Body!).Records[0].s3.object.key)).toEqual(['staged/new.wav']);
       expect(stacks.asked).toEqual(['ost-forwarder-prod']);
@@ -221,7 +223,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
 
       // what the trigger could not read waits in the intake's dead-letter queue with its reason
       await sqs.client.send(new SendMessageCommand({ QueueUrl: intake.dlqUrl, MessageBody: '{not json', MessageAttributes: { 'ost-forwarder-unreadable': { DataType: 'String', StringValue: 'unreadable message body: Unexpected token' } } }));
-      const rd = await cli(['redrive', '--intake', '--stage', 'prod', '--dry-run'], stageEnv);
+      const rd = await cli(['redrive', '--intake', '--stage', 'prod'], stageEnv);
       expect(rd.stdout).toMatch(/^unreadable [\w-]+: unreadable message body: Unexpected token$/m);
       expect(rd.code).toBe(1);
 

@@ -62,6 +62,7 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
   const limit = Math.min(o.max ?? Infinity, from.visible);
   if (o.dryRun) return result;
   const seen = new Set<string>();
+  const left: string[] = [];
   for (;;) {
     const room = Math.min(10, limit - result.received);
     if (room <= 0) break;
@@ -79,7 +80,7 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
     const movable = messages.filter((m) => {
       const attributes = Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
       const why = o.leave?.({ id: m.MessageId!, body: m.Body ?? '', attributes });
-      if (why !== undefined) { result.kept++; o.onKept?.(m.MessageId!, why); }
+      if (why !== undefined) { result.kept++; left.push(m.ReceiptHandle!); o.onKept?.(m.MessageId!, why); }
       return why === undefined;
     });
     if (movable.length === 0) continue;
@@ -96,5 +97,7 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
     result.moved += (del.Successful ?? []).length;
     result.undeleted += (del.Failed ?? []).length;
   }
+  // what was left stays where it was, visible again at once for the person who reads it
+  await giveBack(o.sqs, o.fromUrl, left);
   return result;
 }
