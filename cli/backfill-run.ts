@@ -4,6 +4,7 @@ import { backfill, type BackfillItem, type BackfillOptions, type BackfillSummary
 import type { Settings } from '../lib/config/settings';
 import { listPages } from '../lib/intake/from-list';
 import { formatBytes, safeJson, safeText } from './output';
+import type { StackLookup } from './stack';
 
 const MAX_LINES = 50;
 
@@ -18,13 +19,28 @@ export interface BackfillArgs {
   json: boolean;
   /** The intake queue; else INTAKE_QUEUE_URL, else the stack of `stage`. */
   queueUrl?: string;
-  /** The deployed stack to find the queue in (ost-forwarder-<stage>). */
+  /** The deployed stack to find the queue and the records in (ost-forwarder-<stage>), and its region. */
   stage?: string;
+  region?: string;
+  /** Where the outcome records are: s3://bucket/prefix. */
+  records?: { bucket: string; prefix: string };
   /** StartExecution directly, bypassing admission. */
   direct: boolean;
   stateMachineArn?: string;
   /** --from-list: the keys from this list (lib/intake/from-list.ts) instead of listing bucket/prefix. */
   fromList?: string;
+}
+
+/**
+ * The records location: --records, else RESULTS_BUCKET (with RESULTS_PREFIX), else the stack's RecordsBucket and
+ * ResultsPrefix outputs. The settings the backfill then runs with name it.
+ */
+export async function recordsSettings(args: Pick<BackfillArgs, 'records'>, settings: Settings, env: Record<string, string | undefined>, stack: StackLookup): Promise<Settings> {
+  if (args.records) return { ...settings, resultsBucket: args.records.bucket, resultsPrefix: args.records.prefix };
+  const bucket = await stack.resolve('recordsBucket', settings.resultsBucket, 'the records bucket: --records s3://bucket/prefix (or RESULTS_BUCKET)');
+  // an explicit RESULTS_PREFIX wins; with the bucket from the stack, so does the stack's prefix over the default
+  const prefix = (env.RESULTS_PREFIX?.trim() || settings.resultsBucket) ? settings.resultsPrefix : await stack.resolve('resultsPrefix', undefined, 'RESULTS_PREFIX');
+  return { ...settings, resultsBucket: bucket, resultsPrefix: prefix };
 }
 
 /** The summary in one line a person reads. */

@@ -51,8 +51,9 @@ export function safeJson(value: unknown): string {
 }
 
 /** The S3 client of a command: the SDK's chain for credentials and region; S3_ENDPOINT for local stacks. */
-export function commandS3Client(s: Pick<Settings, 's3Endpoint' | 's3ForcePathStyle'>): S3Client {
+export function commandS3Client(s: Pick<Settings, 's3Endpoint' | 's3ForcePathStyle'>, region?: string): S3Client {
   return new S3Client({
+    ...(region ? { region } : {}),
     ...(s.s3Endpoint ? { endpoint: s.s3Endpoint, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
     forcePathStyle: s.s3ForcePathStyle || Boolean(s.s3Endpoint),
     maxAttempts: 5,

@@ -1,13 +1,14 @@
 // Trigger. Two event shapes:
-// - an SQS batch from the intake queue (the deployed path: S3 → SQS → event source mapping): each record takes a
-//   slot of the semaphore, then starts its execution (lib/intake/batch.ts); the answer is the partial batch response, so
-//   only the messages that must wait or failed stay in the queue.
-// - an S3 event invoked directly (an existing bucket notified through the framework's custom resource, older
-//   deployments): one execution per object version (lib/intake/s3-event.ts), without admission. Throws after trying every
-//   record when some could not be started, so Lambda's async retries and the on-failure destination keep the event.
+// - an SQS batch from the intake queue (S3 notifications of a created bucket, S3's EventBridge events of an
+//   existing one through a rule, backfill): each record takes a slot of the semaphore, then starts its execution
+//   (lib/intake/batch.ts); the answer is the partial batch response, so only the messages that must wait or failed
+//   stay in the queue. A message it cannot read goes to the intake's dead-letter queue with the reason.
+// - anything invoked directly (an S3 notification of an older deployment): nothing starts around admission; the
+//   event is sent into the intake queue as it is, and waits for a slot like every other. Throws when it could not
+//   be sent, so Lambda's async retries and the on-failure destination keep it.
 import { randomUUID } from 'node:crypto';
-import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { StartExecutionsError, submitS3Event } from '../lib/intake/s3-event';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { handleIntakeBatch } from '../lib/intake/batch';
 import { queueUrlFromArn, sfnStarter, sqsIntakeQueue } from '../lib/intake/adapters';
 import { intakePolicy, slotSemaphore, sqsClient } from '../lib/runtime/admission-clients';
@@ -22,13 +23,6 @@ import { isOutage } from '../lib/ost/errors';
 
 /** A probe that got no answer in time (aborted) found the gateway down, as an outage-class error does. */
 const gatewayDown = (err: unknown): boolean => isOutage(err) || ['TimeoutError', 'AbortError'].includes((err as Error)?.name);
-
-export interface TriggerSummary {
-  started: number;
-  duplicates: number;
-  skipped: Array<{ reason: string; key?: string }>;
-  malformed: Array<{ reason: string }>;
-}
 
 /** An event source mapping's batch: every record an SQS message (an S3 event with a stray record stays an S3 event). */
 function isSqsEvent(event: unknown): event is SQSEvent {
@@ -45,7 +39,7 @@ async function admit(event: SQSEvent, context?: Context): Promise<SQSBatchRespon
   const result = await handleIntakeBatch(event.Records, {
     slots: slotSemaphore(a),
     starter: sfnStarter(sfn(), required(s, 'stateMachineArn', 'STATE_MACHINE_ARN')),
-    queue: sqsIntakeQueue(sqsClient(), queueUrl),
+    queue: sqsIntakeQueue(sqsClient(), queueUrl, a.intakeDlqUrl),
     settings: s,
     policy: intakePolicy(a),
     // While OST is down (the breaker beside the slots is open) nothing is admitted; one trigger at a time probes.
@@ -56,37 +50,30 @@ async function admit(event: SQSEvent, context?: Context): Promise<SQSBatchRespon
   metrics.addMetric('ExecutionsStarted', MetricUnit.Count, c.started);
   if (c.waiting > 0) metrics.addMetric('FilesWaiting', MetricUnit.Count, c.waiting);
   if (c.malformed > 0) metrics.addMetric('MalformedRecords', MetricUnit.Count, c.malformed);
+  // alarmed (serverless.yml UnreadableIntakeAlarm): every one waits in the dead-letter queue for a person
+  metrics.addMetric('IntakeUnreadable', MetricUnit.Count, c.deadLettered);
   metrics.publishStoredMetrics();
   logger.info('intake summary', { ...c });
   return result.response;
 }
 
-/** An SQS batch answers the partial batch response; an S3 event the summary. */
-export interface TriggerHandler {
-  (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
-  (event: S3Event, context?: Context): Promise<TriggerSummary>;
+/** What a direct invocation answers: the event went into the intake queue. */
+export interface TriggerSummary {
+  queued: true;
 }
 
-export const handler = (async (event: S3Event | SQSEvent, context?: Context): Promise<TriggerSummary | SQSBatchResponse> => {
+/** An SQS batch answers the partial batch response; any other event is queued into the intake. */
+export interface TriggerHandler {
+  (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
+  (event: unknown, context?: Context): Promise<TriggerSummary>;
+}
+
+export const handler = (async (event: unknown, context?: Context): Promise<TriggerSummary | SQSBatchResponse> => {
   if (context) logger.addContext(context);
   reportHeapOnce();
   if (isSqsEvent(event)) return admit(event, context);
-  const s = settings();
-  const summary = await submitS3Event(event, {
-    sfn: sfn(),
-    stateMachineArn: required(s, 'stateMachineArn', 'STATE_MACHINE_ARN'),
-    settings: s,
-    log,
-  });
-  metrics.addMetric('ExecutionsStarted', MetricUnit.Count, summary.started);
-  if (summary.malformed.length > 0) metrics.addMetric('MalformedRecords', MetricUnit.Count, summary.malformed.length);
-  metrics.publishStoredMetrics();
-  logger.info('trigger summary', { started: summary.started, duplicates: summary.duplicates, skipped: summary.skipped.length, malformed: summary.malformed.length, failed: summary.failed.length });
-  if (summary.failed.length > 0) throw new StartExecutionsError(summary);
-  return {
-    started: summary.started,
-    duplicates: summary.duplicates,
-    skipped: summary.skipped.map(({ reason, key }) => (key !== undefined ? { reason, key } : { reason })),
-    malformed: summary.malformed.map(({ reason }) => ({ reason })),
-  };
+  const queueUrl = required(admissionSettings(), 'intakeQueueUrl', 'INTAKE_QUEUE_URL');
+  await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event ?? null) }));
+  logger.info('direct invocation queued into the intake');
+  return { queued: true };
 }) as TriggerHandler;

@@ -1,10 +1,15 @@
 // The S3 notification of serverless.yml, computed from the params (serverless `${file(...)}` JS resolver):
-// keyPrefixFilter / keySuffixFilter (comma-separated lists, as the trigger reads them) become S3 filter rules, one
-// notification configuration per prefix × suffix (S3 takes one prefix and one suffix per configuration; an unset
-// filter is left out: S3 rejects an empty rule), for the bucket the stack creates (`queueConfigurations`: the intake
-// queue) and for an existing bucket (`events`, the framework's custom resource, which can only invoke the trigger). Packaging fails with one line when the values
-// overlap (S3 would refuse them as ambiguous), when an object the project writes could invoke the trigger, or when
-// records would go to the source bucket encrypted with a key the roles are not given.
+// keyPrefixFilter / keySuffixFilter (comma-separated lists, as the trigger reads them) become
+// - for the bucket the stack creates (`queueConfigurations`: the intake queue), S3 filter rules, one notification
+//   configuration per prefix × suffix (S3 takes one prefix and one suffix per configuration; an unset filter is
+//   left out: S3 rejects an empty rule);
+// - for an existing bucket (`eventPattern`), the pattern of the EventBridge rule that sends its "Object Created"
+//   events to the intake queue: the bucket's name, and the key matching one prefix × suffix (prefix, suffix, or a
+//   wildcard `<prefix>*<suffix>` for both). The bucket's EventBridge setting has no overlap rule with the
+//   notifications other consumers configured, so a shared bucket keeps theirs.
+// Packaging fails with one line when the values overlap (S3 would refuse them as ambiguous), when an object the
+// project writes could invoke the trigger, or when records would go to the source bucket encrypted with a key the
+// roles are not given.
 'use strict';
 
 const list = (v) => [...new Set(v.split(',').map((x) => x.trim()).filter((x) => x !== ''))];
@@ -62,14 +67,31 @@ function ruleSets(p) {
   return prefixes.flatMap((prefix) => suffixes.map((suffix) => [...(prefix ? [{ prefix }] : []), ...(suffix ? [{ suffix }] : [])]));
 }
 
+/** An EventBridge wildcard pattern matching the text literally around the one `*` (`*` and `\` escaped). */
+const literal = (v) => v.replace(/[\\*]/g, (c) => `\\${c}`);
+
+/** One key matcher per prefix × suffix. */
+function keyMatchers(p) {
+  return ruleSets(p).filter((r) => r.length).map((r) => {
+    const { prefix, suffix } = Object.assign({}, ...r);
+    if (prefix !== undefined && suffix !== undefined) return { wildcard: `${literal(prefix)}*${literal(suffix)}` };
+    return prefix !== undefined ? { prefix } : { suffix };
+  });
+}
+
 module.exports = async ({ resolveVariable }) => {
   const p = await params(resolveVariable);
   check(p);
   const sets = ruleSets(p);
+  const keys = keyMatchers(p);
   const filter = (r) => (r.length ? { Filter: { S3Key: { Rules: r.map((x) => { const [k, v] = Object.entries(x)[0]; return { Name: k, Value: v }; }) } } } : {});
   return {
     // The created bucket notifies the intake queue (admission control, docs/admission.md).
     queueConfigurations: sets.map((r) => ({ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] }, ...filter(r) })),
-    events: p.existing ? sets.map((r) => ({ s3: { bucket: p.bucket, event: 's3:ObjectCreated:*', existing: true, ...(r.length ? { rules: r } : {}) } })) : [],
+    eventPattern: {
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [p.bucket] }, ...(keys.length ? { object: { key: keys } } : {}) },
+    },
   };
 };

@@ -1,9 +1,8 @@
-// The trigger's events (serverless `${file(...)}` JS resolver): always the intake queue's event source mapping
+// The trigger's events (serverless `${file(...)}` JS resolver): the intake queue's event source mapping only
 // (batches of 10, partial batch failures, at most triggerMaxConcurrency invocations: the trigger is short, more only
-// contends for the one semaphore item); plus, for an existing bucket, its direct S3 notification (the framework's
-// custom resource can only invoke a function), from scripts/s3-notification.js.
+// contends for the one semaphore item). Every bucket reaches the trigger through the intake: a created bucket's
+// notification and an existing bucket's EventBridge rule both send to the queue (scripts/s3-notification.js).
 'use strict';
-const notification = require('./s3-notification.js');
 
 module.exports = async ({ resolveVariable }) => {
   const raw = await resolveVariable("param:triggerMaxConcurrency, '2'");
@@ -11,9 +10,5 @@ module.exports = async ({ resolveVariable }) => {
   if (!Number.isInteger(maximumConcurrency) || maximumConcurrency < 2 || maximumConcurrency > 1000) {
     throw new Error(`param triggerMaxConcurrency must be a whole number from 2 to 1000, got "${raw}"`);
   }
-  const { events } = await notification({ resolveVariable });
-  return [
-    { sqs: { arn: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] }, batchSize: 10, functionResponseType: 'ReportBatchItemFailures', maximumConcurrency } },
-    ...events,
-  ];
+  return [{ sqs: { arn: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] }, batchSize: 10, functionResponseType: 'ReportBatchItemFailures', maximumConcurrency } }];
 };

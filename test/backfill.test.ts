@@ -120,15 +120,15 @@ describe('backfill (local stack)', () => {
     expect(starts().length).toBe(startedBefore + 40);
 
     // status reports what the records hold
-    const status = await readStatus({ s3: stack.s3.client, bucket: 'existing', prefix: 'ost-forwarder/' });
+    const status = await readStatus({ s3: stack.s3.client, bucket: stack.recordsBucket, prefix: 'ost-forwarder/' });
     expect(status).toMatchObject({ forwarded: 50, failed: 5, unreadable: 0 });
     expect(status.errors).toEqual([expect.objectContaining({ error: 'OstQuotaError', ostCode: 11200, count: 5, exampleKey: expect.stringMatching(/^old dir\//), exampleSid: expect.any(String) })]);
     expect(status.days).toHaveLength(1);
     expect(status.days[0]).toMatchObject({ forwarded: 50, failed: 5 });
     expect(status.slowest.length).toBe(5);
-    const failedOnly = await readStatus({ s3: stack.s3.client, bucket: 'existing', prefix: 'ost-forwarder/', failedOnly: true, since: new Date(Date.now() - 3600_000) });
+    const failedOnly = await readStatus({ s3: stack.s3.client, bucket: stack.recordsBucket, prefix: 'ost-forwarder/', failedOnly: true, since: new Date(Date.now() - 3600_000) });
     expect(failedOnly).toMatchObject({ forwarded: 0, failed: 5 });
-    const future = await readStatus({ s3: stack.s3.client, bucket: 'existing', prefix: 'ost-forwarder/', since: new Date(Date.now() + 3600_000) });
+    const future = await readStatus({ s3: stack.s3.client, bucket: stack.recordsBucket, prefix: 'ost-forwarder/', since: new Date(Date.now() + 3600_000) });
     expect(future.records).toBe(0);
   }, 120_000);
 

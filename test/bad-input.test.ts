@@ -26,7 +26,7 @@ async function put(key: string, body: Buffer): Promise<void> {
 const good = (key: string, size = 3) => objectCreatedRecord({ bucket: h.stack.bucket, key, size, eTag: 'e1' });
 const logged = (text: string) => h.capture.lines().some((l) => l.includes(text));
 
-describe('malformed events: a reason each, the good record still starts', () => {
+describe('malformed events: the message to the intake\'s dead-letter queue with a reason each, the good record still starts', () => {
   const cases: Array<[string, unknown, RegExp]> = [
     ['missing s3 block', { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put' }, /s3\.bucket\.name is missing/],
     ['missing key', { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { size: 1, eTag: 'x' } } }, /s3\.object\.key is missing/],
@@ -44,12 +44,10 @@ describe('malformed events: a reason each, the good record still starts', () => 
     const key = `bad-input/good next to ${_n}.bin`;
     await put(key, Buffer.from('abc'));
     // the embedded S3 delivered its own event; this one carries the bad record first
-    const d = await h.stack.deliver({ Records: [bad, good(key)] }).done;
-    const r = d.result as TriggerSummary;
-    expect(d.deadLettered).toBe(false);
-    expect(r.malformed).toEqual([{ reason: expect.stringMatching(reason) }]);
-    expect(r.started + r.duplicates).toBe(1);
-    expect(logged('"message":"malformed record"')).toBe(true);
+    const body = { Records: [bad, good(key)] };
+    await h.stack.notify(body);
+    expect(h.stack.intakeDeadLetters()).toContainEqual({ body: JSON.stringify(body), reason: expect.stringMatching(reason) });
+    expect(logged('"message":"unreadable message"')).toBe(true);
     const exec = await h.stack.waitForExecution(key);
     expect(exec?.status).toBe('SUCCEEDED');
   });
@@ -58,16 +56,17 @@ describe('malformed events: a reason each, the good record still starts', () => 
     ['not JSON (a string payload)', 'this is not an event'],
     ['no Records', { hello: 'world' }],
     ['Records not an array', { Records: { 0: 'x' } }],
-  ])('a whole event that is %s: reported, not retried, nothing started', async (_n, event) => {
+  ])('a whole event that is %s: to the dead-letter queue with the reason, nothing started', async (_n, event) => {
     const before = h.stack.executor.executions.size;
-    const d = await h.stack.deliver(event).done;
-    expect(d).toMatchObject({ deadLettered: false, attempts: 1, result: { started: 0, malformed: [{ reason: 'event has no Records array' }] } });
+    await h.stack.notify(event);
+    expect(h.stack.intakeDeadLetters()).toContainEqual({ body: JSON.stringify(event), reason: expect.stringMatching(/^unreadable message body: /) });
     expect(h.stack.executor.executions.size).toBe(before);
   });
 
   it('the S3 test event is skipped', async () => {
-    const d = await h.stack.deliver({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: h.stack.bucket }).done;
-    expect(d.result).toMatchObject({ started: 0, skipped: [{ reason: 'S3 test event' }] });
+    const before = h.stack.intakeDeadLetters().length;
+    await h.stack.notify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: h.stack.bucket });
+    expect(h.stack.intakeDeadLetters()).toHaveLength(before);
   });
 });
 
@@ -90,7 +89,7 @@ describe('keys and sizes', () => {
     // read the record where Report wrote it: a listing would hand back a CR/LF key XML-normalised
     const etag = createHash('md5').update(body).digest('hex');
     const loc = recordLocation({ resultsPrefix: 'ost-forwarder/' } as never, { status: 'forwarded', key, etag, executionName: exec!.name, bucket: h.stack.bucket } as OutcomeRecord);
-    const got = await h.stack.s3.client.send(new GetObjectCommand({ Bucket: h.stack.bucket, Key: loc.key }));
+    const got = await h.stack.s3.client.send(new GetObjectCommand({ Bucket: h.stack.recordsBucket, Key: loc.key }));
     const record = JSON.parse(await got.Body!.transformToString()) as OutcomeRecord;
     expect(Buffer.byteLength(loc.key)).toBeLessThanOrEqual(1024);
     expect(record).toMatchObject({ status: 'forwarded', key, bytes: 2048 });
@@ -108,12 +107,14 @@ describe('keys and sizes', () => {
   });
 
   it('skips folder markers and the results prefix with a logged reason', async () => {
-    const d = await h.stack.deliver(s3Event([
+    const before = h.stack.executor.executions.size;
+    await h.stack.notify(s3Event([
       objectCreatedRecord({ bucket: h.stack.bucket, key: 'bad-input/folder/', size: 0, eTag: 'd41d8cd98f00b204e9800998ecf8427e' }),
       objectCreatedRecord({ bucket: h.stack.bucket, key: 'ost-forwarder/forwarded/x/y.json', size: 10, eTag: 'e' }),
-    ])).done;
-    expect(d.result).toMatchObject({ started: 0, skipped: [{ reason: 'folder marker', key: 'bad-input/folder/' }, { reason: expect.stringMatching(/results prefix/) }] });
+    ]));
+    expect(h.stack.executor.executions.size).toBe(before);
     expect(logged('"reason":"folder marker"')).toBe(true);
+    expect(logged('"reason":"under the results prefix ost-forwarder/"')).toBe(true);
   });
 
   it('an object past 10,000 x 5 GiB (size faked at HEAD) fails with PlanError before any init', async () => {
@@ -140,12 +141,18 @@ describe('filters', () => {
   it('forwards only keys matching both filters, and says why for the others', async () => {
     const rec = (key: string) => objectCreatedRecord({ bucket: f.stack.bucket, key, size: 3, eTag: 'e' });
     await f.stack.s3.client.send(new PutObjectCommand({ Bucket: f.stack.bucket, Key: 'in/a.wav', Body: 'abc' }));
-    const d = await f.stack.deliver(s3Event([rec('out/a.wav'), rec('in/a.txt'), rec('in/a.wav')])).done;
-    expect(d.result).toMatchObject({
-      skipped: [{ reason: 'key does not start with in/', key: 'out/a.wav' }, { reason: 'key does not end with .wav or .mp3', key: 'in/a.txt' }],
-    });
-    expect((d.result as TriggerSummary).started + (d.result as TriggerSummary).duplicates).toBe(1);
-    expect((await f.stack.waitForExecution('in/a.wav'))?.status).toBe('SUCCEEDED');
+    // S3 itself sends only what the notification's filter rules pass (the template's, as the local S3 applies them)
+    expect(f.stack.wires.notificationRules).toEqual([{ prefix: 'in/', suffix: '.wav' }, { prefix: 'in/', suffix: '.mp3' }]);
+    // and the trigger skips the rest of a notification that carries them anyway, with reasons
+    await f.stack.notify(s3Event([rec('out/a.wav'), rec('in/a.txt'), rec('in/a.wav')]));
+    expect(f.capture.lines().filter((l) => l.includes('"message":"record skipped"')).map((l) => JSON.parse(l).reason)).toEqual(expect.arrayContaining(['key does not start with in/', 'key does not end with .wav or .mp3']));
+    const keys = [...f.stack.executor.executions.values()].filter((e) => !e.parentArn).map((e) => (e.input as { key: string }).key);
+    expect(keys).not.toContain('out/a.wav');
+    expect(keys).not.toContain('in/a.txt');
+    // the object's own notification forwards it (the hand-made record names another ETag: that version is not there)
+    await f.stack.waitForExecution('in/a.wav');
+    const mine = [...f.stack.executor.executions.values()].filter((e) => !e.parentArn && (e.input as { key: string }).key === 'in/a.wav');
+    expect((await Promise.all(mine.map((e) => e.done))).map((e) => e.status)).toContain('SUCCEEDED');
   });
 });
 

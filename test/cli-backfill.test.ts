@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startAwsServer } from '../local/aws/endpoint';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { startStackOutputs } from './support/stack-outputs';
 import { startLocalSqs } from '../local/aws/sqs';
 import { sampleFile, tempDir, MiB } from './support/files';
 import { startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
@@ -74,7 +75,9 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'in/done.wav', Body: 'done' }));
     // done.wav has a forwarded record of its ETag ("done" → md5)
     await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'ost-forwarder/forwarded/in/done.wav/6b2ded51d81a4403d8a4bd25fa1e57ee/name-1.json', Body: record('forwarded', 'in/done.wav', { etag: '6b2ded51d81a4403d8a4bd25fa1e57ee' }) }));
-    const r = await cli(['backfill', 's3://src/in/', '--dry-run', '--json', '--suffix', '.wav'], env);
+    // the records are where the command is told they are: here the source bucket's own prefix
+    const rec = ['--records', 's3://src/ost-forwarder/'];
+    const r = await cli(['backfill', 's3://src/in/', '--dry-run', '--json', '--suffix', '.wav', ...rec], env);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.slice(0, -1)).toEqual(expect.arrayContaining([
@@ -83,7 +86,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
       expect.objectContaining({ key: 'in/done.wav', status: 'skipped', reason: 'forwarded' }),
     ]));
     expect(lines[lines.length - 1].summary).toMatchObject({ listed: 3, wouldSubmit: 1, submitted: 0, skipped: { suffix: 1, forwarded: 1 } });
-    const human = await cli(['backfill', 's3://src/in/', '--dry-run'], env);
+    const human = await cli(['backfill', 's3://src/in/', '--dry-run', ...rec], env);
     expect(human.stdout).toContain('would submit in/x y+z.wav');
     expect(human.stdout).toMatch(/backfill s3:\/\/src\/in\/: listed 3; skipped 1 \(forwarded 1\); would submit 2; errors 0/);
 
@@ -92,8 +95,10 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
       expect([args, u.code]).toEqual([args, 2]);
       expect(u.stderr.split('\n')[0]).toMatch(/^ost-forward backfill: /);
     }
-    expect((await cli(['backfill', 's3://src'], env)).stderr).toContain('--state-machine-arn');
-    expect((await cli(['backfill', 's3://src', '--direct', '--queue-url', 'https://q'], env)).code).toBe(2);
+    // never a guessed records bucket (the source bucket is not assumed)
+    expect((await cli(['backfill', 's3://src', '--dry-run'], env)).stderr.split('\n')[0]).toBe('ost-forward backfill: the records bucket: --records s3://bucket/prefix (or RESULTS_BUCKET): not given; or --stage STAGE reads it from the stack\'s RecordsBucket output');
+    expect((await cli(['backfill', 's3://src', ...rec], env)).stderr).toContain('--state-machine-arn');
+    expect((await cli(['backfill', 's3://src', '--direct', '--queue-url', 'https://q', ...rec], env)).code).toBe(2);
 
     // submitting goes into the intake queue: one S3 notification per object, which a re-run does not send again;
     // each run ends with a summary record and an `OST Backfill Finished` event
@@ -102,7 +107,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     const sendEnv = { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: aws.endpoint };
     try {
       const queueUrl = sqs.createQueue('intake');
-      const sent = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl, '--json'], sendEnv);
+      const sent = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl, '--json', ...rec], sendEnv);
       expect(sent.code).toBe(0);
       const out = sent.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(out.find((l) => l.summary).summary).toMatchObject({ submitted: 1, skipped: { suffix: 1, forwarded: 1 } });
@@ -114,7 +119,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
       const got = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
       expect(got.Messages).toHaveLength(1);
       expect(JSON.parse(got.Messages![0]!.Body!).Records[0].s3.object.key).toBe('in/x+y%2Bz.wav');
-      const again = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl], sendEnv);
+      const again = await cli(['backfill', 's3://src/in/', '--suffix', '.wav', '--queue-url', queueUrl, ...rec], sendEnv);
       expect(again.stdout).toMatch(/submitted 0 .*errors 0/);
       expect(again.stdout).toMatch(/^backfill finished: summary record s3:\/\/src\/ost-forwarder\/backfill\/runs\//m);
       expect(aws.events).toHaveLength(2);
@@ -122,7 +127,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
       await sqs.close();
       await aws.close();
     }
-    const missing = await cli(['backfill', 's3://no-such-bucket/', '--dry-run'], env);
+    const missing = await cli(['backfill', 's3://no-such-bucket/', '--dry-run', '--records', 's3://no-such-bucket/ost-forwarder/'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringContaining('NoSuchBucket')]);
   }, 120_000);
@@ -130,7 +135,7 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
   it('backfill --from-list: the bucket from a Batch Operations CSV, a text list needs s3://bucket (exit 2), a prefix is refused', async () => {
     await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'list/a b.wav', Body: 'abc' }));
     await s3.client.send(new PutObjectCommand({ Bucket: 'src', Key: 'lists/keys.csv', Body: 'src,list%2Fa%20b.wav\nsrc,list%2Fnone.wav\n' }));
-    const r = await cli(['backfill', '--from-list', 's3://src/lists/keys.csv', '--dry-run', '--json'], env);
+    const r = await cli(['backfill', '--from-list', 's3://src/lists/keys.csv', '--dry-run', '--json'], { ...env, RESULTS_BUCKET: 'src' });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual(expect.arrayContaining([
@@ -140,10 +145,10 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     expect(lines.pop().summary).toMatchObject({ location: 's3://src/lists/keys.csv (s3://src)', listed: 2, wouldSubmit: 1, skipped: { missing: 1 } });
     const list = join(tmp.dir, 'keys.txt');
     writeFileSync(list, 'list/a b.wav\n');
-    const text = await cli(['backfill', '--from-list', list, '--dry-run'], env);
+    const text = await cli(['backfill', '--from-list', list, '--dry-run'], { ...env, RESULTS_BUCKET: 'src' });
     expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('give s3://bucket after --from-list') });
-    expect((await cli(['backfill', '--from-list', list, 's3://src/list/', '--dry-run'], env)).code).toBe(2);
-    const ok = await cli(['backfill', '--from-list', list, 's3://src', '--dry-run'], env);
+    expect((await cli(['backfill', '--from-list', list, 's3://src/list/', '--dry-run'], { ...env, RESULTS_BUCKET: 'src' })).code).toBe(2);
+    const ok = await cli(['backfill', '--from-list', list, 's3://src', '--dry-run'], { ...env, RESULTS_BUCKET: 'src' });
     expect(ok.stdout).toContain('would submit 1');
   }, 60_000);
 
@@ -179,4 +184,61 @@ describe('ost-forward backfill / status / local --existing (CLI)', () => {
     expect(none.stderr).toContain('RESULTS_BUCKET');
     expect((await cli(['status', 's3://results/p/', '--since', '30/11/2026'], env)).code).toBe(2);
   }, 60_000);
+
+  it('--stage finds the intake queue, the records bucket and prefix and the dead-letter queues in the stack\'s outputs: already forwarded files are skipped', async () => {
+    const sqs = await startLocalSqs({});
+    const intake = sqs.createQueueWithDlq('prod-intake', 10);
+    const stacks = await startStackOutputs({
+      'ost-forwarder-prod': { IntakeQueueUrl: intake.queueUrl, IntakeDeadLetterQueueUrl: intake.dlqUrl, RecordsBucket: 'results', ResultsPrefix: 'rec/', StateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:ost-forwarder-prod' },
+      'ost-forwarder-bare': { IntakeQueueUrl: intake.queueUrl },
+    });
+    const events = await startAwsServer({ stepFunctions: {} as never });
+    const stageEnv = { ...env, AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: stacks.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: events.endpoint };
+    const put = (bucket: string, key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    try {
+      await put('src', 'staged/done.wav', 'done');
+      await put('src', 'staged/new.wav', 'new');
+      // the deployed stack writes its records to its own bucket; a record in the source bucket is not the stack's
+      await put('results', 'rec/forwarded/staged/done.wav/6b2ded51d81a4403d8a4bd25fa1e57ee/name-1.json', record('forwarded', 'staged/done.wav', { etag: '6b2ded51d81a4403d8a4bd25fa1e57ee' }));
+      await put('src', 'ost-forwarder/forwarded/staged/new.wav/22af645d1859cb5ca6da0c484f1f37ea/name-2.json', record('forwarded', 'staged/new.wav', { etag: '22af645d1859cb5ca6da0c484f1f37ea' }));
+      const b = await cli(['backfill', 's3://src/staged/', '--stage', 'prod', '--json'], stageEnv);
+      expect(b.code).toBe(0);
+      const items = b.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(items.slice(0, -1)).toEqual(expect.arrayContaining([
+        expect.objectContaining({ key: 'staged/done.wav', status: 'skipped', reason: 'forwarded' }),
+        expect.objectContaining({ key: 'staged/new.wav', status: 'submitted' }),
+      ]));
+      // the summary, then the run's summary record (`finished`)
+      expect(items.find((i) => i.summary)?.summary).toMatchObject({ listed: 2, submitted: 1, skipped: { forwarded: 1 } });
+      expect(items[items.length - 1]).toHaveProperty('finished');
+      const got = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: intake.queueUrl, MaxNumberOfMessages: 10 }));
+      expect(got.Messages?.map((m) => JSON.parse(m.Body!).Records[0].s3.object.key)).toEqual(['staged/new.wav']);
+      expect(stacks.asked).toEqual(['ost-forwarder-prod']);
+
+      const st = await cli(['status', '--stage', 'prod'], stageEnv);
+      expect(st.code).toBe(0);
+      expect(st.stdout.split('\n')[0]).toBe('status s3://results/rec/: forwarded 1 (1000 B), failed 0 (0 B)');
+      // a flag or variable wins over the stack
+      expect((await cli(['status', 's3://results/p/', '--stage', 'prod'], stageEnv)).stdout).toContain('status s3://results/p/:');
+
+      // what the trigger could not read waits in the intake's dead-letter queue with its reason
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: intake.dlqUrl, MessageBody: '{not json', MessageAttributes: { 'ost-forwarder-unreadable': { DataType: 'String', StringValue: 'unreadable message body: Unexpected token' } } }));
+      const rd = await cli(['redrive', '--intake', '--stage', 'prod'], stageEnv);
+      expect(rd.stdout).toMatch(/^unreadable [\w-]+: unreadable message body: Unexpected token$/m);
+      expect(rd.code).toBe(1);
+
+      // one line when the stack or an output is missing; never another bucket
+      const nope = await cli(['backfill', 's3://src/staged/', '--stage', 'nope'], stageEnv);
+      expect(nope.stderr.split('\n')[0]).toBe('ost-forward backfill: --stage: stack ost-forwarder-nope was not found');
+      const bare = await cli(['backfill', 's3://src/staged/', '--stage', 'bare', '--dry-run'], stageEnv);
+      expect(bare.stderr.split('\n')[0]).toBe('ost-forward backfill: --stage: stack ost-forwarder-bare has no RecordsBucket output; give the records bucket: --records s3://bucket/prefix (or RESULTS_BUCKET)');
+      expect(bare.code).toBe(1);
+      const region = await cli(['status', '--region', 'cn-north-1'], stageEnv);
+      expect([region.code, region.stderr.split('\n')[0]]).toEqual([2, 'ost-forward status: --region goes with --stage (the region of the stack whose outputs name the resources)']);
+    } finally {
+      await stacks.close();
+      await events.close();
+      await sqs.close();
+    }
+  }, 90_000);
 });

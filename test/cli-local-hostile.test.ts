@@ -42,7 +42,8 @@ describe('local --existing forwards what was named, and only that', () => {
       expect(r.code).toBe(0);
       expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ key: 'a.txt', status: 'forwarded' })]);
       expect(r.stderr).toContain('listed 1;');
-      const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'mine', Prefix: 'ost-forwarder/forwarded/' }));
+      // the records go to the template's records bucket, beside the source bucket (docs/local.md)
+      const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'ost-forwarder-local-records-000000000000-us-east-1', Prefix: 'ost-forwarder/forwarded/' }));
       expect((listed.Contents ?? []).map((c) => c.Key!.split('/')[2])).toEqual(['a.txt']);
     } finally {
       tmp.cleanup();

@@ -7,6 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { STATUS_CHANGE_DETAIL_TYPE } from '../lib/admission/status-event';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ensureBucket, objectCreatedRecord, s3Event } from '../local/aws/s3';
 import { sampleFile, sha256Url, tempDir, KiB } from './support/files';
 
 jest.setTimeout(180_000);
@@ -66,6 +69,43 @@ it('forwards 300 files at once within 16 files in flight and 4 Map Runs, none fa
   expect(stack.fleet!.sqs.stats(stack.fleet!.dlqUrl).visible).toBe(0);
   expect(stack.stats().executions).toBe(300);
   console.log(`fleet: 300 files in ${seconds.toFixed(1)} s, ${JSON.stringify(summary)}, emulator peak ${JSON.stringify(stack.emulator!.stats())}`.slice(0, 400));
+});
+
+it('forwards a burst of 300 EventBridge "Object Created" events of an existing bucket once each, within the slots; a version announced both ways once', async () => {
+  const started = Date.now();
+  const shared = 'shared-inbox';
+  await ensureBucket(stack.s3.client, shared);
+  const N = 300;
+  const objects = await Promise.all(Array.from({ length: N }, async (_, i) => {
+    const key = `eb/${String(i).padStart(3, '0')} a+b.txt`;
+    await stack.s3.client.send(new PutObjectCommand({ Bucket: shared, Key: key, Body: `announced by a rule ${i} `.repeat(1 + (i % 20)) }));
+    const head = await stack.s3.client.send(new HeadObjectCommand({ Bucket: shared, Key: key }));
+    return { key, etag: head.ETag!.replace(/"/g, ''), size: head.ContentLength!, sequencer: (0x1000 + i).toString(16) };
+  }));
+  // the rule's body (EventBridge: the key as it is, a lower-case sequencer) for every object; for every tenth, the
+  // S3 notification of the same version too (its sequencer upper case, zero-padded)
+  const bodies = objects.map((o) => JSON.stringify({
+    version: '0', id: `e-${o.key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '000000000000', time: new Date().toISOString(), region: 'us-east-1',
+    resources: [`arn:aws:s3:::${shared}`], detail: { version: '0', bucket: { name: shared }, object: { key: o.key, size: o.size, etag: o.etag, sequencer: o.sequencer }, reason: 'PutObject' },
+  }));
+  for (const o of objects.filter((_, i) => i % 10 === 0)) {
+    bodies.push(JSON.stringify(s3Event([objectCreatedRecord({ bucket: shared, key: o.key, size: o.size, eTag: o.etag, sequencer: o.sequencer.toUpperCase().padStart(18, '0') })])));
+  }
+  const q = stack.fleet.sqs.client;
+  for (let i = 0; i < bodies.length; i += 10) {
+    await q.send(new SendMessageBatchCommand({ QueueUrl: stack.fleet.queueUrl, Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: b })) }));
+  }
+  await stack.fleet.drained(150_000);
+  const mine = () => [...stack.executor.executions.values()].filter((e) => !e.parentArn && (e.input as { bucket?: string }).bucket === shared);
+  await Promise.all(mine().map((e) => e.done));
+  const executions = mine();
+  expect(executions).toHaveLength(N);
+  expect(executions.filter((e) => e.status !== 'SUCCEEDED')).toEqual([]);
+  expect(new Set(executions.map((e) => (e.input as { key: string }).key)).size).toBe(N);
+  const summary = await stack.fleetSummary();
+  expect(summary.peakFilesInFlight).toBeLessThanOrEqual(16);
+  expect(stack.intakeDeadLetters()).toEqual([]);
+  console.log(`eventbridge burst: ${N} files (+${N / 10} duplicate notifications) in ${((Date.now() - started) / 1000).toFixed(1)} s, peak ${summary.peakFilesInFlight} in flight`);
 });
 
 it("releases an aborted execution's slot (status-change rule)", async () => {

@@ -1,16 +1,27 @@
-// The trigger handler with Step Functions mocked at the SDK boundary: what it starts, what it skips, and that
-// a start failure is thrown only after every record was tried.
+// The S3 event submitter (lib/intake/s3-event.ts: `redrive` and `backfill --direct` start executions through it)
+// with Step Functions mocked at the SDK boundary: what it starts, what it skips, and that a start failure is thrown
+// only after every record was tried. And the trigger's direct invocation: queued into the intake, never started.
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Event } from 'aws-lambda';
 import { handlers } from '../functions';
 import { logger, metrics } from '../lib/runtime/logging';
 import { resetRuntime } from '../lib/runtime/reset';
-import { executionName } from '../lib/intake/s3-event';
+import { executionName, StartExecutionsError, submitS3Event } from '../lib/intake/s3-event';
+import { loadSettings, required } from '../lib/config/settings';
 import { s3Record } from './support/s3-records';
 
-
 const sfnMock = mockClient(SFNClient);
+const sqsMock = mockClient(SQSClient);
+
+/** What the submitter answers, in the summary's short form; throws as the trigger's direct path used to. */
+async function submit(e: unknown) {
+  const s = loadSettings(process.env);
+  const r = await submitS3Event(e, { sfn: new SFNClient({}), stateMachineArn: required(s, 'stateMachineArn', 'STATE_MACHINE_ARN'), settings: s });
+  if (r.failed.length > 0) throw new StartExecutionsError(r);
+  return { started: r.started, duplicates: r.duplicates, skipped: r.skipped.map(({ reason, key }) => (key !== undefined ? { reason, key } : { reason })), malformed: r.malformed.map(({ reason }) => ({ reason })) };
+}
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ost-forwarder-test';
 const event = (...records: unknown[]) => ({ Records: records }) as unknown as S3Event;
 
@@ -29,7 +40,7 @@ beforeEach(async () => {
 const started = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
 it('starts one execution per record with decoded keys and deterministic names', async () => {
-  const res = await handlers.trigger(event(
+  const res = await submit(event(
     s3Record('my+file.wav', { versionId: 'v1', size: 7 }),
     s3Record('a%2Bb.wav'),
     s3Record('100%25.txt'),
@@ -47,7 +58,7 @@ it('starts one execution per record with decoded keys and deterministic names', 
 it('treats ExecutionAlreadyExists as already handled (duplicate delivery)', async () => {
   sfnMock.on(StartExecutionCommand).rejectsOnce(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} })).resolves({ executionArn: 'a', startDate: new Date() });
   const rec = s3Record('dup.wav', { versionId: 'v1' });
-  const res = await handlers.trigger(event(rec, s3Record('other.wav')));
+  const res = await submit(event(rec, s3Record('other.wav')));
   expect(res).toMatchObject({ started: 1, duplicates: 1 });
   // The same event twice gives the same name: Step Functions dedupes.
   const names = started().map((i) => i.name);
@@ -58,7 +69,7 @@ it('skips folder markers, the results prefix and filtered keys, with reasons', a
   process.env.KEY_PREFIX_FILTER = 'in/';
   process.env.KEY_SUFFIX_FILTER = '.wav,.mp3';
   await resetRuntime();
-  const res = await handlers.trigger(event(
+  const res = await submit(event(
     s3Record('in/', { size: 0 }),
     s3Record('ost-forwarder/forwarded/in/a.wav/x.json'),
     s3Record('out/a.wav'),
@@ -73,7 +84,7 @@ it('skips folder markers, the results prefix and filtered keys, with reasons', a
 });
 
 it('reports malformed records with the reason and still starts the others', async () => {
-  const res = await handlers.trigger(event(
+  const res = await submit(event(
     { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' } } },
     s3Record('bad%E4.wav'),
     s3Record('good.wav'),
@@ -83,15 +94,15 @@ it('reports malformed records with the reason and still starts the others', asyn
 });
 
 it('answers an event without Records and the S3 test event without starting anything', async () => {
-  expect(await handlers.trigger({} as S3Event)).toMatchObject({ started: 0, malformed: [{ reason: 'event has no Records array' }] });
-  expect(await handlers.trigger({ Service: 'Amazon S3', Event: 's3:TestEvent' } as unknown as S3Event)).toMatchObject({ started: 0, skipped: [{ reason: 'S3 test event' }] });
+  expect(await submit({} as S3Event)).toMatchObject({ started: 0, malformed: [{ reason: 'event has no Records array' }] });
+  expect(await submit({ Service: 'Amazon S3', Event: 's3:TestEvent' } as unknown as S3Event)).toMatchObject({ started: 0, skipped: [{ reason: 'S3 test event' }] });
   expect(started()).toHaveLength(0);
 });
 
 it('throws after trying every record when some could not be started (event kept by Lambda retries/DLQ)', async () => {
   const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
   sfnMock.on(StartExecutionCommand).rejectsOnce(throttled).resolves({ executionArn: 'a', startDate: new Date() });
-  await expect(handlers.trigger(event(s3Record('one.wav'), s3Record('two.wav')))).rejects.toMatchObject({
+  await expect(submit(event(s3Record('one.wav'), s3Record('two.wav')))).rejects.toMatchObject({
     name: 'StartExecutionsError', message: expect.stringContaining('ThrottlingException'),
   });
   expect(started()).toHaveLength(2);
@@ -100,5 +111,24 @@ it('throws after trying every record when some could not be started (event kept 
 it('fails with a ConfigError naming STATE_MACHINE_ARN when it is missing', async () => {
   delete process.env.STATE_MACHINE_ARN;
   await resetRuntime();
-  await expect(handlers.trigger(event(s3Record('x.wav')))).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('STATE_MACHINE_ARN') });
+  await expect(submit(event(s3Record('x.wav')))).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('STATE_MACHINE_ARN') });
+});
+
+it('queues a direct invocation into the intake queue as it is: nothing starts around admission', async () => {
+  sqsMock.reset();
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+  process.env.INTAKE_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/intake';
+  await resetRuntime();
+  try {
+    const e = event(s3Record('direct.wav'));
+    expect(await handlers.trigger(e)).toEqual({ queued: true });
+    expect(started()).toHaveLength(0);
+    expect(sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: process.env.INTAKE_QUEUE_URL, MessageBody: JSON.stringify(e) }]);
+    // no queue to send to: a ConfigError naming it (Lambda's retries, then the on-failure destination keep the event)
+    delete process.env.INTAKE_QUEUE_URL;
+    await resetRuntime();
+    await expect(handlers.trigger(e)).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('INTAKE_QUEUE_URL') });
+  } finally {
+    delete process.env.INTAKE_QUEUE_URL;
+  }
 });

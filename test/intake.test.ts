@@ -3,7 +3,7 @@
 // executions exist (or are proven duplicates), waiting messages are hidden with a backoff and never reach the
 // dead-letter queue, and nothing is started twice.
 import type { SQSRecord } from 'aws-lambda';
-import { handleIntakeBatch, backoffSeconds, startFailure, WAITS_ATTRIBUTE, FIRST_SEEN_ATTRIBUTE, type IntakeDeps, type RequeueMessage } from '../lib/intake/batch';
+import { handleIntakeBatch, backoffSeconds, startFailure, notificationRecords, WAITS_ATTRIBUTE, FIRST_SEEN_ATTRIBUTE, type IntakeDeps, type RequeueMessage } from '../lib/intake/batch';
 import { AdmissionConfigError, AdmissionUnavailableError } from '../lib/admission/errors';
 import type { AcquireResult } from '../lib/admission/semaphore';
 import type { ExecutionInput } from '../lib/workflow/state';
@@ -45,8 +45,14 @@ class FakeStarter {
 class FakeQueue {
   visibility: Array<{ receiptHandle: string; seconds: number }> = [];
   requeued: Array<{ message: RequeueMessage; delaySeconds: number }> = [];
+  deadLetters: Array<{ body: string; reason: string }> = [];
   failVisibility = false;
   failRequeue = false;
+  failDeadLetter = false;
+  async deadLetter(body: string, reason: string) {
+    if (this.failDeadLetter) throw new Error('AWS.SimpleQueueService.NonExistentQueue');
+    this.deadLetters.push({ body, reason });
+  }
   async changeVisibility(receiptHandle: string, seconds: number) {
     if (this.failVisibility) throw new Error('ReceiptHandleIsInvalid');
     this.visibility.push({ receiptHandle, seconds });
@@ -183,17 +189,55 @@ describe('intake decision', () => {
     expect(starter.calls).toEqual([]);
   });
 
-  it('malformed bodies, test events and skipped keys are deleted without a slot', async () => {
+  it('test events and skipped keys are deleted without a slot; what it cannot read goes to the dead-letter queue with the reason', async () => {
     const slots = new FakeSlots(4), starter = new FakeStarter(), queue = new FakeQueue();
     const bad = { ...message(['x']), messageId: 'bad', body: '{not json' };
+    const noRecords = { ...message(['x']), messageId: 'no-records', body: '{"hello":1}' };
+    const otherEvent = { ...message(['x']), messageId: 'deleted', body: JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: {} }) };
     const test = { ...message(['x']), messageId: 'test', body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) };
     const own = message(['ost-forwarder/records/a.json'], { id: 'own' });
     const folder = { ...message(['x']), messageId: 'folder', body: JSON.stringify({ Records: [s3Record('dir/', { bucket: 'in', size: 0, eTag: 'e' })] }) };
-    const r = await handleIntakeBatch([bad, test, own, folder], deps(slots, starter, queue));
+    const r = await handleIntakeBatch([bad, noRecords, otherEvent, test, own, folder], deps(slots, starter, queue));
     expect(r.response.batchItemFailures).toEqual([]);
-    expect(r.messages.map((m) => m.outcome)).toEqual(['done', 'done', 'done', 'done']);
-    expect(r.counts).toMatchObject({ malformed: 1, skipped: 3 });
+    expect(r.messages.map((m) => m.outcome)).toEqual(['dead-lettered', 'dead-lettered', 'dead-lettered', 'done', 'done', 'done']);
+    expect(r.counts).toMatchObject({ malformed: 3, skipped: 3, deadLettered: 3 });
+    expect(queue.deadLetters).toEqual([
+      { body: '{not json', reason: expect.stringMatching(/^unreadable message body: .*JSON/) },
+      { body: '{"hello":1}', reason: 'unreadable message body: message body has no Records array' },
+      { body: otherEvent.body, reason: 'unreadable message body: EventBridge event of S3 is "Object Deleted", not Object Created' },
+    ]);
     expect(slots.acquires).toBe(0);
+  });
+
+  it('an unreadable message that cannot reach the dead-letter queue stays (the redrive policy moves it), never deleted', async () => {
+    const slots = new FakeSlots(4), starter = new FakeStarter(), queue = new FakeQueue();
+    queue.failDeadLetter = true;
+    const bad = { ...message(['x']), messageId: 'bad', body: '{not json' };
+    const r = await handleIntakeBatch([bad], deps(slots, starter, queue));
+    expect(r.response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+    expect(r.messages[0]).toMatchObject({ outcome: 'failed' });
+    // without a dead-letter queue configured, the same
+    const r2 = await handleIntakeBatch([bad], { ...deps(slots, starter, queue), queue: { changeVisibility: queue.changeVisibility.bind(queue), requeue: queue.requeue.bind(queue) } });
+    expect(r2.response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+  });
+
+  it('reads S3\'s EventBridge "Object Created" body as the notification of the same version: one execution for both', async () => {
+    const slots = new FakeSlots(4), starter = new FakeStarter(), queue = new FakeQueue();
+    const key = 'in/a b+c 会议.wav';
+    const eventBridge = (o: Record<string, unknown>) => JSON.stringify({
+      version: '0', id: 'e1', 'detail-type': 'Object Created', source: 'aws.s3', account: '111122223333', time: '2026-11-12T00:00:00Z', region: 'us-east-1',
+      resources: ['arn:aws:s3:::in'], detail: { version: '0', bucket: { name: 'in' }, object: { key, size: 10, ...o }, 'request-id': 'r', requester: '1', reason: 'PutObject' },
+    });
+    // unversioned: ETag + sequencer, in EventBridge's notation (lower case, not zero-padded)
+    const notified = { ...message([key.split('/').map((p) => encodeURIComponent(p).replace(/%20/g, '+')).join('/')]), messageId: 'n' };
+    const viaRule = { ...message([key]), messageId: 'eb', body: eventBridge({ etag: 'e'.repeat(32), sequencer: 'a' }) };
+    const r = await handleIntakeBatch([notified, viaRule], deps(slots, starter, queue));
+    expect(r.counts).toMatchObject({ started: 1, duplicates: 1 });
+    expect([...starter.executions.keys()]).toEqual([nameOf(key)]);
+    expect(starter.executions.get(nameOf(key))).toMatchObject({ bucket: 'in', key, size: 10 });
+    // versioned: the versionId names it
+    const versioned = notificationRecords(eventBridge({ etag: 'x', 'version-id': 'v1', sequencer: 'b' })).records[0] as { s3: { object: Record<string, unknown> } };
+    expect(versioned.s3.object).toEqual({ key: 'in/a+b%2Bc+%E4%BC%9A%E8%AE%AE.wav', size: 10, eTag: 'x', versionId: 'v1', sequencer: 'b' });
   });
 
   it('an SNS-wrapped notification is read through', async () => {

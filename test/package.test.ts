@@ -61,14 +61,15 @@ it('contains the state machine with the Distributed Map definition and Lambda AR
 
 it('runs every function on nodejs22.x / arm64', () => {
   const fns = ofType(created.template, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDash'));
-  expect(fns).toHaveLength(8);
+  // (the existing bucket's custom resource function exists only with existingBucket=true)
+  expect(fns.map(([id]) => id).filter((id) => resources(created.template)[id].Condition !== 'UseExistingBucket')).toHaveLength(8);
   for (const [, f] of fns) {
     expect(f.Properties.Runtime).toBe('nodejs22.x');
     expect(f.Properties.Architectures).toEqual(['arm64']);
   }
 });
 
-it('wires the S3 notification to the trigger (created bucket, versioned) and via the custom resource (existing bucket)', () => {
+it('wires the created bucket\'s notification and an existing bucket\'s EventBridge rule to the intake queue, never to the trigger', () => {
   const bucket = resources(created.template).SourceBucket;
   expect(bucket.Type).toBe('AWS::S3::Bucket');
   expect(bucket.Properties.BucketName).toEqual({ 'Fn::Sub': 'ost-forwarder-test-inbox-${AWS::AccountId}-${AWS::Region}' });
@@ -81,11 +82,20 @@ it('wires the S3 notification to the trigger (created bucket, versioned) and via
   // existing bucket: no bucket of ours is created for the source
   expect(resources(existing.template).SourceBucket.Condition).toBe('CreateSourceBucket');
   expect(existing.template.Conditions.CreateSourceBucket).toEqual({ 'Fn::Equals': ['true', 'false'] });
-  const [[, custom]] = ofType(existing.template, 'Custom::S3') as [[string, Json]];
-  expect(custom.Properties).toMatchObject({ BucketName: 'team-audio', BucketConfigs: [{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'incoming/' }, { Suffix: '.wav' }] }] });
-  const customRole = statements(existing.template).filter((s) => s.role === 'IamRoleCustomResourcesLambdaExecution');
+  // no S3 notification invokes the trigger: no framework custom resource, no permission for s3 on the trigger
+  expect(ofType(existing.template, 'Custom::S3')).toEqual([]);
+  expect(ofType(existing.template, 'AWS::Lambda::Permission').map(([, r]) => r.Properties.Principal)).not.toContain('s3.amazonaws.com');
+  const rule = resources(existing.template).SourceBucketEventsRule;
+  expect(rule.Properties.EventPattern).toEqual({
+    source: ['aws.s3'], 'detail-type': ['Object Created'],
+    detail: { bucket: { name: ['team-audio'] }, object: { key: [{ wildcard: 'incoming/*.wav' }] } },
+  });
+  expect(rule.Properties.Targets).toEqual([{ Id: 'intake', Arn: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] } }]);
+  expect(resources(existing.template).SourceBucketEventBridge.Properties).toEqual({ ServiceToken: { 'Fn::GetAtt': ['BucketEventBridgeFunction', 'Arn'] }, BucketName: 'team-audio' });
+  const customRole = statements(existing.template).filter((s) => s.role === 'BucketEventBridgeRole');
   const notif = customRole.find((s) => s.Action.includes('s3:PutBucketNotification'))!;
-  expect(JSON.stringify(notif.Resource)).toContain('team-audio');
+  expect(notif.Action).toEqual(['s3:GetBucketNotification', 's3:PutBucketNotification']);
+  expect(notif.Resource).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::team-audio' }]);
 });
 
 it('scopes every IAM statement: no * resource for s3, states, events or ssm', () => {
@@ -106,8 +116,9 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   const all = statements(existing.template).filter((s) => functionRoles.includes(s.role));
   const find = (action: string) => [...new Set(all.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map(resourceText)))].sort();
   // the source objects, and the workflow's own attempt markers under the records prefix
+  // (failed/*: the release function looks for the failure record of an execution that ended FAILED)
   const rec = (path: string) => `{"Fn::Sub":"arn:\${AWS::Partition}:s3:::team-records/fwd/${path}"}`;
-  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', rec('attempts/init/*'), rec('attempts/slices/*')]);
+  expect(find('s3:GetObject')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}', rec('attempts/init/*'), rec('attempts/slices/*'), rec('failed/*')]);
   expect(find('s3:DeleteObject')).toEqual([rec('attempts/upload/*')]);
   expect(find('s3:GetObjectVersion')).toEqual(['{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio/*"}']);
   expect(find('s3:PutObject')).toEqual([rec('attempts/complete/*'), rec('attempts/init/*'), rec('attempts/slices/*'), rec('attempts/upload/*'), rec('failed/*'), rec('forwarded/*'), rec('skipped/*')]);
@@ -118,7 +129,7 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
     expect.stringContaining(':parameter/ost-forwarder/test/api-key"'),
     expect.stringContaining(':parameter/ost-forwarder/test/api-secret"'),
   ]);
-  expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}', '{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
+  expect(find('sqs:SendMessage')).toEqual(['{"Fn::GetAtt":["IntakeDeadLetterQueue","Arn"]}', '{"Fn::GetAtt":["IntakeQueue","Arn"]}', '{"Fn::GetAtt":["TriggerDeadLetterQueue","Arn"]}']);
   expect(find('dynamodb:UpdateItem')).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
   // The created-bucket stack writes records to a records bucket of its own, never into the source bucket.
   const created3 = statements(created.template).filter((s) => s.role === 'ReportRole' && s.Action.includes('s3:PutObject'));

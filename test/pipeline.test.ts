@@ -59,12 +59,11 @@ describe('local pipeline (embedded S3, OST emulator)', () => {
     const record = await stack.recordFor(key);
     // recordFor builds a new sequencer; a duplicate delivery repeats the original record exactly
     const original = stack.deliveries.find((d) => (d.event as ReturnType<typeof s3Event>).Records?.[0]?.s3.object.key === record.s3.object.key)!;
-    const again = stack.deliver(original.event);
-    await again.done;
-    expect(again.result).toMatchObject({ started: 0, duplicates: 1 });
-    // and the same event twice in one delivery: still one execution
-    const both = stack.deliver(s3Event([...(original.event as ReturnType<typeof s3Event>).Records, ...(original.event as ReturnType<typeof s3Event>).Records]));
-    await both.done;
+    await stack.notify(original.event);
+    // and the same event twice in one message, and invoked directly (queued into the intake): still one execution
+    await stack.notify(s3Event([...(original.event as ReturnType<typeof s3Event>).Records, ...(original.event as ReturnType<typeof s3Event>).Records]));
+    expect((await stack.deliver(original.event).done).result).toEqual({ queued: true });
+    await stack.fleet.drained();
     await stack.executor.idle();
     const executions = [...stack.executor.executions.values()].filter((e) => (e.input as { key?: string }).key === key);
     expect(executions).toHaveLength(1);
@@ -73,22 +72,24 @@ describe('local pipeline (embedded S3, OST emulator)', () => {
     expect(await stack.recordsFor(key)).toHaveLength(1);
   });
 
-  it('reports malformed records without starting anything, and keeps the good record of the same event', async () => {
+  it('sends a message with malformed records to the intake\'s dead-letter queue with the reasons, and keeps the good record of it', async () => {
     const before = stack.executor.executions.size;
-    const bad = stack.deliver({
+    const event = {
       Records: [
         { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: stack.bucket }, object: { key: 'bad%ZZkey', size: 1, eTag: 'x' } } },
         { eventSource: 'aws:sqs', eventName: 'ObjectCreated:Put' },
         objectCreatedRecord({ bucket: stack.bucket, key: 'mixed/new one.bin', size: 3, eTag: 'e1' }),
       ],
-    });
-    const d = await bad.done;
-    expect(d.result).toMatchObject({ started: 1, malformed: [{ reason: expect.stringMatching(/URL encoding/) }, { reason: expect.stringMatching(/aws:sqs/) }] });
+    };
+    await stack.notify(event);
     // the well-formed record names an object that does not exist: the execution fails in Prepare, reported
     const exec = await stack.waitForExecution('mixed/new one.bin');
     expect(exec).toMatchObject({ status: 'FAILED' });
-    const notAnEvent = await stack.deliver({ hello: 'world' }).done;
-    expect(notAnEvent).toMatchObject({ deadLettered: false, result: { started: 0 } });
+    await stack.notify({ hello: 'world' });
+    expect(stack.intakeDeadLetters()).toEqual([
+      { body: JSON.stringify(event), reason: expect.stringMatching(/^record 0: .*URL encoding.*; record 1: .*aws:sqs/) },
+      { body: '{"hello":"world"}', reason: 'unreadable message body: message body has no Records array' },
+    ]);
     expect(stack.executor.executions.size).toBe(before + 1);
   });
 

@@ -3,7 +3,7 @@ import { loadAdmissionSettings } from '../lib/config/settings';
 
 it('has the documented defaults', () => {
   expect(loadAdmissionSettings({})).toEqual({
-    maxFilesInFlight: 32, slotTable: undefined, slotLeaseSeconds: 22_500, intakeQueueUrl: undefined,
+    maxFilesInFlight: 32, slotTable: undefined, slotLeaseSeconds: 90_000, intakeQueueUrl: undefined, intakeDlqUrl: undefined,
     intakeMaxReceiveCount: 10, intakeWaitBaseSeconds: 20, intakeWaitMaxSeconds: 300, throttleBudgetSeconds: 1800,
     outage: { budgetSeconds: 14_400, threshold: 5, windowMs: 60_000, probeBaseMs: 30_000, probeMaxMs: 300_000, rounds: 3, readmitDelaySeconds: 300 },
   });

@@ -87,7 +87,14 @@ describe('least privilege per function', () => {
     ]);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('sqs:ReceiveMessage'))!.Resource).toEqual(['{"Fn::GetAtt":["IntakeQueue","Arn"]}']);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('dynamodb:UpdateItem'))!.Resource).toEqual(['{"Fn::GetAtt":["SlotTable","Arn"]}']);
-    expect(actionsOf(created, 'ReleaseRole')).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    // the slot; and for an execution that ended without its record: the init marker, the failure record (HeadObject
+    // first), its event, and OST (the cancel) through the SSM secrets
+    expect(actionsOf(created, 'ReleaseRole')).toEqual(['dynamodb:UpdateItem', 'events:PutEvents', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'ssm:GetParameter']);
+    expect(grants(created, 'ReleaseRole').filter((s) => s.Action.some((a) => a.startsWith('s3:'))).map((s) => [s.Action, s.Resource])).toEqual([
+      [['s3:GetObject'], ['{"Fn::Sub":"arn:${AWS::Partition}:s3:::ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}/ost-forwarder/attempts/init/*"}']],
+      [['s3:GetObject', 's3:PutObject'], ['{"Fn::Sub":"arn:${AWS::Partition}:s3:::ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}/ost-forwarder/failed/*"}']],
+      [['s3:ListBucket'], ['{"Fn::Sub":"arn:${AWS::Partition}:s3:::ost-forwarder-test-records-${AWS::AccountId}-${AWS::Region}"}']],
+    ]);
     expect(grants(created, 'TriggerRole').find((s) => s.Action.includes('logs:PutLogEvents'))!.Resource).toEqual([
       '{"Fn::Sub":"arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/ost-forwarder-test-trigger:*"}',
     ]);
@@ -96,7 +103,7 @@ describe('least privilege per function', () => {
   it('reads the OST secrets only in the functions that call OST', () => {
     for (const f of FUNCTIONS) {
       const a = actionsOf(created, `${f}Role`);
-      const callsOst = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel'].includes(f);
+      const callsOst = ['Trigger', 'Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Release'].includes(f);
       expect({ f, ssm: a.includes('ssm:GetParameter') }).toEqual({ f, ssm: callsOst });
       expect(a).not.toContain('ssm:GetParameters');
       expect({ f, kms: a.includes('kms:Decrypt') }).toEqual({ f, kms: callsOst });
@@ -143,8 +150,7 @@ describe('buckets and notifications', () => {
   });
 
   it('turns keyPrefixFilter / keySuffixFilter into S3 filter rules (existing bucket and created bucket)', () => {
-    const [custom] = Object.values(R(existing)).filter((r: Json) => r.Type === 'Custom::S3') as Json[];
-    expect(custom.Properties.BucketConfigs).toEqual([{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'incoming/' }, { Suffix: '.wav' }] }]);
+    expect(R(existing).SourceBucketEventsRule.Properties.EventPattern.detail.object).toEqual({ key: [{ wildcard: 'incoming/*.wav' }] });
     expect(R(china).SourceBucket.Properties.NotificationConfiguration.QueueConfigurations).toEqual([{
       Event: 's3:ObjectCreated:*',
       Queue: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] },
@@ -172,7 +178,9 @@ describe('buckets and notifications', () => {
     expect(nested).toContain('param resultsBucket');
     expect(await packagingError(['ostAppId=app123', 'existingBucket=true'])).toContain('param bucketName');
     expect(await packagingError(['ostAppId=app123', 'keySuffixFilter=.wav,x.wav'])).toContain('param keySuffixFilter: ".wav" and "x.wav" overlap');
-  }, 180_000);
+    // a value a function would refuse at its first invocation is refused here, by the same parser (lib/config/table.ts)
+    expect(await packagingError(['ostAppId=app123', 'maxFilesInFlight=0'])).toContain('param maxFilesInFlight (MAX_FILES_IN_FLIGHT): must be between 1 and 1000, got 0');
+  }, 240_000);
 
   it('makes one notification configuration per prefix × suffix of comma-separated filters', async () => {
     // the resolver serverless.yml calls, with the params a `--param` would give
@@ -180,9 +188,7 @@ describe('buckets and notifications', () => {
     const params: Record<string, string> = { bucketName: 'audio', existingBucket: 'true', keyPrefixFilter: 'a/, b/', keySuffixFilter: '.wav,.mp3' };
     const resolveVariable = async (q: string) => { const [, name, fallback] = /^param:(\w+), '(.*)'$/.exec(q)!; return params[name!] ?? fallback; };
     const n = await notification({ resolveVariable });
-    expect(n.events.map((e: Json) => e.s3.rules)).toEqual([
-      [{ prefix: 'a/' }, { suffix: '.wav' }], [{ prefix: 'a/' }, { suffix: '.mp3' }], [{ prefix: 'b/' }, { suffix: '.wav' }], [{ prefix: 'b/' }, { suffix: '.mp3' }],
-    ]);
+    expect(n.eventPattern.detail.object.key).toEqual([{ wildcard: 'a/*.wav' }, { wildcard: 'a/*.mp3' }, { wildcard: 'b/*.wav' }, { wildcard: 'b/*.mp3' }]);
     expect(n.queueConfigurations).toHaveLength(4);
     expect(n.queueConfigurations[3].Filter).toEqual({ S3Key: { Rules: [{ Name: 'prefix', Value: 'b/' }, { Name: 'suffix', Value: '.mp3' }] } });
   });
@@ -214,17 +220,20 @@ describe('SSE-KMS', () => {
     // the results key: GenerateDataKey to the writers, Decrypt to the readers (markers, batch progress)
     const resultsKey = (f: string) => keyGrants(kms, f).filter((s) => s.Sid === 'ResultsKey').map((s) => ({ f, Action: s.Action, Resource: s.Resource }));
     const rec = ['arn:aws:kms:us-east-1:111122223333:key/rec-key'];
-    expect(['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report'].flatMap(resultsKey)).toEqual([
+    expect(['Prepare', 'UploadWhole', 'UploadSlices', 'Complete', 'Cancel', 'Report', 'Release'].flatMap(resultsKey)).toEqual([
       { f: 'Prepare', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: rec },
       { f: 'UploadWhole', Action: ['kms:GenerateDataKey'], Resource: rec },
       { f: 'UploadSlices', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: rec },
       { f: 'Complete', Action: ['kms:GenerateDataKey'], Resource: rec },
       { f: 'Cancel', Action: ['kms:Decrypt'], Resource: rec },
       { f: 'Report', Action: ['kms:GenerateDataKey'], Resource: rec },
+      { f: 'Release', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: rec },
     ]);
     // records in the source bucket (china): the results key is the source key
     expect(keyGrants(china, 'Report').map((s) => s.Resource)).toEqual([['arn:aws-cn:kms:cn-north-1:111122223333:key/src-key']]);
-    for (const f of ['Trigger', 'Release']) expect(keyGrants(china, f)).toEqual([]);
+    expect(keyGrants(china, 'Trigger')).toEqual([]);
+    // the release function reads init markers and writes failure records
+    expect(keyGrants(china, 'Release')).toEqual([expect.objectContaining({ Sid: 'ResultsKey', Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]);
     // no key params: no key grant at all
     for (const f of FUNCTIONS) expect(keyGrants(created, f)).toEqual([]);
     // the created bucket is encrypted with the given key
@@ -248,7 +257,9 @@ describe('operations', () => {
 
   it('alarms on failed, timed-out, aborted and throttled executions and dead letters, sent to a topic it creates', () => {
     const metrics = Object.values(R(created)).filter((r: Json) => r.Type === 'AWS::CloudWatch::Alarm').map((r: Json) => r.Properties.MetricName).sort();
-    expect(metrics).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(metrics).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'IntakeUnreadable']);
+    // the trigger's metric of what it sent to the intake's dead-letter queue (Powertools: namespace, service dimension)
+    expect(R(created).UnreadableIntakeAlarm.Properties).toMatchObject({ Namespace: 'OstForwarder', MetricName: 'IntakeUnreadable', Dimensions: [{ Name: 'service', Value: 'ost-forwarder' }], Threshold: 0 });
     for (const r of Object.values(R(created)).filter((x: Json) => x.Type === 'AWS::CloudWatch::Alarm') as Json[]) {
       expect(r.Properties.AlarmActions).toEqual([{ 'Fn::If': ['HasAlarmTopic', '', { Ref: 'AlarmTopic' }] }]);
     }

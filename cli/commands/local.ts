@@ -1,5 +1,5 @@
 // `ost-forward local <file...>`: forwards files through the whole pipeline on this machine — each file is put
-// into the bucket as <prefix><basename>, the S3 event goes to the real trigger handler, and the real state
+// into the bucket as <prefix><basename>, its notification goes through the intake to the real trigger, and the real state
 // machine definition runs the real step handlers (local/stack/index.ts).
 //   --slice-size BYTES   SLICE_SIZE of the handlers (below 5 MiB only with the emulator, in tiny-slice mode)
 //   --threshold BYTES    SIMPLE_THRESHOLD: smaller files use the simple upload
@@ -7,7 +7,8 @@
 //   --key-prefix P       key prefix in the bucket (default none)
 //   --json               one JSON line per file: {"key","status","url","bytes","slices","error"}, then one line
 //                        {"summary":{"files","forwarded","failed","peakFilesInFlight","peakMapRuns","seconds"}}
-// MAX_FILES_IN_FLIGHT set: admission as deployed (S3 → SQS intake → trigger with slots; local/stack/fleet.ts).
+// Admission as deployed (S3 → SQS intake → trigger with MAX_FILES_IN_FLIGHT slots; local/stack/fleet.ts), the
+// records in a bucket of their own: the stack runs the template's configuration (docs/local.md).
 // OST: the emulator, unless OST_ENDPOINT, OST_APP_ID, OST_API_KEY and OST_API_SECRET are all set.
 // S3: an embedded s3rver, unless S3_ENDPOINT is set (credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
 // Bucket: LOCAL_BUCKET, default ost-forwarder-local, created if missing.

@@ -5,8 +5,9 @@
 // trigger (lib/intake/s3-event.ts: same filters, same deterministic execution names, so anything already started is a
 // duplicate, not a second upload). A message is deleted only after all its records were started or recognised
 // as duplicates/skipped/malformed; otherwise it stays and returns after its visibility timeout.
-// Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; filters and results
-// prefix from the same variables as the trigger (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX).
+// Settings: --queue-url or TRIGGER_DLQ_URL; --state-machine-arn or STATE_MACHINE_ARN; else, with --stage S
+// [--region R], the stack's outputs (cli/stack.ts); filters and results prefix from the same variables as the
+// trigger (KEY_PREFIX_FILTER, KEY_SUFFIX_FILTER, RESULTS_PREFIX).
 // AWS credentials/region from the usual SDK chain. Exit 0 when what was in the queue at the start was redriven,
 // 1 when messages remain (kept, or in flight elsewhere and not seen). --dry-run gives back every message it looked
 // at before it ends, so the real run right after finds them.
@@ -17,13 +18,16 @@ import { escapeControlCharacters } from '../../lib/core/text';
 import { ConfigError } from '../../lib/core/errors';
 import { submitS3Event, type SubmitSummary } from '../../lib/intake/s3-event';
 import { giveBack, moveMessages, queueDepth } from '../../lib/intake/queue-move';
+import { REASON_ATTRIBUTE } from '../../lib/intake/batch';
+import { safeText } from '../output';
+import { checkStackFlags, stackLookup, type StackLookup } from '../stack';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { urlFlag, UsageError } from '../args';
 import { cliSettings } from '../settings';
 import { isUsageError, reportFailure } from '../exit';
 
-const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]\n' +
-  '       ost-forward redrive --intake [--queue-url DLQ_URL] [--to-url INTAKE_URL] [--max N] [--dry-run]';
+const USAGE = 'usage: ost-forward redrive [--queue-url URL] [--state-machine-arn ARN] [--stage STAGE [--region R]] [--max N] [--dry-run]\n' +
+  '       ost-forward redrive --intake [--queue-url DLQ_URL] [--to-url INTAKE_URL] [--stage STAGE [--region R]] [--max N] [--dry-run]';
 
 export interface RedriveOptions {
   sqs: Pick<SQSClient, 'send'>;
@@ -140,6 +144,8 @@ export async function run(argv: string[]): Promise<number> {
         'dry-run': { type: 'boolean' },
         intake: { type: 'boolean' },
         'to-url': { type: 'string' },
+        stage: { type: 'string' },
+        region: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -151,16 +157,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (values.intake) return await redriveIntake(values);
-    const queueUrl = urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl;
-    if (!queueUrl) throw new UsageError('--queue-url: is required (or set TRIGGER_DLQ_URL); see the stack output TriggerDeadLetterQueueUrl');
-    const settings = loadSettings({ ...process.env, ...(values['state-machine-arn'] ? { STATE_MACHINE_ARN: values['state-machine-arn'] as string } : {}) });
+    checkStackFlags(values.stage as string | undefined, values.region as string | undefined);
+    const stack = stackLookup(values.stage as string | undefined, values.region as string | undefined);
+    if (values.intake) return await redriveIntake(values, stack);
+    const queueUrl = await stack.resolve('triggerDlqUrl', urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().triggerDlqUrl, '--queue-url URL (or TRIGGER_DLQ_URL)');
+    const arn = await stack.resolve('stateMachineArn', (values['state-machine-arn'] as string | undefined) ?? process.env.STATE_MACHINE_ARN, '--state-machine-arn ARN (or STATE_MACHINE_ARN)');
+    const settings = loadSettings({ ...process.env, STATE_MACHINE_ARN: arn });
     if (!settings.stateMachineArn) throw new UsageError('--state-machine-arn: is required (or set STATE_MACHINE_ARN); see the stack output StateMachineArn');
     const max = values.max !== undefined ? Number(values.max) : undefined;
     if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);
+    const region = stack.region ? { region: stack.region } : {};
     const result = await redrive({
-      sqs: new SQSClient({}),
-      sfn: new SFNClient({}),
+      sqs: new SQSClient({ ...region }),
+      sfn: new SFNClient({ ...region }),
       queueUrl,
       stateMachineArn: settings.stateMachineArn,
       settings,
@@ -185,16 +194,19 @@ export async function run(argv: string[]): Promise<number> {
  * slot again instead of starting around admission (lib/intake/queue-move.ts). Exit 0 when what was there at the start
  * moved, 1 otherwise; --dry-run reads the counts only.
  */
-async function redriveIntake(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const fromUrl = urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl;
-  if (!fromUrl) throw new UsageError('--queue-url: is required with --intake (or set INTAKE_DLQ_URL); see the stack output IntakeDeadLetterQueueUrl');
-  const toUrl = urlFlag('--to-url', values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl;
-  if (!toUrl) throw new UsageError('--to-url: is required with --intake (or set INTAKE_QUEUE_URL); see the stack output IntakeQueueUrl');
+async function redriveIntake(values: Record<string, string | boolean | undefined>, stack: StackLookup): Promise<number> {
+  const fromUrl = await stack.resolve('intakeDlqUrl', urlFlag('--queue-url', values['queue-url'] as string | undefined) ?? cliSettings().intakeDlqUrl, '--queue-url DLQ_URL with --intake (or INTAKE_DLQ_URL)');
+  const toUrl = await stack.resolve('intakeQueueUrl', urlFlag('--to-url', values['to-url'] as string | undefined) ?? cliSettings().intakeQueueUrl, '--to-url INTAKE_URL with --intake (or INTAKE_QUEUE_URL)');
   const max = values.max !== undefined ? Number(values.max) : undefined;
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new UsageError(`--max: must be a positive whole number, got ${values.max}`);
-  const sqs = new SQSClient({});
+  const sqs = new SQSClient({ ...(stack.region ? { region: stack.region } : {}) });
   try {
-    const r = await moveMessages({ sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']) });
+    const r = await moveMessages({
+      sqs, fromUrl, toUrl, max, dryRun: Boolean(values['dry-run']),
+      // what the trigger could not read stays, with its reason: moved back it would only be dead-lettered again
+      leave: (m) => m.attributes[REASON_ATTRIBUTE],
+      onKept: (id, reason) => process.stdout.write(`unreadable ${safeText(id, 100)}: ${safeText(reason, 300)}\n`),
+    });
     const wanted = Math.min(max ?? Infinity, r.there);
     if (values['dry-run']) {
       // the counts alone: a dry run receives nothing, so it hides nothing from the real run

@@ -1,5 +1,6 @@
-// `ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]`: what happened to the
-// files, from the outcome records (lib/workflow/status.ts). Without a location: RESULTS_BUCKET and RESULTS_PREFIX.
+// `ost-forward status [s3://results-bucket/prefix] [--stage S [--region R]] [--since ISO-DATE] [--failed] [--json]`:
+// what happened to the files, from the outcome records (lib/workflow/status.ts). Without a location:
+// RESULTS_BUCKET and RESULTS_PREFIX, else the stack's RecordsBucket and ResultsPrefix outputs (cli/stack.ts).
 // A person gets a summary: forwarded/failed counts and bytes per day, failures grouped by error with an example
 // key and sid, the slowest files. --json prints one line per record (bounded fields) and then the summary line.
 // --report out.html|out.csv: a page a person reads, or one CSV row per record (cli/report/).
@@ -14,31 +15,35 @@ import { UsageError } from '../args';
 import { openReport, reportKind, type ReportWriter } from '../report';
 import { isUsageError, reportFailure } from '../exit';
 import { commandS3Client, formatBytes, parseS3Url, parseSince, safeJson, safeText } from '../output';
+import { checkStackFlags, stackLookup } from '../stack';
 
-export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json] [--report out.html|out.csv]';
+export const STATUS_USAGE = 'usage: ost-forward status [s3://results-bucket/prefix] [--stage STAGE [--region R]] [--since ISO-DATE] [--failed] [--json] [--report out.html|out.csv]';
 
-export interface StatusArgs { bucket: string; prefix: string; since?: Date; failed: boolean; json: boolean; report?: string }
+export interface StatusArgs { bucket: string; prefix: string; since?: Date; failed: boolean; json: boolean; report?: string; region?: string }
 
-export function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>): StatusArgs {
+/** The arguments, the location resolved: given, else RESULTS_BUCKET (+ RESULTS_PREFIX), else the stack's outputs. */
+export async function parseStatusArgs(argv: string[], s: Pick<Settings, 'resultsBucket' | 'resultsPrefix'>): Promise<StatusArgs> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { since: { type: 'string' }, failed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, report: { type: 'string' } },
+    options: { since: { type: 'string' }, failed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, report: { type: 'string' }, stage: { type: 'string' }, region: { type: 'string' } },
   });
   if (positionals.length > 1) throw new UsageError(`one location only, got ${positionals.length}`);
+  checkStackFlags(values.stage, values.region);
+  const since = parseSince(values.since);
   let bucket: string;
   let prefix: string;
   if (positionals[0] !== undefined) {
     ({ bucket, prefix } = parseS3Url(positionals[0], 'the results location'));
     if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
   } else {
-    if (!s.resultsBucket) throw new UsageError('RESULTS_BUCKET: is not set: give the location, e.g. ost-forward status s3://my-bucket/ost-forwarder/');
-    bucket = s.resultsBucket;
-    prefix = s.resultsPrefix;
+    const stack = stackLookup(values.stage, values.region);
+    bucket = await stack.resolve('recordsBucket', s.resultsBucket, 'the records location: s3://records-bucket/prefix (or RESULTS_BUCKET)');
+    prefix = s.resultsBucket ? s.resultsPrefix : await stack.resolve('resultsPrefix', undefined, 'RESULTS_PREFIX');
   }
   if (values.report !== undefined) reportKind(values.report);
-  return { bucket, prefix, since: parseSince(values.since), failed: values.failed ?? false, json: values.json ?? false, ...(values.report !== undefined ? { report: values.report } : {}) };
+  return { bucket, prefix, since, failed: values.failed ?? false, json: values.json ?? false, ...(values.report !== undefined ? { report: values.report } : {}), region: values.region };
 }
 
 /** One record as a bounded JSON line: every text clipped (a record's texts are bounded when read; these are tighter). */
@@ -98,10 +103,12 @@ export async function run(argv: string[]): Promise<number> {
   let settings: Settings;
   try {
     settings = loadSettings(process.env);
-    args = parseStatusArgs(argv, settings);
+    args = await parseStatusArgs(argv, settings);
   } catch (err) {
     if (isUsageError(err) || err instanceof ConfigError) return reportFailure('status', err, STATUS_USAGE, safeText((err as Error).message, 500));
-    throw err;
+    // the stack look-up failed (no credentials, no network, access denied): one line, exit 1
+    const e = err as Error;
+    return reportFailure('status', err, STATUS_USAGE, `finding the stack's records: ${safeText(`${e.name ?? 'Error'}: ${e.message ?? String(err)}`, 500)}`);
   }
   const where = `s3://${args.bucket}/${args.prefix}`;
   let report: ReportWriter | undefined;
@@ -109,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     report = args.report !== undefined ? openReport(args.report) : undefined;
     const json = args.json ? (r: OutcomeRecord, location: string) => { process.stdout.write(recordJson(r, location) + '\n'); } : undefined;
     const summary = await readStatus({
-      s3: commandS3Client(settings),
+      s3: commandS3Client(settings, args.region),
       bucket: args.bucket,
       prefix: args.prefix,
       since: args.since,

@@ -3,7 +3,7 @@
 import { MIN_SLICE_SIZE } from '../../lib/ost/plan';
 import { logLevelSetting } from '../../lib/config/settings';
 import { credentialValue, parseEndpoint } from '../../lib/ost/client';
-import { readSetting } from '../../lib/config/table';
+import { readSetting, SETTINGS } from '../../lib/config/table';
 import type { LocalStack, LocalStackOptions } from '../../local/stack';
 import { UsageError } from '../args';
 import { onTermination } from '../signals';
@@ -19,7 +19,8 @@ export function stackOptions(args: Pick<LocalArgs, 'sliceSize' | 'threshold' | '
   for (const v of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'LOCAL_BUCKET']) {
     if (env[v] !== undefined) credentialValue(v, env[v]!.trim());
   }
-  const handlerEnv: Record<string, string> = {};
+  // the deployed settings a user set here (stage params' variables; OST's go below): the stack runs with them
+  const handlerEnv: Record<string, string> = Object.fromEntries(SETTINGS.filter((x) => x.param && x.variable && !x.variable.startsWith('OST_') && env[x.variable]?.trim()).map((x) => [x.variable!, env[x.variable!]!.trim()]));
   if (args.sliceSize !== undefined) handlerEnv.SLICE_SIZE = String(args.sliceSize);
   if (args.threshold !== undefined) handlerEnv.SIMPLE_THRESHOLD = String(args.threshold);
   if (args.concurrency !== undefined) handlerEnv.SLICE_CONCURRENCY = String(args.concurrency);

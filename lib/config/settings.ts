@@ -3,7 +3,7 @@
 // Secrets are not settings: OST_API_KEY_PARAM / OST_API_SECRET_PARAM only name the SSM parameters (lib/runtime/secrets.ts).
 import { ConfigError } from '../core/errors';
 import type { Env } from './parsers';
-import { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, readSetting, type Consumer, type LogLevel } from './table';
+import { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, readSetting, settingDefault, type Consumer, type LogLevel } from './table';
 
 export { DEFAULT_RESULTS_PREFIX, LOG_LEVELS, type LogLevel };
 
@@ -160,26 +160,24 @@ export function recordsBucket(s: Pick<Settings, 'resultsBucket'>, sourceBucket: 
 }
 
 /** A setting some functions need and others do not; throws ConfigError naming the variable when missing. */
-export function required<K extends keyof Settings>(s: Settings, key: K, variable: string): NonNullable<Settings[K]> {
+export function required<S extends object, K extends keyof S>(s: S, key: K, variable: string): NonNullable<S[K]> {
   const v = s[key];
   if (v === undefined || v === null || v === '') throw new ConfigError(variable, 'is required by this function');
-  return v as NonNullable<Settings[K]>;
+  return v as NonNullable<S[K]>;
 }
 
-// --- admission (docs/admission.md) ----------------------------------------------------------------------------------
-// MAX_FILES_IN_FLIGHT (1–1,000, default 32): executions open at once (the slot semaphore's size).
-// SLOT_TABLE: the semaphore's DynamoDB table (required by the SQS trigger and the release function).
-// SLOT_LEASE_SECONDS (default 22,500 = 6 h 15 min): a slot's lease; must outlast the state machine's timeout.
-// INTAKE_QUEUE_URL: the intake queue (the trigger re-sends long-waiting messages to it).
-// INTAKE_MAX_RECEIVE_COUNT (3–1,000, default 10): the intake queue's redrive maxReceiveCount, told to the trigger.
-// INTAKE_WAIT_BASE_SECONDS / INTAKE_WAIT_MAX_SECONDS (default 20 / 300): backoff of a message that waits.
-// THROTTLE_BUDGET_SECONDS (default 1,800): how long a throttled file waits in the state machine's retriers.
-// OUTAGE_* : the outage budget, the breaker's threshold, window and probe pauses, the rounds after the budget.
+// --- admission (docs/admission.md) ------------------------------------------------------------------------------
+// MAX_FILES_IN_FLIGHT, SLOT_TABLE, SLOT_LEASE_SECONDS, INTAKE_QUEUE_URL, INTAKE_DLQ_URL, INTAKE_MAX_RECEIVE_COUNT,
+// INTAKE_WAIT_BASE_SECONDS / INTAKE_WAIT_MAX_SECONDS, THROTTLE_BUDGET_SECONDS, OUTAGE_* (the outage budget, the
+// breaker's threshold, window and probe pauses, the rounds after the budget): described (defaults, bounds) in
+// lib/config/table.ts, the one place a default is written.
 export interface AdmissionSettings {
   readonly maxFilesInFlight: number;
   readonly slotTable?: string;
   readonly slotLeaseSeconds: number;
   readonly intakeQueueUrl?: string;
+  /** INTAKE_DLQ_URL: where the trigger sends a message it cannot read, with the reason. */
+  readonly intakeDlqUrl?: string;
   readonly intakeMaxReceiveCount: number;
   readonly intakeWaitBaseSeconds: number;
   readonly intakeWaitMaxSeconds: number;
@@ -196,7 +194,7 @@ export interface AdmissionSettings {
   };
 }
 
-export const DEFAULT_MAX_FILES_IN_FLIGHT = 32;
+export const DEFAULT_MAX_FILES_IN_FLIGHT: number = settingDefault('MAX_FILES_IN_FLIGHT');
 
 /** Pure: reads and validates the admission settings (described in lib/config/table.ts). */
 export function loadAdmissionSettings(env: Env): AdmissionSettings {
@@ -209,6 +207,7 @@ export function loadAdmissionSettings(env: Env): AdmissionSettings {
     slotTable: read<string | undefined>('SLOT_TABLE'),
     slotLeaseSeconds: read<number>('SLOT_LEASE_SECONDS'),
     intakeQueueUrl: read<string | undefined>('INTAKE_QUEUE_URL'),
+    intakeDlqUrl: read<string | undefined>('INTAKE_DLQ_URL'),
     intakeMaxReceiveCount: read<number>('INTAKE_MAX_RECEIVE_COUNT'),
     intakeWaitBaseSeconds,
     intakeWaitMaxSeconds,

@@ -81,6 +81,11 @@ export function checkUrl(name: string, v: string): URL {
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigError(name, `must be an http(s) URL, got ${quote(u.protocol)}`);
   return u;
 }
+/** The state machine's TimeoutSeconds (statemachine/definition.yml; a test keeps them equal): a slot's lease outlasts it. */
+export const EXECUTION_TIMEOUT_SECONDS = 86_400;
+
+/** The retention periods CloudWatch Logs accepts (days). */
+const LOG_RETENTION_DAYS = ['1', '3', '5', '7', '14', '30', '60', '90', '120', '150', '180', '365', '400', '545', '731', '1096', '1827', '2192', '2557', '2922', '3288', '3653'] as const;
 
 /** Unset = the OST client's own default (lib/ost/retry.ts, lib/ost/client.ts). */
 const opt = (name: string, min: number, max: number) => (env: Env) => optionalInteger(env, name, min, max);
@@ -112,7 +117,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'OST_CONNECT_TIMEOUT_MS', default: '10000', meaning: 'connect timeout (happy-eyeballs attempts: 1 s each)', readers: LC, read: opt('OST_CONNECT_TIMEOUT_MS', 1, 900_000) },
   { variable: 'OST_RESPONSE_TIMEOUT_MS', default: '60000', meaning: 'waiting for response headers, and idle response body', readers: LC, read: opt('OST_RESPONSE_TIMEOUT_MS', 1, 900_000) },
   { param: 'bucketName', default: '`ost-forwarder-<stage>-inbox-<account>-<region>`', meaning: 'source bucket', readers: [] },
-  { param: 'existingBucket', default: '`false`', meaning: '`true`: notify from an existing bucket instead of creating a versioned one', readers: [] },
+  {
+    param: 'existingBucket', default: '`false`', readers: [], read: (env) => oneOf(env, 'existingBucket', ['true', 'false'] as const, 'false'),
+    meaning: '`true`: an existing bucket announces its objects through its EventBridge setting (turned on by the stack) and a rule into the intake queue, instead of the stack creating a versioned one',
+  },
   { variable: 'RESULTS_BUCKET', param: 'resultsBucket', default: 'a records bucket the stack creates', meaning: 'where records are written (`status` reads them)', readers: LC, read: (env) => text(env, 'RESULTS_BUCKET') },
   {
     variable: 'RESULTS_PREFIX', param: 'resultsPrefix', default: `\`${DEFAULT_RESULTS_PREFIX}\``, meaning: 'records\' prefix; the trigger never forwards keys under it', readers: LCL,
@@ -125,7 +133,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'EVENT_BUS_NAME', param: 'eventBusName', default: '`default`', meaning: 'EventBridge bus of the outcome events (and of `backfill`\'s finished event)', readers: LC, read: (env) => text(env, 'EVENT_BUS_NAME') ?? 'default' },
   { variable: 'KEY_PREFIX_FILTER', param: 'keyPrefixFilter', default: 'empty (all)', meaning: 'comma-separated key prefixes to forward', readers: LC, read: (env) => list(env, 'KEY_PREFIX_FILTER') },
   { variable: 'KEY_SUFFIX_FILTER', param: 'keySuffixFilter', default: 'empty (all)', meaning: 'comma-separated key suffixes, e.g. `.wav,.mp3`', readers: LC, read: (env) => list(env, 'KEY_SUFFIX_FILTER') },
-  { param: 'logRetentionDays', default: '30', meaning: 'CloudWatch Logs retention', readers: [] },
+  { param: 'logRetentionDays', default: '30', meaning: 'CloudWatch Logs retention', readers: [], read: (env) => oneOf(env, 'logRetentionDays', LOG_RETENTION_DAYS, '30') },
   { variable: 'POWERTOOLS_LOG_LEVEL', param: 'logLevel', default: 'INFO', meaning: `one of ${LOG_LEVELS.join(', ')} (any case)`, readers: ['lambda', 'local'], read: logLevel },
   { param: 'alarmTopicArn', default: 'none', meaning: 'SNS topic for the alarms', readers: [] },
   {
@@ -136,15 +144,16 @@ export const SETTINGS: readonly SettingSpec[] = [
       return v;
     },
   },
-  { variable: 'INTAKE_DLQ_URL', default: 'none', meaning: 'the intake\'s dead-letter queue (`redrive --intake`; stack output IntakeDeadLetterQueueUrl)', readers: ['cli'], read: url('INTAKE_DLQ_URL') },
+  { variable: 'INTAKE_DLQ_URL', default: 'the stack\'s queue', meaning: 'the intake\'s dead-letter queue: the trigger sends what it cannot read there with the reason (`redrive --intake`; stack output IntakeDeadLetterQueueUrl)', readers: LC, read: url('INTAKE_DLQ_URL') },
   { variable: 'TRIGGER_DLQ_URL', default: 'none', meaning: 'the trigger\'s dead-letter queue (`redrive`; stack output TriggerDeadLetterQueueUrl)', readers: ['cli'], read: url('TRIGGER_DLQ_URL') },
   { variable: 'S3_ENDPOINT', default: 'AWS', meaning: 'an S3-compatible endpoint (path-style), for local runs', readers: LCL, read: url('S3_ENDPOINT') },
   { variable: 'S3_FORCE_PATH_STYLE', default: '`false` (`true` with S3_ENDPOINT in the CLI)', meaning: 'path-style S3 URLs', readers: LCL, read: (env) => boolean(env, 'S3_FORCE_PATH_STYLE', false) },
   { variable: 'AWS_REGION', default: 'the SDK\'s chain; `us-east-1` for `put s3://` and the local stack', meaning: 'AWS region of the CLI\'s and the local stack\'s clients', readers: CL, read: (env) => text(env, 'AWS_REGION') },
   // admission (docs/admission.md)
   { variable: 'MAX_FILES_IN_FLIGHT', param: 'maxFilesInFlight', default: '32', meaning: 'executions open at once: the slot semaphore\'s size (well under the 1,000 open Map Runs and the account\'s Lambda concurrency)', readers: ['lambda', 'local'], read: (env) => integer(env, 'MAX_FILES_IN_FLIGHT', 32, 1, 1000) },
+  { param: 'triggerMaxConcurrency', default: '2', meaning: 'trigger invocations at once on the intake queue (the event source mapping\'s maximum concurrency)', readers: [], read: (env) => integer(env, 'triggerMaxConcurrency', 2, 2, 1000) },
   { variable: 'SLOT_TABLE', default: 'the stack\'s table', meaning: 'the slot semaphore\'s DynamoDB table (the trigger and the release function)', readers: L, read: (env) => text(env, 'SLOT_TABLE') },
-  { variable: 'SLOT_LEASE_SECONDS', param: 'slotLeaseSeconds', default: '22500', meaning: 'a slot\'s lease, the last resort when no release arrives; must outlast an execution', readers: L, read: (env) => integer(env, 'SLOT_LEASE_SECONDS', 22_500, 1, 366 * 86_400) },
+  { variable: 'SLOT_LEASE_SECONDS', param: 'slotLeaseSeconds', default: '90000', meaning: 'a slot\'s lease, the last resort when no release arrives; at least the state machine\'s 86,400 s timeout, so a running execution never loses its slot', readers: L, read: (env) => integer(env, 'SLOT_LEASE_SECONDS', 90_000, EXECUTION_TIMEOUT_SECONDS, 366 * 86_400) },
   { variable: 'INTAKE_QUEUE_URL', default: 'the stack\'s queue', meaning: 'the intake queue (a message that waits long is re-sent to it; `redrive --intake` and `backfill` send to it)', readers: LC, read: url('INTAKE_QUEUE_URL') },
   { variable: 'INTAKE_MAX_RECEIVE_COUNT', param: 'intakeMaxReceiveCount', default: '10', meaning: 'the intake queue\'s maxReceiveCount, told to the trigger so a waiting message never reaches the DLQ', readers: L, read: (env) => integer(env, 'INTAKE_MAX_RECEIVE_COUNT', 10, 3, 1000) },
   { variable: 'INTAKE_WAIT_BASE_SECONDS', default: '20', meaning: 'first visibility backoff of a message that found no free slot', readers: L, read: (env) => integer(env, 'INTAKE_WAIT_BASE_SECONDS', 20, 1, 43_200) },
@@ -175,6 +184,32 @@ export function readSetting<T>(env: Env, variable: string): T {
   const spec = byVariable.get(variable);
   if (!spec?.read) throw new Error(`no setting described as ${variable}`);
   return spec.read(env) as T;
+}
+
+/** A variable's value when unset: the one place its default is written (module constants are read from here). */
+export function settingDefault<T>(variable: string): T {
+  return readSetting<T>({}, variable);
+}
+
+/** The environment key a spec's reader takes: its variable, else (a template-only param) the param's own name. */
+export function specKey(s: SettingSpec): string {
+  return s.variable ?? s.param!;
+}
+
+/**
+ * The problem with a stage param's value, as the function that reads it would see it (the same parser), or
+ * undefined when it is fine. Packaging (scripts/param-check.js) refuses a value with this one line.
+ */
+export function paramProblem(param: string, value: string): string | undefined {
+  const spec = SETTINGS.find((s) => s.param === param);
+  if (!spec?.read) return undefined;
+  try {
+    spec.read({ [specKey(spec)]: value });
+    return undefined;
+  } catch (err) {
+    const message = err instanceof ConfigError ? err.message.slice(err.setting.length + 2) : (err as Error).message;
+    return `param ${param}${spec.variable ? ` (${spec.variable})` : ''}: ${message}`;
+  }
 }
 
 /** docs/configuration.md's table of settings, generated (a test keeps the page equal to it). */

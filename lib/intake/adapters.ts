@@ -3,7 +3,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../workflow/state';
-import { MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type ExecutionStarter, type IntakeQueue } from './batch';
+import { MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, REASON_ATTRIBUTE, type ExecutionStarter, type IntakeQueue } from './batch';
 
 export function sfnStarter(sfn: Pick<SFNClient, 'send'>, stateMachineArn: string): ExecutionStarter {
   return {
@@ -19,8 +19,14 @@ export function sfnStarter(sfn: Pick<SFNClient, 'send'>, stateMachineArn: string
   };
 }
 
-export function sqsIntakeQueue(sqs: Pick<SQSClient, 'send'>, queueUrl: string): IntakeQueue {
+/** The intake queue, and its dead-letter queue (`dlqUrl`) for what the trigger cannot read. */
+export function sqsIntakeQueue(sqs: Pick<SQSClient, 'send'>, queueUrl: string, dlqUrl?: string): IntakeQueue {
   return {
+    ...(dlqUrl ? {
+      async deadLetter(body: string, reason: string) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body, MessageAttributes: { [REASON_ATTRIBUTE]: { DataType: 'String', StringValue: reason } } }));
+      },
+    } : {}),
     async changeVisibility(receiptHandle, seconds) {
       const VisibilityTimeout = Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.round(seconds)));
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout }));

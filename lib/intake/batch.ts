@@ -1,11 +1,30 @@
 // The intake decision: an SQS batch of S3 notifications → for each record a slot, then an execution; the answer
 // is SQS's partial batch response. Pure logic: the semaphore, the execution starter and the queue are injected
-// (lib/intake/adapters.ts binds them to DynamoDB, Step Functions and SQS). Outcomes per message (done, waiting,
-// requeued, failed), why a waiting message never reaches the DLQ, and the slot bookkeeping: docs/admission.md.
+// (lib/intake/adapters.ts binds them to DynamoDB, Step Functions and SQS). See docs/admission.md.
+//
+// Per message, the worst of its records decides:
+// - done      every record started, was a duplicate or was skipped → deleted (not reported).
+// - unreadable the body cannot be read (not JSON, no Records, an EventBridge event that is not Object Created) or a
+//             record is malformed: the message is sent to the intake's dead-letter queue with the reason, then
+//             deleted; if that send fails it is reported like a failed one, and the queue's redrive policy moves it.
+// - waiting   no free slot, or a transient limit (the semaphore table unavailable, StartExecution throttled): the
+//             message is reported as a batch item failure and hidden for a backoff (ChangeMessageVisibility).
+//             Near the queue's maxReceiveCount it is re-sent as a fresh copy (receive count 0, retention restarted)
+//             and the original is deleted instead, so a message that merely waits never reaches the dead-letter
+//             queue however long the backlog.
+// - failed    a real failure (StartExecution rejected, the semaphore misconfigured): reported with a backoff; its
+//             receive count runs towards the dead-letter queue as intended.
+//
+// Nothing is sent twice: execution names are deterministic, the slot is idempotent per execution name, and a
+// duplicate StartExecution answers ExecutionAlreadyExists. A slot taken for a start that certainly did not create
+// the execution (a 4xx answer) is given back; after an ambiguous failure (no answer, 5xx) it is kept, and the
+// message's next delivery finds it held (`already`) and starts or confirms the execution under it.
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEventRecord, executionName, skipReason, type ParsedEventRecord } from './s3-event';
+import { isS3EventBridgeEvent, recordOfEventBridge } from './eventbridge-event';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
+import { settingDefault } from '../config/table';
 import type { AcquireResult, ReleaseResult } from '../admission/semaphore';
 import { isAdmissionRetryable } from '../admission/errors';
 import type { GateDecision } from '../admission/health';
@@ -17,6 +36,8 @@ export const WAITS_ATTRIBUTE = 'ost-forwarder-waits';
 export const FIRST_SEEN_ATTRIBUTE = 'ost-forwarder-first-seen';
 /** A file sent back after an outage past the budget carries its round (lib/intake/readmission.ts). */
 export const ROUND_ATTRIBUTE = 'ost-forwarder-round';
+/** The attribute of a message the trigger dead-lettered: why it could not read it (`redrive --intake` shows it). */
+export const REASON_ATTRIBUTE = 'ost-forwarder-unreadable';
 
 /** SQS limits: a visibility timeout is at most 12 hours; a message delay at most 15 minutes. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -42,6 +63,8 @@ export interface IntakeQueue {
   changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
   /** Sends a fresh copy of a waiting message, delayed (≤ 900 s). */
   requeue(message: RequeueMessage, delaySeconds: number): Promise<void>;
+  /** Sends a message nothing can read to the intake's dead-letter queue with the reason (absent: it stays). */
+  deadLetter?(body: string, reason: string): Promise<void>;
 }
 
 export interface IntakePolicy {
@@ -54,7 +77,13 @@ export interface IntakePolicy {
   failBaseSeconds: number;
 }
 
-export const DEFAULT_INTAKE_POLICY: IntakePolicy = { maxReceiveCount: 10, waitBaseSeconds: 20, waitMaxSeconds: 300, failBaseSeconds: 30 };
+/** The settings' defaults (lib/config/table.ts); failBaseSeconds is not a setting. */
+export const DEFAULT_INTAKE_POLICY: IntakePolicy = {
+  maxReceiveCount: settingDefault('INTAKE_MAX_RECEIVE_COUNT'),
+  waitBaseSeconds: settingDefault('INTAKE_WAIT_BASE_SECONDS'),
+  waitMaxSeconds: settingDefault('INTAKE_WAIT_MAX_SECONDS'),
+  failBaseSeconds: 30,
+};
 
 export interface IntakeDeps {
   slots: Slots;
@@ -82,7 +111,7 @@ export interface RecordOutcome {
   reason?: string;
 }
 
-export type MessageOutcome = 'done' | 'waiting' | 'requeued' | 'failed';
+export type MessageOutcome = 'done' | 'waiting' | 'requeued' | 'failed' | 'dead-lettered';
 
 export interface MessageResult {
   messageId: string;
@@ -108,6 +137,8 @@ export interface IntakeCounts {
   failed: number;
   /** Messages re-sent to keep waiting (the other counts are of records). */
   requeued: number;
+  /** Messages sent to the dead-letter queue because they could not be read. */
+  deadLettered: number;
 }
 
 /** How a StartExecution failure is treated: transient (waits, not counted) and whether the execution surely does not exist. */
@@ -121,11 +152,15 @@ export function startFailure(err: unknown): { transient: boolean; notCreated: bo
   return { transient, notCreated, reason: bounded(`StartExecution failed: ${name}: ${String(e.message ?? err).split('\n')[0]}`) };
 }
 
-/** Records of one message body: a plain S3 notification, or one wrapped by SNS. Throws on an unreadable body. */
+/**
+ * Records of one message body: a plain S3 notification, one wrapped by SNS, or S3's EventBridge "Object Created"
+ * event (as its S3 notification record). Throws on an unreadable body.
+ */
 export function notificationRecords(body: string): { test: boolean; records: unknown[] } {
   let parsed: unknown = JSON.parse(body);
   const p = parsed as Record<string, unknown>;
   if (p && p.Type === 'Notification' && typeof p.Message === 'string') parsed = JSON.parse(p.Message);
+  if (isS3EventBridgeEvent(parsed)) return { test: false, records: [recordOfEventBridge(parsed)] };
   const n = (parsed ?? {}) as Record<string, unknown>;
   if (n.Event === 's3:TestEvent') return { test: true, records: [] };
   if (!Array.isArray(n.Records)) throw new Error('message body has no Records array');
@@ -162,7 +197,7 @@ export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps):
   const result: IntakeResult = {
     response: { batchItemFailures: [] },
     messages: [],
-    counts: { started: 0, duplicates: 0, skipped: 0, malformed: 0, waiting: 0, failed: 0, requeued: 0 },
+    counts: { started: 0, duplicates: 0, skipped: 0, malformed: 0, waiting: 0, failed: 0, requeued: 0, deadLettered: 0 },
   };
   // Once the semaphore answered "full" in this batch, the rest of the batch waits without asking again: a
   // backlog then costs one conditional write per batch, not one per message.
@@ -243,13 +278,27 @@ export async function handleIntakeBatch(records: SQSRecord[], deps: IntakeDeps):
     }
     const failed = outcomes.some((o) => o.status === 'failed');
     const waiting = outcomes.some((o) => o.status === 'waiting');
+    const malformed = outcomes.filter((o) => o.status === 'malformed');
     const m: MessageResult = { messageId: message.messageId, outcome: failed ? 'failed' : waiting ? 'waiting' : 'done', receiveCount, records: outcomes };
     result.messages.push(m);
-    if (m.outcome === 'done') {
-      for (const o of outcomes) {
-        if (o.status === 'malformed') log.warn('malformed record', { messageId: message.messageId, index: o.index, reason: o.reason });
-        else log.info(`record ${o.status}`, { messageId: message.messageId, execution: o.execution, bucket: o.bucket, key: o.key, reason: o.reason });
+    if (m.outcome === 'done' && malformed.length > 0) {
+      // Nothing the intake cannot read is deleted unseen: it goes to the dead-letter queue with its reason.
+      const reason = bounded(malformed.map((o) => (body.records.length > 1 ? `record ${o.index}: ${o.reason}` : o.reason)).join('; '));
+      log.warn('unreadable message', { messageId: message.messageId, reason });
+      try {
+        if (!deps.queue.deadLetter) throw new Error('no dead-letter queue configured (INTAKE_DLQ_URL)');
+        await deps.queue.deadLetter(message.body, reason);
+        m.outcome = 'dead-lettered';
+        result.counts.deadLettered++;
+        continue;
+      } catch (err) {
+        // It stays: received again, its receive count runs to the queue's redrive policy, which moves it there.
+        log.error('could not send an unreadable message to the dead-letter queue; it stays', { messageId: message.messageId, error: (err as Error).message });
+        m.outcome = 'failed';
       }
+    }
+    if (m.outcome === 'done') {
+      for (const o of outcomes) log.info(`record ${o.status}`, { messageId: message.messageId, execution: o.execution, bucket: o.bucket, key: o.key, reason: o.reason });
       continue;
     }
 

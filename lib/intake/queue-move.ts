@@ -17,6 +17,12 @@ export interface MoveOptions {
   /** Seconds a received message stays hidden in the source while it is copied (default 60). */
   visibilitySeconds?: number;
   dryRun?: boolean;
+  /**
+   * A reason to leave a message where it is (nothing would read it at the target: the trigger dead-lettered it as
+   * unreadable), or undefined to move it. Left messages count as kept and are told to onKept.
+   */
+  leave?: (m: { id: string; body: string; attributes: Record<string, string> }) => string | undefined;
+  onKept?: (id: string, reason: string) => void;
 }
 
 export interface MoveResult {
@@ -56,6 +62,7 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
   const limit = Math.min(o.max ?? Infinity, from.visible);
   if (o.dryRun) return result;
   const seen = new Set<string>();
+  const left: string[] = [];
   for (;;) {
     const room = Math.min(10, limit - result.received);
     if (room <= 0) break;
@@ -70,6 +77,14 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
     if (messages.length === 0) break;
     for (const m of messages) seen.add(m.MessageId!);
     result.received += messages.length;
+    const movable = messages.filter((m) => {
+      const attributes = Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
+      const why = o.leave?.({ id: m.MessageId!, body: m.Body ?? '', attributes });
+      if (why !== undefined) { result.kept++; left.push(m.ReceiptHandle!); o.onKept?.(m.MessageId!, why); }
+      return why === undefined;
+    });
+    if (movable.length === 0) continue;
+    messages.splice(0, messages.length, ...movable);
     const sent = await o.sqs.send(new SendMessageBatchCommand({
       QueueUrl: o.toUrl,
       Entries: messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes })),
@@ -82,5 +97,7 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
     result.moved += (del.Successful ?? []).length;
     result.undeleted += (del.Failed ?? []).length;
   }
+  // what was left stays where it was, visible again at once for the person who reads it
+  await giveBack(o.sqs, o.fromUrl, left);
   return result;
 }

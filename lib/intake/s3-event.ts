@@ -52,7 +52,10 @@ const MAX_EXECUTION_NAME = 80;
  * version), at most 80 characters of [A-Za-z0-9-_]. Version = versionId, else ETag + sequencer.
  */
 export function executionName(input: Pick<ExecutionInput, 'bucket' | 'key' | 'versionId' | 'etag' | 'sequencer'>, round = 0): string {
-  const version = input.versionId ? `v:${input.versionId}` : `e:${input.etag ?? ''}:${input.sequencer ?? ''}`;
+  // The sequencer in one notation (S3 notifications: upper case, zero-padded; EventBridge: lower case, unpadded).
+  const raw = input.sequencer ?? '';
+  const sequencer = /^[0-9A-Fa-f]+$/.test(raw) ? raw.toUpperCase().replace(/^0+(?=.)/, '') : raw;
+  const version = input.versionId ? `v:${input.versionId}` : `e:${input.etag ?? ''}:${sequencer}`;
   const hash = createHash('sha256').update(`${input.bucket}\0${input.key}\0${version}`).digest('hex').slice(0, 40);
   // A round after an outage (lib/intake/readmission.ts) is another execution of the same version: `-r<round>`.
   const suffix = round > 0 ? `-r${round}` : '';

@@ -41,6 +41,8 @@ export interface LocalSqs {
   stats(queueUrl: string): QueueStats;
   /** Whether the queue holds a message with exactly this body (visible, in flight or delayed). */
   holds(queueUrl: string, body: string): boolean;
+  /** Every message a queue holds (visible or not), without receiving it: tests read a dead-letter queue this way. */
+  peek(queueUrl: string): Array<{ id: string; body: string; attributes: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -190,6 +192,11 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       const dlqArn = queues.get(`${name}-dlq`)!.arn;
       const queueUrl = createQueue(name, { ...attributes, RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) });
       return { queueUrl, dlqUrl };
+    },
+    peek(queueUrl) {
+      return [...queueByUrl(queueUrl).messages.values()].map((m) => ({
+        id: m.id, body: m.body, attributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, v.StringValue ?? ''])),
+      }));
     },
     stats(queueUrl) {
       const q = queueByUrl(queueUrl);

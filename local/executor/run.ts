@@ -19,6 +19,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws/account';
 import { waitForPlace } from '../aws/limits';
 import { prepareDefinition, serverlessResolver, type JsonObject, type PreparedDefinition } from './definition';
 import { HistoryCounter } from './history';
+import { endOf } from './ending';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, lambdaContext, lambdaError, LambdaTaskError, TerminalStatesError } from './lambda';
 import { PAYLOAD_LIMIT_BYTES, type ExecutionRecord, type ExecutorStats, type LocalExecutorOptions, type MapRun, type PayloadDirection } from './types';
 
@@ -51,6 +52,8 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
   private readonly overrides: NonNullable<RunOptions['overrides']>;
   private readonly limit: number;
   private readonly machineName: string;
+  /** Running top-level executions' stop (StopExecution). */
+  private readonly stops = new Map<string, (error?: string, cause?: string) => void>();
 
   constructor(private readonly options: LocalExecutorOptions) {
     super();
@@ -58,6 +61,7 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     this.stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${this.machineName}`;
     this.limit = options.payloadLimitBytes ?? PAYLOAD_LIMIT_BYTES;
     this.prepared = prepareDefinition(options.definition, options.resolve ?? serverlessResolver({}));
+    if (options.executionTimeoutSeconds !== undefined) (this.prepared.definition as JsonObject).TimeoutSeconds = options.executionTimeoutSeconds;
     for (const [state, fnKey] of Object.entries(this.prepared.taskFunctions)) {
       if (typeof options.handlers[fnKey] !== 'function') {
         throw new Error(`statemachine definition: Task ${state} names function ${fnKey}, but handlers has no ${fnKey}`);
@@ -96,6 +100,14 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
     }
     const record = this.run({ machine: this.machine, executionArn, name, input, inputBytes });
     return { executionArn, startDate: record.startDate };
+  }
+
+  /** StopExecution: a running execution ends ABORTED (AWS: with the given error and cause). */
+  stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: Date } {
+    const stop = this.stops.get(executionArn);
+    if (!this.executions.has(executionArn)) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    stop?.(error, cause);
+    return { stopDate: new Date() };
   }
 
   describeExecution(executionArn: string): DescribeExecutionResponse {
@@ -262,6 +274,8 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         StateMachine: { Id: this.stateMachineArn, Name: this.machineName },
       },
     });
+    let stopped: { error?: string; cause?: string } | undefined;
+    if (!parent) this.stops.set(executionArn, (error, cause) => { stopped = { error, cause }; execution.abort(); });
     const history = new HistoryCounter(this.prepared);
     const lastError = new Map<string, string>();
     const consume = (async () => {
@@ -308,11 +322,9 @@ export class LocalExecutor extends EventEmitter implements StepFunctionsBackend 
         record.output = output;
       } catch (err) {
         await consume.catch(() => undefined);
-        const e = violation ?? unwrap(err);
-        record.status = 'FAILED';
-        record.error = e.name;
-        record.cause = e.message;
+        Object.assign(record, endOf(violation ?? unwrap(err), !violation, stopped));
       }
+      this.stops.delete(executionArn);
       for (const run of record.mapRuns) if (run.status === 'RUNNING') { run.status = 'ABORTED'; run.stopDate = new Date(); }
       record.stopDate = new Date();
       const children = record.mapRuns.flatMap((r) => r.children);

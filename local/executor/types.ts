@@ -79,4 +79,6 @@ export interface LocalExecutorOptions {
    * the Map fails with the limit's error, which the definition retries).
    */
   limits?: { lambda?: EnterLimit; mapRuns?: EnterLimit };
+  /** The definition's top-level TimeoutSeconds replaced (tests time an execution out in seconds). */
+  executionTimeoutSeconds?: number;
 }

@@ -1,5 +1,6 @@
-// The handlers are configured only through the environment they read on AWS (lib/config/settings.ts): the stack
-// builds it from its parts, sets it in process.env for its lifetime, and puts back what was there on close.
+// The handlers are configured only through the environment they read on AWS (lib/config/settings.ts): the one the
+// packaged template gives each function (local/template-config.ts, checked by test/parity.test.ts), with only
+// LOCAL_DIFFERENCES changed; the stack builds it from its parts, sets it in process.env for its lifetime, and puts back what was there on close.
 import { logLevelSetting } from '../../lib/config/settings';
 import { logger, metrics } from '../../lib/runtime/logging';
 import { resetRuntime } from '../../lib/runtime/reset';
@@ -9,16 +10,15 @@ import type { S3Connection } from '../aws/s3';
 import type { OstTarget } from './ost';
 import type { Started } from './pieces';
 
-export const API_KEY_PARAM = '/ost-forwarder/local/api-key';
-export const API_SECRET_PARAM = '/ost-forwarder/local/api-secret';
-
 export interface EnvironmentParts {
+  /** The functions' environments from the packaged template, bound to the local resources (their union). */
+  template: Record<string, string>;
   aws: AwsServer;
   s3: S3Connection;
   ost: OstTarget;
   stateMachineArn: string;
-  /** The admission's environment (queue, table, slots) when it is on. */
-  admission?: Record<string, string>;
+  /** The admission's environment (the local endpoints of SQS and DynamoDB, the scaled backoff). */
+  admission: Record<string, string>;
   /** Set over the rest; undefined removes a name. */
   overrides?: Record<string, string | undefined>;
 }
@@ -26,6 +26,7 @@ export interface EnvironmentParts {
 /** The environment the handlers see, as the deployed stack would give it. */
 export function handlerEnvironment(p: EnvironmentParts): Record<string, string> {
   const env: Record<string, string> = {
+    ...p.template,
     ...p.aws.env(),
     AWS_ACCESS_KEY_ID: p.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: p.s3.secretAccessKey,
@@ -38,17 +39,18 @@ export function handlerEnvironment(p: EnvironmentParts): Record<string, string> 
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
     OST_ENDPOINT: p.ost.endpoint,
-    OST_APP_ID: p.ost.appId,
-    OST_API_KEY_PARAM: API_KEY_PARAM,
-    OST_API_SECRET_PARAM: API_SECRET_PARAM,
-    STATE_MACHINE_ARN: p.stateMachineArn,
-    EVENT_BUS_NAME: 'ost-forwarder-local',
-    POWERTOOLS_SERVICE_NAME: 'ost-forwarder-local',
     POWERTOOLS_LOG_LEVEL: logLevelSetting(process.env) ?? 'SILENT',
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     POWERTOOLS_DEV: 'false',
-    ...p.admission,
+    AWS_ENDPOINT_URL_DYNAMODB: p.admission.AWS_ENDPOINT_URL_DYNAMODB!,
+    AWS_ENDPOINT_URL_SQS: p.admission.AWS_ENDPOINT_URL_SQS!,
+    INTAKE_WAIT_BASE_SECONDS: p.admission.INTAKE_WAIT_BASE_SECONDS!,
+    INTAKE_WAIT_MAX_SECONDS: p.admission.INTAKE_WAIT_MAX_SECONDS!,
+    OUTAGE_PROBE_BASE_MS: p.admission.OUTAGE_PROBE_BASE_MS!,
+    OUTAGE_PROBE_MAX_MS: p.admission.OUTAGE_PROBE_MAX_MS!,
   };
+  if (env.STATE_MACHINE_ARN !== p.stateMachineArn) throw new Error(`the template's STATE_MACHINE_ARN ${env.STATE_MACHINE_ARN} is not the local state machine ${p.stateMachineArn}`);
+  // what the caller gave wins (a param's variable included: its value is the template's by then anyway)
   for (const [k, v] of Object.entries(p.overrides ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { SlotSemaphore } from '../../lib/admission/semaphore';
-import { STATUS_CHANGE_DETAIL_TYPE } from '../../lib/admission/status-event';
+import { FINAL_STATUSES, STATUS_CHANGE_DETAIL_TYPE } from '../../lib/admission/status-event';
+import { settingDefault } from '../../lib/config/table';
 import { DEFAULT_MAX_FILES_IN_FLIGHT } from '../../lib/config/settings';
 import { startLocalDynamo, type LocalDynamo } from '../aws/dynamo';
 import { startLocalSqs, type LocalSqs } from '../aws/sqs';
@@ -27,6 +28,12 @@ export interface FleetOptions extends Omit<FleetLimitOptions, 'now'> {
   maximumConcurrency?: number;
   /** The intake queue's redrive maxReceiveCount (INTAKE_MAX_RECEIVE_COUNT). Default 10. */
   maxReceiveCount?: number;
+  /** The intake queue's visibility timeout, in its (scaled) seconds. Default 360, as deployed. */
+  visibilityTimeout?: number;
+  /** A slot's lease (SLOT_LEASE_SECONDS). Default the setting's. */
+  leaseSeconds?: number;
+  /** The final statuses the status-change rule hands to the release function (the template's rule). Default all four. */
+  releaseStatuses?: readonly string[];
 }
 
 export interface FleetSummary {
@@ -40,6 +47,8 @@ export interface FleetSummary {
 export interface LocalFleet {
   dynamo: LocalDynamo;
   sqs: LocalSqs;
+  /** The statuses whose end is handed to the release function. */
+  releaseStatuses: readonly string[];
   queueUrl: string;
   dlqUrl: string;
   queueArn: string;
@@ -62,11 +71,11 @@ const INTAKE_VISIBILITY_SECONDS = 360;
 
 /** The queues, limits and slots of a fleet over its started servers (throws on a bad option). */
 function fleetParts(o: FleetOptions, dynamo: LocalDynamo, sqs: LocalSqs, maxFilesInFlight: number, maxReceiveCount: number) {
-  const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('ost-forwarder-intake', maxReceiveCount, { VisibilityTimeout: String(INTAKE_VISIBILITY_SECONDS) });
+  const { queueUrl, dlqUrl } = sqs.createQueueWithDlq('ost-forwarder-intake', maxReceiveCount, { VisibilityTimeout: String(o.visibilityTimeout ?? INTAKE_VISIBILITY_SECONDS) });
   const queueArn = `arn:aws:sqs:${sqs.region}:000000000000:ost-forwarder-intake`;
   // Unset limits are AWS's defaults, so the peaks are always measured.
   const limits = fleetLimits({ ...o, lambdaConcurrency: o.lambdaConcurrency ?? 1000, openMapRuns: o.openMapRuns ?? 1000 });
-  const slots = new SlotSemaphore({ client: dynamo.client, tableName: dynamo.tableName, maxSlots: maxFilesInFlight, leaseSeconds: 22_500 });
+  const slots = new SlotSemaphore({ client: dynamo.client, tableName: dynamo.tableName, maxSlots: maxFilesInFlight, leaseSeconds: o.leaseSeconds ?? settingDefault<number>('SLOT_LEASE_SECONDS') });
   return { queueUrl, dlqUrl, queueArn, limits, slots };
 }
 
@@ -107,6 +116,7 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
     OUTAGE_PROBE_BASE_MS: String(Math.max(1, Math.round(30_000 * timeScale))),
     OUTAGE_PROBE_MAX_MS: String(Math.max(1, Math.round(300_000 * timeScale))),
   };
+  const releaseStatuses = o.releaseStatuses ?? FINAL_STATUSES;
   let mapping: EventSourceMapping | undefined;
   const releases = new Set<Promise<unknown>>();
   let stopped = false;
@@ -121,7 +131,7 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
   };
 
   return {
-    dynamo, sqs, queueUrl, dlqUrl, queueArn, slots, limits, env,
+    dynamo, sqs, queueUrl, dlqUrl, queueArn, slots, limits, env, releaseStatuses,
     async notify(event) {
       await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
     },
@@ -132,10 +142,15 @@ export async function startLocalFleet(o: FleetOptions = {}): Promise<LocalFleet>
         executor.startExecution = (req) => { limit.take(); return original(req); };
       }
       executor.on('finished', (record: ExecutionRecord) => {
-        if (record.parentArn || stopped) return;
+        if (record.parentArn || stopped || !releaseStatuses.includes(record.status)) return;
         const event = {
           id: randomUUID(), source: 'aws.states', 'detail-type': STATUS_CHANGE_DETAIL_TYPE,
-          detail: { executionArn: record.executionArn, name: record.name, status: record.status, stateMachineArn: executor.stateMachineArn },
+          // as Step Functions sends it: the input as JSON text, the dates in epoch milliseconds
+          detail: {
+            executionArn: record.executionArn, name: record.name, status: record.status, stateMachineArn: executor.stateMachineArn,
+            input: JSON.stringify(record.input), startDate: record.startDate.getTime(), stopDate: record.stopDate?.getTime() ?? null,
+            error: record.error ?? null, cause: record.cause ?? null,
+          },
         };
         const p = invokeWithin(() => Promise.resolve(release(event, undefined as never))).catch(() => undefined);
         releases.add(p);

@@ -1,8 +1,10 @@
-// The whole pipeline on one machine: S3 (embedded s3rver, or S3_ENDPOINT) → ObjectCreated event record → the real
-// trigger handler → StartExecution on the loopback AWS endpoint → the local executor running
-// statemachine/definition.yml with the real step handlers → OST (the emulator, or OST_ENDPOINT).
+// The whole pipeline on one machine: S3 (embedded s3rver, or S3_ENDPOINT) → ObjectCreated notification → the intake
+// queue (./fleet) → the real trigger handler → StartExecution on the loopback AWS endpoint → the local executor
+// running statemachine/definition.yml with the real step handlers → OST (the emulator, or OST_ENDPOINT). It runs the
+// deployed configuration: the packaged template's environments, records bucket, lease, queue and mapping
+// (local/template-config.ts), with only LOCAL_DIFFERENCES changed.
 //
-//   file ──PutObject──▶ S3 ──event record──▶ trigger ──SFN StartExecution──▶ aws endpoint ──▶ executor
+//   file ──PutObject──▶ S3 ──notification──▶ intake (SQS) ──▶ trigger ──SFN StartExecution──▶ aws endpoint ──▶ executor
 //                                                                                 │ Prepare, Map(UploadSlices)…
 //             EventBridge PutEvents / SSM GetParameter ◀── aws endpoint ◀── handlers ──▶ OST emulator
 //
@@ -10,26 +12,32 @@
 // wires them and answers what became of each forwarded file (./results).
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import type { S3EventRecord } from 'aws-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { handlers } from '../../functions';
 import { FileSource } from '../../lib/sources/file';
 import { escapeControlCharacters } from '../../lib/core/text';
 import type { OutcomeRecord } from '../../lib/workflow/outcome-records';
-import { readSetting } from '../../lib/config/table';
-import { recordFromHead } from '../aws/s3';
+import { settingDefault } from '../../lib/config/table';
+import { REASON_ATTRIBUTE } from '../../lib/intake/batch';
+import { decodeS3Key } from '../../lib/intake/s3-event';
+import { ensureBucket, recordFromHead } from '../aws/s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws/account';
+import { notified, paramsOfEnv, templateConfig } from '../template-config';
 import type { LambdaHandler } from '../executor';
-import { executorPeaks, startLocalFleet } from './fleet';
+import { startLocalFleet } from './fleet';
 import { StartedPieces } from './pieces';
 import { startS3 } from './s3';
 import { startOst } from './ost';
 import { startWorkflow } from './workflow';
-import { API_KEY_PARAM, API_SECRET_PARAM, handlerEnvironment, processEnvironment } from './environment';
+import { handlerEnvironment, processEnvironment } from './environment';
 import { startDeliveries } from './deliveries';
 import { eventsFor, recordsFor, resultOf, waitForExecution } from './results';
 import type { ForwardResult, LocalStack, LocalStackOptions } from './types';
 
 export type { ForwardError, ForwardResult, LocalStack, LocalStackOptions, TriggerDelivery } from './types';
 export { errorCode } from './results';
+export { LOCAL_DIFFERENCES } from '../template-config';
 
 export const DEFAULT_LOCAL_BUCKET = 'ost-forwarder-local';
 
@@ -43,13 +51,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { s3, embedded } = pieces.add(await startS3(bucket, options.s3));
     const { ost, emulator } = pieces.add(await startOst(options));
 
-    // Admission: the intake queue, the slots, the limits
-    // through the table of settings, as the deployed trigger reads it: a bad value is a ConfigError naming it
-    const slotsText = options.env?.MAX_FILES_IN_FLIGHT ?? process.env.MAX_FILES_IN_FLIGHT;
-    const fromEnv = slotsText?.trim() ? readSetting<number>({ MAX_FILES_IN_FLIGHT: slotsText }, 'MAX_FILES_IN_FLIGHT') : undefined;
-    const fleet = options.fleet || fromEnv !== undefined
-      ? pieces.add(await startLocalFleet({ ...options.fleet, maxFilesInFlight: options.fleet?.maxFilesInFlight ?? fromEnv }))
-      : undefined;
+    // The deployed configuration: the template's params (given ones from `env`), its functions' environments, its
+    // wires (MAX_FILES_IN_FLIGHT of this process counts as given; the command line passes the rest of a user's in `env`)
+    const given = paramsOfEnv({ ...(process.env.MAX_FILES_IN_FLIGHT?.trim() ? { MAX_FILES_IN_FLIGHT: process.env.MAX_FILES_IN_FLIGHT } : {}), ...options.env });
+    if (options.fleet?.maxFilesInFlight !== undefined) given.params.maxFilesInFlight = String(options.fleet.maxFilesInFlight);
+    const stage = options.stage ?? 'local';
+    const template = await templateConfig(root, { ostAppId: ost.appId, ...given.params }, stage);
+    const wires = template.wires;
+
+    // Admission: the intake queue, the slots, the limits, as the template wires them
+    const templateSlots = given.params.maxFilesInFlight !== undefined ? Number(given.params.maxFilesInFlight) : undefined;
+    const fleet = pieces.add(await startLocalFleet({
+      batchSize: wires.mapping.batchSize, maximumConcurrency: wires.mapping.maximumConcurrency,
+      maxReceiveCount: wires.queue.maxReceiveCount, visibilityTimeout: wires.queue.visibilityTimeout, releaseStatuses: wires.releaseStatuses,
+      ...options.fleet,
+      maxFilesInFlight: options.fleet?.maxFilesInFlight ?? (Number.isSafeInteger(templateSlots) ? templateSlots : undefined),
+      leaseSeconds: Number(given.params.slotLeaseSeconds ?? settingDefault('SLOT_LEASE_SECONDS')),
+    }));
+    // Every function's environment from the template, bound to the local resources (one process: their union)
+    const templateEnvironments = template.environments({
+      account: LOCAL_ACCOUNT, region: LOCAL_REGION,
+      refs: { SlotTable: fleet.dynamo.tableName, IntakeQueue: fleet.queueUrl, IntakeDeadLetterQueue: fleet.dlqUrl },
+    });
+    const fromTemplate: Record<string, string> = Object.assign({}, ...Object.values(templateEnvironments));
+    for (const k of ['AWS_LAMBDA_EXEC_WRAPPER', 'NODE_OPTIONS', 'LAMBDA_MAX_SEMI_SPACE_MB']) delete fromTemplate[k];
+    const recordsBucket = given.rest.RESULTS_BUCKET ?? fromTemplate.RESULTS_BUCKET!;
+    await ensureBucket(s3.client, recordsBucket);
 
     const allHandlers = { ...(handlers as unknown as Record<string, LambdaHandler>), ...options.handlers } as Record<string, LambdaHandler>;
     const { project, executor, aws } = pieces.add(await startWorkflow({
@@ -57,11 +84,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handlers: allHandlers,
       env: { ...process.env, ...options.env },
       retryIntervalScale: options.retryIntervalScale,
-      limits: fleet?.limits,
-      parameters: { [API_KEY_PARAM]: ost.apiKey, [API_SECRET_PARAM]: ost.apiSecret },
+      limits: fleet.limits,
+      stateMachineName: `ost-forwarder-${stage}`,
+      executionTimeoutSeconds: options.executionTimeoutSeconds,
+      parameters: { [fromTemplate.OST_API_KEY_PARAM!]: ost.apiKey, [fromTemplate.OST_API_SECRET_PARAM!]: ost.apiSecret },
     }));
 
-    const env = handlerEnvironment({ aws, s3, ost, stateMachineArn: executor.stateMachineArn, admission: fleet?.env, overrides: options.env });
+    const env = handlerEnvironment({ template: fromTemplate, aws, s3, ost, stateMachineArn: executor.stateMachineArn, admission: fleet.env, overrides: options.env });
     await environment.apply(env);
 
     const deliveries = startDeliveries({
@@ -71,8 +100,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retries: options.triggerRetries ?? 2,
       fleet,
     });
-    fleet?.start({ trigger: allHandlers.trigger!, release: allHandlers.release!, executor });
-    if (embedded) embedded.onObjectCreated((record) => { deliveries.notify(record); });
+    fleet.start({ trigger: allHandlers.trigger!, release: allHandlers.release!, executor });
+    // S3's notification: the source bucket's objects whose key passes the template's filter rules, into the intake
+    const passes = (key: string) => notified(key, wires.notificationRules);
+    const notifyCreated = (record: S3EventRecord) => {
+      if (record.s3.bucket.name === bucket && passes(decodeS3Key(record.s3.object.key))) deliveries.notify(record);
+    };
+    if (embedded) embedded.onObjectCreated(notifyCreated);
 
     const records = (key: string) => recordsFor(s3.client, bucket, env, key);
     const forwardObject = async (key: string, body: Buffer | string, opts: { file?: boolean } = {}): Promise<ForwardResult> => {
@@ -90,8 +124,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         bytes = (putBody as Buffer).length;
       }
       await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: putBody as never, ContentLength: bytes }));
-      if (!embedded) deliveries.notify(await recordFromHead(s3.client, bucket, key));
+      if (!embedded) notifyCreated(await recordFromHead(s3.client, bucket, key));
       log(escapeControlCharacters(`put s3://${bucket}/${key} (${bytes} bytes)`));
+      if (!passes(key)) {
+        // S3 sends no notification for it, as deployed: nothing to wait for
+        const message = 'no notification: the filter rules (KEY_PREFIX_FILTER / KEY_SUFFIX_FILTER) leave it out';
+        log(escapeControlCharacters(`failed: ${key} (NOT_STARTED: ${message})`));
+        return { key, bytes, slices: 0, records: [], events: [], status: 'failed', error: { code: 'NOT_STARTED', message } };
+      }
       const execution = await waitForExecution(executor, deliveries, key, since - 1);
       const found = await records(key).catch(() => [] as OutcomeRecord[]);
       const result = resultOf(key, bytes, found, eventsFor(aws.events, key), execution, deliveries.of(key).at(-1));
@@ -109,7 +149,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deliveries: deliveries.list,
       env,
       fleet,
-      fleetSummary: async () => (fleet ? fleet.summary() : executorPeaks(executor)),
+      recordsBucket,
+      wires,
+      templateEnvironments,
+      fleetSummary: () => fleet.summary(),
       forwardObject,
       async forwardFiles(files, fopts = {}) {
         const prefix = fopts.keyPrefix ?? '';
@@ -120,6 +163,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }));
       },
       deliver: (event) => deliveries.invoke(event),
+      async notify(body) {
+        await fleet.notify(body);
+        await fleet.drained();
+      },
+      intakeDeadLetters: () => fleet.sqs.peek(fleet.dlqUrl).map((m) => ({ body: m.body, reason: m.attributes[REASON_ATTRIBUTE] })),
       recordFor: (key) => recordFromHead(s3.client, bucket, key),
       waitForExecution: (key, since) => waitForExecution(executor, deliveries, key, since),
       recordsFor: records,

@@ -8,6 +8,7 @@ import type { AwsServer, RecordedEvent } from '../aws/endpoint';
 import type { S3Connection } from '../aws/s3';
 import type { ExecutionRecord, ExecutorStats, LambdaHandler, LocalExecutor } from '../executor';
 import type { FleetOptions, FleetSummary, LocalFleet } from './fleet';
+import type { Wires } from '../template-config';
 
 export interface LocalStackOptions {
   bucket?: string;
@@ -23,6 +24,10 @@ export interface LocalStackOptions {
   root?: string;
   /** Scale of the definition's Retry intervals (default 0.01). */
   retryIntervalScale?: number;
+  /** The state machine's TimeoutSeconds replaced (a test times executions out in seconds). */
+  executionTimeoutSeconds?: number;
+  /** The stage the template is resolved for (names: `ost-forwarder-<stage>`); default `local`. */
+  stage?: string;
   /** Override step handlers (tests wrap them to observe or fail). */
   handlers?: Partial<Record<string, LambdaHandler>>;
   /** Lambda's asynchronous invocation retries of the trigger (AWS: 2). */
@@ -30,8 +35,8 @@ export interface LocalStackOptions {
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
   /**
-   * Admission (local/stack/fleet.ts): S3 → SQS intake → trigger with slots → executions under the account's limits.
-   * On when given, or when MAX_FILES_IN_FLIGHT is set (in `env` or the process); otherwise S3 invokes the trigger.
+   * Admission (local/stack/fleet.ts): S3 → SQS intake → trigger with slots → executions under the account's limits,
+   * always on, as deployed; these options change the template's wires (batch size, slots, limits).
    */
   fleet?: FleetOptions;
 }
@@ -75,16 +80,26 @@ export interface LocalStack {
   deliveries: TriggerDelivery[];
   /** The environment the handlers see. */
   env: Record<string, string>;
-  /** The intake, slots and limits when admission is on. */
-  fleet?: LocalFleet;
-  /** Peaks of the fleet: the semaphore's and the limits' with admission, else from the executor's records. */
+  /** The intake, slots and limits. */
+  fleet: LocalFleet;
+  /** Where records and attempt markers go (the template's records bucket, or RESULTS_BUCKET given). */
+  recordsBucket: string;
+  /** The wires the template gives, as the local stack runs them. */
+  wires: Wires;
+  /** Each function's environment as the template gives it, bound to the local resources (before LOCAL_DIFFERENCES). */
+  templateEnvironments: Record<string, Record<string, string>>;
+  /** Peaks of the fleet: the semaphore's and the limits'. */
   fleetSummary(): Promise<FleetSummary>;
   /** Puts each file as `<keyPrefix><basename>` and waits for its workflow. */
   forwardFiles(files: string[], options?: { keyPrefix?: string; onResult?: (r: ForwardResult) => void }): Promise<ForwardResult[]>;
   /** Puts bytes or a file under `key` and waits for its workflow. */
   forwardObject(key: string, body: Buffer | string, options?: { file?: boolean }): Promise<ForwardResult>;
-  /** Invokes the trigger handler with any payload, as S3's asynchronous invocation would (retries included). */
+  /** Invokes the trigger handler directly with any payload (it queues it into the intake; retries included). */
   deliver(event: unknown): TriggerDelivery;
+  /** Sends any body into the intake queue (as a rule or S3 would) and waits until the intake holds no message. */
+  notify(body: unknown): Promise<void>;
+  /** What the intake's dead-letter queue holds: each body and why the trigger could not read it. */
+  intakeDeadLetters(): Array<{ body: string; reason?: string }>;
   /** The ObjectCreated event record S3 would send for an existing object. */
   recordFor(key: string): Promise<S3EventRecord>;
   /** Waits for the execution of `key` started at or after `since` (and its end). */

@@ -18,6 +18,9 @@ export interface WorkflowOptions {
   /** The environment serverless.yml's variables resolve from. */
   env: Record<string, string | undefined>;
   retryIntervalScale?: number;
+  /** The state machine's name (`ost-forwarder-<stage>`, as the template names it). */
+  stateMachineName?: string;
+  executionTimeoutSeconds?: number;
   limits?: Pick<ReturnType<typeof fleetLimits>, 'lambda' | 'mapRuns'>;
   /** SSM parameters by name. */
   parameters: Record<string, string>;
@@ -32,6 +35,8 @@ export async function startWorkflow(o: WorkflowOptions): Promise<StackWorkflow> 
     functionTimeouts: project.functionTimeouts,
     functionMemory: project.functionMemory,
     retryIntervalScale: o.retryIntervalScale,
+    stateMachineName: o.stateMachineName,
+    executionTimeoutSeconds: o.executionTimeoutSeconds,
     ...(o.limits ? { limits: { lambda: o.limits.lambda, mapRuns: o.limits.mapRuns } } : {}),
   });
   executor.setMaxListeners(0); // one 'started' listener per file waiting for its execution

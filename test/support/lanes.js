@@ -12,7 +12,7 @@ const TEST_DIR = path.join(__dirname, '..');
 
 const UNIT = [
   'attempt-markers', 'aws-errors', 'bench-cost', 'bench-outage-cost', 'cancel-lookup', 'cli-redrive', 'definition',
-  'definition-throttle', 'eligibility', 'error-handling', 'handlers-trigger', 'intake', 'intake-outage', 'lanes', 'layout',
+  'definition-throttle', 'eligibility', 'error-handling', 'execution-end', 'handlers-trigger', 'intake', 'intake-outage', 'lanes', 'layout',
   'media-probe', 'ost-adaptive', 'ost-config', 'ost-multipart',
   'ost-retry', 'ost-send', 'ost-signing', 'plan', 'runtime-heap', 's3-event', 's3-source', 'settings',
   'settings-admission', 'settings-table', 'throttle-budget',

@@ -23,10 +23,9 @@ function files(dir: string): string[] {
 
 function inputsHash(params: string[], region: string, stage: string): string {
   const h = createHash('sha256').update(JSON.stringify({ params, region, stage }));
-  const inputs = ['serverless.yml', 'statemachine/definition.yml', 'package.json', 'package-lock.json', 'tsconfig.json',
-    'scripts/s3-notification.js', 'scripts/trigger-events.js', 'scripts/lambda-esbuild.cjs', 'scripts/undici-pool.cjs', 'scripts/lambda-exec-wrapper.sh']
+  const inputs = ['serverless.yml', 'statemachine/definition.yml', 'package.json', 'package-lock.json', 'tsconfig.json']
     .map((f) => join(ROOT, f)).filter(existsSync)
-    .concat(...['functions', 'lib'].map((d) => files(join(ROOT, d))).map((l) => l.sort()));
+    .concat(...['functions', 'lib', 'scripts'].map((d) => files(join(ROOT, d))).map((l) => l.sort()));
   for (const f of inputs) h.update(f.slice(ROOT.length)).update(readFileSync(f));
   return h.digest('hex').slice(0, 24);
 }
