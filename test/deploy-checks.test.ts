@@ -12,7 +12,7 @@ import { dependencyGraph, findCycle, referenceProblems, registry, schemaProblems
 import { limitProblems } from './support/aws/limits';
 import { callSites, zipCallSites } from './support/aws/bundle-calls';
 import { FUNCTION_CALLS, functionCalls, lambdaServiceCalls, stateMachineCalls, worldOf, type Call, type Declared } from './support/aws/call-model';
-import { FRAMEWORK_S3_CALLS, frameworkCallSites } from './support/aws/framework-calls';
+import { BUCKET_EVENTBRIDGE_CALLS, inlineCallSites } from './support/aws/custom-resource-calls';
 import { deniedCalls, grantsOf, resourcePolicyFor, simulate, unusedGrants } from './support/aws/iam';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -36,18 +36,18 @@ const roleOf = (r: Resolved, functionId: string): string => {
 };
 /** Our functions by serverless key, with their logical ids. */
 const ourFunctions = (r: Resolved) => Object.keys(FUNCTION_CALLS).map((key) => ({ key, id: `${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction` })).filter((f) => r.resources[f.id]);
-const FRAMEWORK_S3 = 'CustomDashresourceDashexistingDashs3LambdaFunction';
+const BUCKET_EVENTBRIDGE = 'BucketEventBridgeFunction';
 
-/** Every role of a packaging with the calls made with it: ours, the framework's custom resource, the state machine's. */
+/** Every role of a packaging with the calls made with it: ours, the bucket EventBridge custom resource's, the state machine's. */
 function roleCalls(c: Checked): Map<string, Call[]> {
   const out = new Map<string, Call[]>();
   const add = (role: string, calls: Call[]) => out.set(role, [...(out.get(role) ?? []), ...calls]);
   for (const f of ourFunctions(c.r)) {
     add(roleOf(c.r, f.id), [...functionCalls(f.key, worldOf(c.r, f.id, c.declared)), ...lambdaServiceCalls(c.r, f.id)]);
   }
-  if (c.r.resources[FRAMEWORK_S3]) {
-    const w = { ...worldOf(c.r, 'TriggerLambdaFunction', c.declared), bucket: String(c.r.outputs.SourceBucket), triggerArn: c.r.getAtt('TriggerLambdaFunction', 'Arn') };
-    add(roleOf(c.r, FRAMEWORK_S3), [...Object.values(FRAMEWORK_S3_CALLS).flatMap((f) => f(w)), ...lambdaServiceCalls(c.r, FRAMEWORK_S3)]);
+  if (c.r.resources[BUCKET_EVENTBRIDGE]) {
+    const w = { ...worldOf(c.r, 'TriggerLambdaFunction', c.declared), bucket: String(c.r.outputs.SourceBucket) };
+    add(roleOf(c.r, BUCKET_EVENTBRIDGE), [...Object.values(BUCKET_EVENTBRIDGE_CALLS).flatMap((f) => f(w)), ...lambdaServiceCalls(c.r, BUCKET_EVENTBRIDGE)]);
   }
   const sm = c.r.resources.OstForwarderStateMachine!.Properties.RoleArn as string;
   const smRole = Object.keys(c.r.resources).find((id) => c.r.resources[id]!.Type === 'AWS::IAM::Role' && c.r.getAtt(id, 'Arn') === sm)!;
@@ -56,11 +56,7 @@ function roleCalls(c: Checked): Map<string, Call[]> {
 }
 
 /** Grants kept although no modelled call needs them, with the reason. */
-const KEPT: Array<{ role: string; action: string; why: string }> = [
-  // provider.logs.frameworkLambda writes them; the stack creates that log group, so Lambda never creates or tags it
-  { role: 'IamRoleCustomResourcesLambdaExecution', action: 'logs:CreateLogGroup', why: 'written by the framework with its logs statement; the log group is the stack\'s' },
-  { role: 'IamRoleCustomResourcesLambdaExecution', action: 'logs:TagResource', why: 'written by the framework with its logs statement; the log group is the stack\'s' },
-];
+const KEPT: Array<{ role: string; action: string; why: string }> = [];
 
 describe('the registry schemas and deploy-time limits', () => {
   it('holds every packaging to the CloudFormation registry: types, properties, required, allowed values, attributes, references', () => {
@@ -102,15 +98,17 @@ describe('the registry schemas and deploy-time limits', () => {
 });
 
 describe('the call model against the packaged bundles', () => {
-  it('has exactly the call sites of every packaged bundle, ours and the framework\'s', () => {
-    // the bundles are the same in every variant: one each, plus the framework's handler where it is deployed
+  it('has exactly the call sites of every packaged bundle and of the inline custom resource code', () => {
+    // the bundles are the same in every variant: one each, plus the bucket EventBridge code where it is deployed
     const c = checked[0]!;
     for (const f of ourFunctions(c.r)) {
       const sites = zipCallSites(join(c.p.dir, `${f.key}.zip`)).map((s) => `${s.client}.${s.operation} @ ${s.source}`);
       expect({ fn: f.key, sites }).toEqual({ fn: f.key, sites: Object.keys(FUNCTION_CALLS[f.key]!).sort() });
     }
-    for (const x of checked.filter((y) => y.r.resources[FRAMEWORK_S3])) {
-      expect(frameworkCallSites(join(x.p.dir, 'custom-resources.zip'), x.r.resources[FRAMEWORK_S3]!.Properties.Handler)).toEqual(Object.keys(FRAMEWORK_S3_CALLS).sort());
+    const existing = checked.filter((y) => y.r.resources[BUCKET_EVENTBRIDGE]);
+    expect(existing.length).toBeGreaterThan(0);
+    for (const x of existing) {
+      expect(inlineCallSites(x.r.resources[BUCKET_EVENTBRIDGE]!.Properties.Code.ZipFile)).toEqual(Object.keys(BUCKET_EVENTBRIDGE_CALLS).sort());
     }
   });
 
@@ -178,7 +176,7 @@ describe('IAM, simulated', () => {
     }
   }, 120_000);
 
-  it('lets S3 send to the intake only from the created source bucket of this account, and only the release rule invoke release', async () => {
+  it('lets only the created source bucket of this account or the existing bucket\'s rule send to the intake, and only the release rule invoke release', async () => {
     for (const c of checked) {
       const queue = c.r.getAtt('IntakeQueue', 'Arn');
       const policy = resourcePolicyFor(c.r, queue);
@@ -192,6 +190,11 @@ describe('IAM, simulated', () => {
       } else {
         // no S3 notification of ours targets the queue: no statement lets S3 write to it
         expect({ variant: c.v.name, policy: policy?.Statement.filter((s: Json) => JSON.stringify(s.Principal).includes('s3.')) ?? [] }).toEqual({ variant: c.v.name, policy: [] });
+        // the existing bucket's events come through its rule, and only that rule may send
+        const rule = c.r.getAtt('SourceBucketEventsRule', 'Arn');
+        const eventsSend = (sourceArn: string) => simulate(c.r, 'events.amazonaws.com', [], { action: 'sqs:SendMessage', resource: queue, context: { 'aws:SourceArn': sourceArn } }, policy);
+        expect(await eventsSend(rule)).toBe('Allowed');
+        expect(await eventsSend(rule.replace(/rule\/.*/, 'rule/another-rule'))).toBe('ImplicitlyDenied');
       }
       const release = c.r.getAtt('ReleaseLambdaFunction', 'Arn');
       const invoke = (sourceArn: string) => simulate(c.r, 'events.amazonaws.com', [], { action: 'lambda:InvokeFunction', resource: release, context: { 'aws:SourceArn': sourceArn } }, resourcePolicyFor(c.r, release));

@@ -97,8 +97,14 @@ export const FUNCTION_CALLS: Record<string, Record<string, Site>> = {
     ...COMMON,
     'SFNClient.StartExecution @ lib/intake/adapters.ts': (w) => [{ action: 'states:StartExecution', resource: w.stateMachineArn }],
     'SFNClient.StartExecution @ lib/intake/s3-event.ts': (w) => [{ action: 'states:StartExecution', resource: w.stateMachineArn }],
-    // a message that must wait is re-sent with a delay (lib/intake/batch.ts) or its visibility extended
-    'SQSClient.SendMessage @ lib/intake/adapters.ts': (w) => [{ action: 'sqs:SendMessage', resource: queueArn(w, w.env.INTAKE_QUEUE_URL!) }],
+    // a message that must wait is re-sent with a delay (lib/intake/batch.ts) or its visibility extended; one it
+    // cannot read goes to the intake's dead-letter queue with the reason
+    'SQSClient.SendMessage @ lib/intake/adapters.ts': (w) => [
+      { action: 'sqs:SendMessage', resource: queueArn(w, w.env.INTAKE_QUEUE_URL!) },
+      { action: 'sqs:SendMessage', resource: queueArn(w, w.env.INTAKE_DLQ_URL!) },
+    ],
+    // a direct invocation is queued into the intake
+    'SQSClient.SendMessage @ functions/trigger.ts': (w) => [{ action: 'sqs:SendMessage', resource: queueArn(w, w.env.INTAKE_QUEUE_URL!) }],
     'SQSClient.ChangeMessageVisibility @ lib/intake/adapters.ts': (w) => [{ action: 'sqs:ChangeMessageVisibility', resource: queueArn(w, w.env.INTAKE_QUEUE_URL!) }],
     // acquire: UpdateItem; a full semaphore or a first use reads the item (GetItem) and creates it (PutItem)
     'DynamoDBClient.UpdateItem @ lib/admission/semaphore.ts': (w) => [{ action: 'dynamodb:UpdateItem', resource: SEMAPHORE(w) }],
@@ -160,7 +166,15 @@ export const FUNCTION_CALLS: Record<string, Record<string, Site>> = {
     'SQSClient.ChangeMessageVisibility @ lib/intake/adapters.ts': { unreached: 'the intake queue\'s visibility backoff (the trigger); Report only re-sends' },
   },
   release: {
-    ...COMMON,
+    ...COMMON, ...POWERTOOLS_SSM, ...HEALTH_COUNT,
+    // an execution that ended without its record (aborted, timed out): the upload its init marker names is cancelled
+    // (OST, through the secrets), then its failure record is written unless a FAILED one wrote it, and published
+    'S3Client.GetObject @ lib/workflow/attempt-markers.ts': (w) => read(w, w.recordsBucket, marker(w, `init/${EXECUTION}/0`), { mayBeAbsent: true }),
+    'S3Client.PutObject @ lib/workflow/attempt-markers.ts': { unreached: 'the init marker\'s write and the upload marker (forExecution builds both); release reads the init marker only' },
+    'S3Client.DeleteObject @ lib/workflow/attempt-markers.ts': { unreached: 'the upload marker\'s clear; release reads the init marker only' },
+    'S3Client.HeadObject @ functions/release.ts': (w) => read(w, w.recordsBucket, `${w.prefix}failed/${w.sourceKey}/${EXECUTION}.json`, { mayBeAbsent: true, head: true }),
+    'S3Client.PutObject @ lib/workflow/outcome-records.ts': (w) => write(w, w.recordsBucket, `${w.prefix}failed/${w.sourceKey}/${EXECUTION}.json`),
+    'EventBridgeClient.PutEvents @ lib/workflow/outcome-events.ts': (w) => [{ action: 'events:PutEvents', resource: arn(w, 'events', `event-bus/${w.env.EVENT_BUS_NAME}`) }],
     'DynamoDBClient.UpdateItem @ lib/admission/semaphore.ts': (w) => [{ action: 'dynamodb:UpdateItem', resource: SEMAPHORE(w) }],
     'DynamoDBClient.GetItem @ lib/admission/semaphore.ts': { unreached: 'SlotSemaphore.read, reached from acquire/state (the trigger, the CLI); release() is one UpdateItem' },
     'DynamoDBClient.PutItem @ lib/admission/semaphore.ts': { unreached: 'SlotSemaphore.create, reached from acquire (the trigger); release() is one UpdateItem' },
@@ -174,12 +188,15 @@ export function functionCalls(fn: string, w: World): Array<Call & { site: string
 
 /** What Lambda does with a function's role: its logs, the event source mappings it polls, its on-failure destination. */
 export function lambdaServiceCalls(r: Resolved, functionId: string): Call[] {
-  const name = r.resources[functionId]!.Properties.FunctionName as string;
-  const stream = `${arn({ r } as World, 'logs', `log-group:/aws/lambda/${name}`)}:log-stream:2026/01/01/[$LATEST]0123456789abcdef`;
+  const name = (r.resources[functionId]!.Properties.FunctionName as string | undefined) ?? r.ref(functionId);
+  const group = arn({ r } as World, 'logs', `log-group:/aws/lambda/${name}`);
+  const stream = `${group}:log-stream:2026/01/01/[$LATEST]0123456789abcdef`;
   const calls: Call[] = [
     { action: 'logs:CreateLogStream', resource: stream, why: 'Lambda writes the function\'s logs with its role' },
     { action: 'logs:PutLogEvents', resource: stream, why: 'Lambda writes the function\'s logs with its role' },
   ];
+  const created = Object.values(r.resources).some((x) => x.Type === 'AWS::Logs::LogGroup' && x.Properties.LogGroupName === `/aws/lambda/${name}`);
+  if (!created) calls.push({ action: 'logs:CreateLogGroup', resource: `${group}:*`, why: 'the stack creates no log group for the function: Lambda creates it with the role' });
   const fnArn = r.getAtt(functionId, 'Arn');
   const mine = (f: Json) => f === fnArn || f === name;
   for (const x of Object.values(r.resources)) {
