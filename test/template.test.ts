@@ -124,9 +124,10 @@ describe('least privilege per function', () => {
       const list = grants(existing, `${f}Role`).filter((s) => s.Action.includes('s3:ListBucket')).flatMap((s) => s.Resource);
       expect(list).toContain('{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-audio"}');
     }
-    // markers and batch progress are read (absent = 404) by Prepare, Upload slices and Cancel; the others only write
+    // markers and batch progress are read (absent = 404) by Prepare, Upload slices and Cancel, init markers and failure
+    // records by Release; the others only write
     const listsRecords = (f: string) => grants(existing, `${f}Role`).filter((s) => s.Action.includes('s3:ListBucket')).flatMap((s) => s.Resource).includes('{"Fn::Sub":"arn:${AWS::Partition}:s3:::team-records"}');
-    expect(FUNCTIONS.filter(listsRecords)).toEqual(['Prepare', 'UploadSlices', 'Cancel']);
+    expect(FUNCTIONS.filter(listsRecords)).toEqual(['Prepare', 'UploadSlices', 'Cancel', 'Release']);
   });
 
   it('gives the state machine a role of ours: its batch executions only, assumed by states.amazonaws.com', () => {
@@ -374,7 +375,9 @@ describe('admission', () => {
     // the visibility timeout is at least 6 × the trigger's timeout
     expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * R(created).TriggerLambdaFunction.Properties.Timeout);
     expect(R(created).IntakeDeadLetterQueue.Properties.MessageRetentionPeriod).toBe(1209600);
-    const [st] = R(created).IntakeQueuePolicy.Properties.PolicyDocument.Statement;
+    // the S3 statement exists only for the bucket the stack creates
+    const [{ 'Fn::If': [condition, st, otherwise] }] = R(created).IntakeQueuePolicy.Properties.PolicyDocument.Statement;
+    expect([condition, otherwise]).toEqual(['CreateSourceBucket', { Ref: 'AWS::NoValue' }]);
     expect(st).toMatchObject({ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: ['sqs:SendMessage'] });
     expect(st.Condition.ArnLike['aws:SourceArn']).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::ost-forwarder-test-inbox-${AWS::AccountId}-${AWS::Region}' });
     expect(st.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });

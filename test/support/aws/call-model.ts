@@ -96,7 +96,6 @@ export const FUNCTION_CALLS: Record<string, Record<string, Site>> = {
   trigger: {
     ...COMMON,
     'SFNClient.StartExecution @ lib/intake/adapters.ts': (w) => [{ action: 'states:StartExecution', resource: w.stateMachineArn }],
-    'SFNClient.StartExecution @ lib/intake/s3-event.ts': (w) => [{ action: 'states:StartExecution', resource: w.stateMachineArn }],
     // a message that must wait is re-sent with a delay (lib/intake/batch.ts) or its visibility extended; one it
     // cannot read goes to the intake's dead-letter queue with the reason
     'SQSClient.SendMessage @ lib/intake/adapters.ts': (w) => [
