@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CREATED_PARAMS, EXISTING_PARAMS, packaged, PACKAGING_API_KEY, PACKAGING_SECRET } from './support/package';
+import { findCycle } from './support/aws/schema';
 
 const ROOT = join(__dirname, '..');
 const SECRET = PACKAGING_SECRET;
@@ -152,29 +153,6 @@ function dependencyGraph(t: Json): Map<string, Set<string>> {
     visit(id, { p: r.Properties, m: r.Metadata, c: r.Condition });
   }
   return graph;
-}
-
-function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const dfs = (n: string): string[] | undefined => {
-    if (state.get(n) === 'done') return undefined;
-    if (state.get(n) === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
-    state.set(n, 'visiting');
-    stack.push(n);
-    for (const m of graph.get(n) ?? []) {
-      const c = dfs(m);
-      if (c) return c;
-    }
-    stack.pop();
-    state.set(n, 'done');
-    return undefined;
-  };
-  for (const n of graph.keys()) {
-    const c = dfs(n);
-    if (c) return c;
-  }
-  return undefined;
 }
 
 it('has no dependency cycle (Ref / GetAtt / Sub / DependsOn)', () => {
