@@ -10,6 +10,7 @@ import { send } from '../lib/ost/send';
 import { startEmulator, type OstEmulator } from '../local/emulator';
 import { KiB, MiB, sampleFile, sha256File, sha256Url, tempDir } from './support/files';
 import { EMPTY_DIGEST, signedHeaders } from './support/signing';
+import { urllib3Multipart } from './support/public-clients';
 
 const sha256hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -36,26 +37,6 @@ function pythonJson(obj: Record<string, string>): Buffer {
   return Buffer.from(`{${Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`);
 }
 
-/** urllib3.encode_multipart_formdata(fields) for fields given in order; a [filename, bytes] value is a file. */
-function urllib3Multipart(
-  fields: Array<[string, string | number | [string, Buffer]]>, boundary = randomBytes(16).toString('hex'),
-): { body: Buffer; contentType: string } {
-  const parts: Buffer[] = [];
-  for (const [name, value] of fields) {
-    parts.push(Buffer.from(`--${boundary}\r\n`));
-    if (Array.isArray(value)) {
-      const [filename, data] = value;
-      const type = filename.endsWith('.wav') ? 'audio/x-wav' : 'application/octet-stream';
-      parts.push(Buffer.from(`Content-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`));
-      parts.push(data);
-    } else {
-      parts.push(Buffer.from(`Content-Disposition: form-data; name="${name}"\r\n\r\n${String(value)}`));
-    }
-    parts.push(Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 interface DemoAnswer { status: number; body: { code?: number; message?: string; sid?: string; data?: Record<string, string> } }
 

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CREATED_PARAMS, EXISTING_PARAMS, packaged, PACKAGING_API_KEY, PACKAGING_SECRET } from './support/package';
+import { dependencyGraph, findCycle } from './support/aws/schema';
 
 const ROOT = join(__dirname, '..');
 const SECRET = PACKAGING_SECRET;
@@ -135,58 +136,6 @@ it('scopes every IAM statement: no * resource for s3, states, events or ssm', ()
   const created3 = statements(created.template).filter((s) => s.role === 'ReportRole' && s.Action.includes('s3:PutObject'));
   expect(created3.flatMap((s) => s.Resource)).toEqual(['forwarded', 'failed', 'skipped'].map((status) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::ost-forwarder-test-records-\${AWS::AccountId}-\${AWS::Region}/ost-forwarder/${status}/*` })));
 });
-
-/** Edges over Ref, Fn::GetAtt, Fn::Sub (${X} / ${X.Attr}) and DependsOn, between template resources. */
-function dependencyGraph(t: Json): Map<string, Set<string>> {
-  const ids = new Set(Object.keys(resources(t)));
-  const graph = new Map<string, Set<string>>();
-  const visit = (from: string, v: Json): void => {
-    if (Array.isArray(v)) return v.forEach((x) => visit(from, x));
-    if (!v || typeof v !== 'object') return;
-    for (const [k, x] of Object.entries(v)) {
-      if (k === 'Ref' && typeof x === 'string' && ids.has(x)) graph.get(from)!.add(x);
-      else if (k === 'Fn::GetAtt') {
-        const target = Array.isArray(x) ? x[0] : String(x).split('.')[0];
-        if (ids.has(target)) graph.get(from)!.add(target);
-      } else if (k === 'Fn::Sub') {
-        const [text, vars] = Array.isArray(x) ? x : [x, {}];
-        for (const m of String(text).matchAll(/\$\{([^}!]+)\}/g)) {
-          const target = m[1]!.split('.')[0]!;
-          if (ids.has(target) && !(target in vars)) graph.get(from)!.add(target);
-        }
-        visit(from, vars);
-      } else visit(from, x);
-    }
-  };
-  for (const [id, r] of Object.entries(resources(t))) {
-    graph.set(id, new Set([r.DependsOn ?? []].flat().filter((d: string) => ids.has(d))));
-    visit(id, { p: r.Properties, m: r.Metadata, c: r.Condition });
-  }
-  return graph;
-}
-
-function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const dfs = (n: string): string[] | undefined => {
-    if (state.get(n) === 'done') return undefined;
-    if (state.get(n) === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
-    state.set(n, 'visiting');
-    stack.push(n);
-    for (const m of graph.get(n) ?? []) {
-      const c = dfs(m);
-      if (c) return c;
-    }
-    stack.pop();
-    state.set(n, 'done');
-    return undefined;
-  };
-  for (const n of graph.keys()) {
-    const c = dfs(n);
-    if (c) return c;
-  }
-  return undefined;
-}
 
 it('has no dependency cycle (Ref / GetAtt / Sub / DependsOn)', () => {
   for (const t of [created.template, existing.template]) {
