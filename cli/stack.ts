@@ -4,7 +4,7 @@
 // one-line usage error naming all three; a command never falls back to another bucket or queue.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ConfigError } from '../lib/core/errors';
-import { stackNameOf, stackOutputs } from '../lib/config/stack-outputs';
+import { stackNameOf, stackOutputs, type StackOutput } from '../lib/config/stack-outputs';
 import { UsageError } from './args';
 
 /** The stack outputs the commands read (serverless.yml Outputs), by what they hold. */
@@ -15,7 +15,7 @@ export const OUTPUTS = {
   recordsBucket: 'RecordsBucket',
   resultsPrefix: 'ResultsPrefix',
   stateMachineArn: 'StateMachineArn',
-} as const;
+} as const satisfies Record<string, StackOutput>;
 export type StackResource = keyof typeof OUTPUTS;
 
 const stackName = stackNameOf;

@@ -80,13 +80,13 @@ describe('backfill under admission (local stack, MAX_FILES_IN_FLIGHT 2)', () => 
   it(`a backfill of ${N} objects never has more than ${SLOTS} executions open and forwards each exactly once`, async () => {
     const keys = Array.from({ length: N }, (_, i) => `many/${String(i).padStart(2, '0')} file+${i}.wav`);
     for (const [i, key] of keys.entries()) await stack.s3.client.send(new PutObjectCommand({ Bucket: 'old', Key: key, Body: `object ${i} `.repeat(50) }));
-    const options = () => ({ s3: stack.s3.client, bucket: 'old', prefix: 'many/', settings: loadSettings(process.env), submit: intakeQueueSubmitter(stack.fleet!.sqs.client, stack.fleet!.queueUrl) });
+    const options = () => ({ s3: stack.s3.client, bucket: 'old', prefix: 'many/', settings: loadSettings(process.env), submit: intakeQueueSubmitter(stack.fleet.sqs.client, stack.fleet.queueUrl) });
     const uploadsBefore = stack.emulator!.calls.filter((c) => c.call === 'upload').length;
 
     const summary = await backfill(options());
     expect(summary).toMatchObject({ listed: N, submitted: N, errors: 0 });
     // submission does not wait for slots: the messages wait in the queue
-    await stack.fleet!.drained();
+    await stack.fleet.drained();
     await stack.executor.idle();
 
     const top = [...stack.executor.executions.values()].filter((e) => !e.parentArn);
@@ -99,7 +99,7 @@ describe('backfill under admission (local stack, MAX_FILES_IN_FLIGHT 2)', () => 
     expect(fleet.peakFilesInFlight).toBeLessThanOrEqual(SLOTS);
     expect(stack.emulator!.calls.filter((c) => c.call === 'upload').length - uploadsBefore).toBe(N);
     for (const key of keys) expect((await stack.recordsFor(key)).map((r) => r.status)).toEqual(['forwarded']);
-    expect(stack.fleet!.sqs.stats(stack.fleet!.queueUrl).movedToDlq).toBe(0);
+    expect(stack.fleet.sqs.stats(stack.fleet.queueUrl).movedToDlq).toBe(0);
 
     // a re-run submits nothing
     const again = await backfill(options());

@@ -112,11 +112,11 @@ describe('backfill --from-list: an S3 Inventory manifest through the local stack
     const where = 's3://inventory/old/daily/2026-01-02T00-00Z/manifest.json';
     const options = () => ({
       s3: stack.s3.client, bucket: 'old', settings: loadSettings(process.env),
-      submit: intakeQueueSubmitter(stack.fleet!.sqs.client, stack.fleet!.queueUrl), pages: listPages(stack.s3.client, where, 'old'),
+      submit: intakeQueueSubmitter(stack.fleet.sqs.client, stack.fleet.queueUrl), pages: listPages(stack.s3.client, where, 'old'),
     });
     const summary = await backfill(options());
     expect(summary).toMatchObject({ listed: keys.length, submitted: keys.length, errors: 0 });
-    await stack.fleet!.drained();
+    await stack.fleet.drained();
     await stack.executor.idle();
     for (const key of keys) expect((await stack.recordsFor(key)).map((r) => r.status)).toEqual(['forwarded']);
     expect(await backfill(options())).toMatchObject({ listed: keys.length, submitted: 0, skipped: { forwarded: keys.length } });

@@ -27,7 +27,7 @@ describe('backfill (local stack)', () => {
     stack = await startLocalStack({ bucket: 'existing', s3: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, fleet: { maxFilesInFlight: 8 } });
   });
   /** Every submitted message admitted, and every execution ended. */
-  const settled = async () => { await stack.fleet!.drained(); await stack.executor.idle(); };
+  const settled = async () => { await stack.fleet.drained(); await stack.executor.idle(); };
   afterAll(async () => {
     await stack?.close();
     await s3?.close();
@@ -41,7 +41,7 @@ describe('backfill (local stack)', () => {
       bucket: 'existing',
       prefix: PREFIX,
       settings,
-      submit: intakeQueueSubmitter(stack.fleet!.sqs.client, stack.fleet!.queueUrl),
+      submit: intakeQueueSubmitter(stack.fleet.sqs.client, stack.fleet.queueUrl),
       pageSize: 7, // several pages
       onItem: (item) => items.push(item),
       items,

@@ -1,6 +1,6 @@
 // The Lambda bundles themselves (built as serverless-esbuild builds them: minified, the dependencies' ES module
-// builds, undici's Pool only) run in a fresh Node process against the local stand-ins: the trigger starts an
-// execution through Step Functions, Prepare heads and plans the object in S3, Report writes its record to S3 and
+// builds, undici's Pool only) run in a fresh Node process against the local stand-ins: the trigger queues a direct
+// S3 notification into the intake and starts an execution for an intake batch (slots in DynamoDB), Prepare heads and plans the object in S3, Report writes its record to S3 and
 // its event to EventBridge. The handler tests run the TypeScript; this runs what is deployed.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { startAwsServer, type AwsServer, type StartExecutionRequest } from '../local/aws/endpoint';
 import { objectCreatedRecord, s3Event, startEmbeddedS3, type EmbeddedS3 } from '../local/aws/s3';
+import { lambdaSqsRecord } from '../local/aws/sqs';
+import { startLocalFleet, type LocalFleet } from '../local/stack/fleet';
 import { wavFile } from './support/media';
 
 const ROOT = join(__dirname, '..');
@@ -21,6 +24,7 @@ const ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ost-forwarder-te
 let out: string;
 let s3: EmbeddedS3;
 let aws: AwsServer;
+let fleet: LocalFleet;
 const started: StartExecutionRequest[] = [];
 
 beforeAll(async () => {
@@ -29,6 +33,7 @@ beforeAll(async () => {
     await build({ ...esbuildOptions, absWorkingDir: ROOT, entryPoints: [join(ROOT, 'functions', `${file}.ts`)], outfile: join(out, `${fn}.js`), logLevel: 'error' });
   }
   s3 = await startEmbeddedS3({ buckets: ['inbox', 'records'] });
+  fleet = await startLocalFleet({ maxFilesInFlight: 4 });
   aws = await startAwsServer({
     stepFunctions: {
       startExecution: (req) => { started.push(req); return { executionArn: `${ARN.replace(':stateMachine:', ':execution:')}:${req.name}`, startDate: new Date() }; },
@@ -39,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await aws?.close();
+  await fleet?.close();
   await s3?.close();
   rmSync(out, { recursive: true, force: true });
 });
@@ -47,7 +53,7 @@ async function invoke(fn: string, event: unknown): Promise<any> {
   const script = 'require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); })';
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, join(out, `${fn}.js`), JSON.stringify(event)], {
     env: {
-      PATH: process.env.PATH ?? '', ...aws.env(),
+      PATH: process.env.PATH ?? '', ...aws.env(), ...fleet.env,
       S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED', AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       STATE_MACHINE_ARN: ARN, RESULTS_BUCKET: 'records', RESULTS_PREFIX: 'ost-forwarder/', EVENT_BUS_NAME: 'default',
@@ -57,10 +63,14 @@ async function invoke(fn: string, event: unknown): Promise<any> {
   return JSON.parse(stdout);
 }
 
-it('trigger: starts an execution through the Step Functions API', async () => {
+it('trigger: queues a direct S3 notification into the intake, then starts its execution from the intake batch', async () => {
   const record = objectCreatedRecord({ bucket: 'inbox', key: 'calls/a b.wav', size: 5, eTag: 'e', versionId: 'v1' });
-  const res = await invoke('trigger', s3Event([record]));
-  expect(res).toMatchObject({ started: 1, duplicates: 0 });
+  expect(await invoke('trigger', s3Event([record]))).toEqual({ queued: true });
+  expect(started).toHaveLength(0);
+  const received = await fleet.sqs.client.send(new ReceiveMessageCommand({ QueueUrl: fleet.queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All'], MessageAttributeNames: ['All'] }));
+  expect(received.Messages).toHaveLength(1);
+  const res = await invoke('trigger', { Records: [lambdaSqsRecord(received.Messages![0]!, fleet.queueArn)] });
+  expect(res).toEqual({ batchItemFailures: [] });
   expect(started).toHaveLength(1);
   expect(started[0]!.stateMachineArn).toBe(ARN);
   expect(JSON.parse(started[0]!.input!)).toMatchObject({ bucket: 'inbox', key: 'calls/a b.wav', versionId: 'v1' });

@@ -38,9 +38,9 @@ afterAll(async () => {
 });
 
 const put = (bucket: string, key: string, body: string | Buffer) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-/** A record where the Report step writes it (RESULTS_PREFIX default, records in the source bucket). */
+/** A record where the Report step writes it (records bucket `results`, RESULTS_PREFIX default). */
 const putRecord = (r: Record<string, unknown>) => {
-  const at = recordLocation({ resultsBucket: undefined, resultsPrefix: 'ost-forwarder/' }, r as never);
+  const at = recordLocation({ resultsBucket: 'results', resultsPrefix: 'ost-forwarder/' }, r as never);
   return put(at.bucket, at.key, JSON.stringify(r));
 };
 
@@ -53,7 +53,7 @@ describe('backfill: a key overwritten many times', () => {
     history.push(record('forwarded', 'busy/a.wav', { etag: md5('now'), executionName: 'z-current' }));
     for (let i = 0; i < 120; i++) history.push(record('failed', 'busy/b.wav', { etag: md5('then'), executionName: `b-${String(i).padStart(3, '0')}` }));
     await inParallel(history, 16, putRecord);
-    const r = await cli.run(['backfill', 's3://src/busy/', '--dry-run', '--json'], env);
+    const r = await cli.run(['backfill', 's3://src/busy/', '--records', 's3://results/ost-forwarder/', '--dry-run', '--json'], env);
     expect(r.code).toBe(0);
     const items = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(items).toEqual(expect.arrayContaining([

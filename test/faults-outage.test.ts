@@ -25,7 +25,7 @@ const ENV = {
 
 /** Watches the breaker item while a scenario runs: when it was open. */
 function watchBreaker(h: Harness): { stop(): Promise<{ opened: boolean; openNow: boolean; open: Array<[number, number]> }> } {
-  const fleet = h.stack.fleet!;
+  const fleet = h.stack.fleet;
   const open: Array<[number, number]> = [];
   let openNow = false;
   let running = true;

@@ -18,7 +18,7 @@ import { ostClientOptionsFromEnv } from '../../lib/config/ost-options';
 import { secretValue } from '../../lib/runtime/secrets';
 import type { Env } from '../../lib/config/parsers';
 import { readSetting } from '../../lib/config/table';
-import { stackNameOf, stackOutputs } from '../../lib/config/stack-outputs';
+import { STACK_OUTPUTS, stackNameOf, stackOutputs } from '../../lib/config/stack-outputs';
 import { EXIT, oneLine, reportFailure } from '../exit';
 import { UsageError } from '../args';
 
@@ -27,11 +27,7 @@ const USAGE = 'usage: ost-forward check [--stage STAGE] [--endpoint URL]';
 /** The gateway's limit on the date header (docs/ost-api.md). */
 export const MAX_SKEW_SECONDS = 300;
 
-/** The outputs serverless.yml declares (a test keeps this list equal to the template's). */
-export const STACK_OUTPUTS = [
-  'StateMachineArn', 'SourceBucket', 'RecordsBucket', 'IntakeQueueUrl', 'IntakeDeadLetterQueueUrl', 'SlotTableName',
-  'TriggerDeadLetterQueueUrl', 'AlarmTopicArn', 'DashboardUrl',
-] as const;
+export { STACK_OUTPUTS };
 
 export interface CheckLine { check: string; status: 'ok' | 'FAIL' | 'skip'; detail: string }
 

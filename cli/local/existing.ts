@@ -104,7 +104,7 @@ export async function runExisting(args: LocalArgs, opts: LocalStackOptions, prog
         progress(`put s3://${stack.bucket}/${key} (${size} bytes, no event)`);
       }
       const settings = loadSettings(process.env); // the stack's environment (filters, results prefix)
-      const submit = intakeQueueSubmitter(stack.fleet!.sqs.client, stack.fleet!.queueUrl);
+      const submit = intakeQueueSubmitter(stack.fleet.sqs.client, stack.fleet.queueUrl);
       const items: BackfillItem[] = [];
       const backfillArgs = { bucket: stack.bucket, prefix: args.keyPrefix, suffixes: [], failedOnly: false, dryRun: false, json: false, direct: false };
       // only what was named may leave: the bucket (S3_ENDPOINT, a bucket of one's own) may hold anything else

@@ -2,6 +2,13 @@
 // the intake queue (backfill) and what `check --stage` verifies.
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 
+/** The outputs serverless.yml declares, in its order (a test keeps this list equal to the template's). */
+export const STACK_OUTPUTS = [
+  'StateMachineArn', 'SourceBucket', 'RecordsBucket', 'ResultsPrefix', 'IntakeQueueUrl', 'IntakeDeadLetterQueueUrl',
+  'SlotTableName', 'TriggerDeadLetterQueueUrl', 'AlarmTopicArn', 'DashboardUrl',
+] as const;
+export type StackOutput = (typeof STACK_OUTPUTS)[number];
+
 /** The stack of a stage, as serverless names it. */
 export function stackNameOf(stage: string): string {
   return `ost-forwarder-${stage}`;

@@ -461,10 +461,9 @@ export class FaultSuite {
       else await ctx.put(bytesFor(s.size, key));
       // every delivery settled, then every execution (children included) finished
       debug('ran');
-      // With admission, a notification is settled once the intake queue no longer holds it (started or dropped).
-      const fleet = h.stack.fleet;
-      const queued = () => { const q = fleet!.sqs.stats(fleet!.queueUrl); return q.visible + q.inFlight + q.delayed; };
-      await waitFor(() => (fleet ? queued() === 0 : h.stack.deliveries.every((d) => d.result !== undefined || d.deadLettered)), 60_000);
+      // A notification is settled once its message was sent to the intake and left it (started or dropped): an
+      // empty queue alone says nothing while the notification's SendMessage is still on its way.
+      await waitFor(() => h.stack.deliveries.every((d) => d.result !== undefined || d.deadLettered), 60_000);
       debug('delivered');
       await settle(h, debug);
       debug('settled');
@@ -662,8 +661,6 @@ async function settle(h: Harness, debug: (m: string) => void = () => undefined):
 async function settleLoop(h: Harness): Promise<void> {
   for (let quiet = 0; quiet < 2;) {
     await h.stack.executor.idle();
-    // With admission a delivery settles only when its key needed no execution: the queue was drained before.
-    if (!h.stack.fleet) await Promise.all(h.stack.deliveries.map((d) => d.done));
     await new Promise((r) => setTimeout(r, 30));
     const running = [...h.stack.executor.executions.values()].some((e) => e.status === 'RUNNING');
     quiet = running ? 0 : quiet + 1;
