@@ -149,7 +149,7 @@ describe('ost-forward check', () => {
       const r = await check(['--stage', 'test'], stageEnv());
       expect(r.code).toBe(0);
       expect(r.stdout.trim().split('\n').map((l) => l.slice(0, 4).trim())).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
-      expect(line(r.stdout, 'stack')).toMatch(/ost-forwarder-test: all 9 outputs present/);
+      expect(line(r.stdout, 'stack')).toMatch(/ost-forwarder-test: all 10 outputs present/);
       expect(line(r.stdout, 'ssm api-key')).toMatch(/\/ost-forwarder\/test\/api-key is readable and not empty \(SecureString\)/);
       expect(r.stdout).not.toContain(emu.credentials.apiSecret);
     });
@@ -160,7 +160,7 @@ describe('ost-forward check', () => {
       expect(r.code).toBe(1);
       expect(line(r.stdout, 'ssm api-key')).toMatch(/^FAIL .*OST_API_KEY_PARAM.*SSM parameter \/ost-forwarder\/old\/api-key is empty/);
       expect(line(r.stdout, 'ssm api-secret')).toMatch(/^FAIL .*\/ost-forwarder\/old\/api-secret does not exist/);
-      expect(line(r.stdout, 'stack')).toMatch(/^FAIL .*ost-forwarder-old lacks the outputs RecordsBucket, IntakeQueueUrl/);
+      expect(line(r.stdout, 'stack')).toMatch(/^FAIL .*ost-forwarder-old lacks the outputs RecordsBucket, ResultsPrefix, IntakeQueueUrl/);
       // no credentials anywhere: named as the setting
       expect(line(r.stdout, 'credentials')).toMatch(/^FAIL .*OST_API_KEY/);
       const none = await check(['--stage', 'nope'], { ...stageEnv(), ...ostEnv });
