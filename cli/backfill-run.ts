@@ -24,9 +24,6 @@ export interface BackfillArgs {
   region?: string;
   /** Where the outcome records are: s3://bucket/prefix. */
   records?: { bucket: string; prefix: string };
-  /** StartExecution directly, bypassing admission. */
-  direct: boolean;
-  stateMachineArn?: string;
   /** --from-list: the keys from this list (lib/intake/from-list.ts) instead of listing bucket/prefix. */
   fromList?: string;
 }
@@ -132,7 +129,7 @@ export async function runBackfill(r: BackfillRun): Promise<BackfillSummary> {
       else if (item.status !== 'skipped' && (r.itemLines ?? true)) {
         if (lines < MAX_LINES) { progress.clear(); r.out(itemLine(item)); lines++; } else hidden++;
       }
-      live = live ?? ({ listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, duplicates: 0, errors: 0, bytesSubmitted: 0 });
+      live = live ?? ({ listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, errors: 0, bytesSubmitted: 0 });
       if (item.status === 'skipped') live.skipped[item.reason as 'forwarded'] = (live.skipped[item.reason as 'forwarded'] ?? 0) + 1;
       else if (item.status === 'submitted') live.submitted++;
       else if (item.status === 'would-submit') live.wouldSubmit++;

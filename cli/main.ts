@@ -24,8 +24,9 @@ const usage = `usage: ost-forward <command> [options]
   emulator [--port N] [--dir DIR] [--strict] [--max-concurrency N] [--max-qps N]
   local <file...> [--slice-size BYTES] [--threshold BYTES] [--concurrency N] [--key-prefix P] [--existing] [--json]
   demo [file...]          (what \`npm start\` runs)
-  redrive [--intake] [--queue-url URL] [--state-machine-arn ARN] [--max N] [--dry-run]
-                          re-submit S3 events from a dead-letter queue (--intake: the intake DLQ back into the intake)
+  redrive [--intake] [--queue-url URL] [--to-url URL] [--stage S [--region R]] [--max N] [--dry-run]
+                          dead letters back into the intake queue: the trigger's (events it could not queue), or
+                          with --intake the intake's (what the trigger could not read stays, with its reason)
   backfill s3://bucket[/prefix] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json]
                           forward the objects no event announced (existing files, earlier failures)
   status [s3://results-bucket/prefix] [--since ISO-DATE] [--failed] [--json]

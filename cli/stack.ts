@@ -14,7 +14,6 @@ export const OUTPUTS = {
   triggerDlqUrl: 'TriggerDeadLetterQueueUrl',
   recordsBucket: 'RecordsBucket',
   resultsPrefix: 'ResultsPrefix',
-  stateMachineArn: 'StateMachineArn',
 } as const satisfies Record<string, StackOutput>;
 export type StackResource = keyof typeof OUTPUTS;
 

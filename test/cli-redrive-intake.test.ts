@@ -102,14 +102,13 @@ it('a run that cannot see the messages there (in flight elsewhere) says so and f
   const r = await redriveRun(['--intake', '--queue-url', dlqUrl, '--to-url', queueUrl]);
   expect(r.code).toBe(1);
   expect(r.out).toMatch(/0 message\(s\) of 3 there, 0 moved .*3 in flight .*run again once they are visible/);
-  // the trigger's dead-letter queue the same way: a dry run gives back what it looked at
+  // the trigger's dead-letter queue the same way: a dry run only counts
   const trigger = await deadLetters('trigger-dlq', 2);
-  process.env.STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:1:stateMachine:sm';
-  const dry = await redriveRun(['--queue-url', trigger.dlqUrl, '--dry-run']);
-  expect(dry.out).toContain('would redrive');
+  const dry = await redriveRun(['--queue-url', trigger.dlqUrl, '--to-url', trigger.queueUrl, '--dry-run']);
+  expect(dry.out).toContain('redrive --dry-run: 2 message(s) there, 2 would move');
   expect(sqs.stats(trigger.dlqUrl)).toMatchObject({ visible: 2, inFlight: 0 });
   await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: trigger.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
-  const hidden = await redriveRun(['--queue-url', trigger.dlqUrl]);
+  const hidden = await redriveRun(['--queue-url', trigger.dlqUrl, '--to-url', trigger.queueUrl]);
   expect(hidden.code).toBe(1);
   expect(hidden.out).toMatch(/0 message\(s\) of 2 there.*2 in flight/);
 });

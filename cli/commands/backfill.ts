@@ -1,17 +1,15 @@
 // `ost-forward backfill s3://bucket[/prefix] [...]`: forwards the objects no event announced (lib/intake/backfill.ts)
-// by sending S3-shaped notifications into the intake queue, or with --direct through StartExecution, bypassing
-// admission, for a stack without the intake. Each resource comes from its flag, else its variable, else the stack
+// by sending S3-shaped notifications into the intake queue, where each waits for an admission slot like any file.
+// Each resource comes from its flag, else its variable, else the stack
 // ost-forwarder-<--stage> (cli/stack.ts): the queue (--queue-url, INTAKE_QUEUE_URL, IntakeQueueUrl) and the records
 // that tell what was forwarded (--records, RESULTS_BUCKET [+ RESULTS_PREFIX], RecordsBucket + ResultsPrefix). --from-list reads the keys from a list (lib/intake/from-list.ts); a run that submitted
 // ends with a summary record and an `OST Backfill Finished` event (cli/backfill-finish.ts). Options, output and exit
 // codes: docs/cli.md and docs/backfill.md.
 import { parseArgs } from 'node:util';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { intakeQueueSubmitter } from '../../lib/intake/backfill-submitter';
-import { startExecutionSubmitter, type Submitter } from '../../lib/intake/backfill';
+import type { Submitter } from '../../lib/intake/backfill';
 import { ConfigError } from '../../lib/core/errors';
-import { submitS3Event } from '../../lib/intake/s3-event';
 import { loadAdmissionSettings, loadSettings, type Settings } from '../../lib/config/settings';
 import { integer, urlFlag, UsageError } from '../args';
 import { bucketOf, finishBackfill } from '../backfill-finish';
@@ -21,7 +19,7 @@ import { commandS3Client, parseS3Url, parseSince, safeJson, safeText } from '../
 import { recordsSettings, runBackfill, summaryLine, type BackfillArgs } from '../backfill-run';
 import { checkStackFlags, stackLookup, type StackLookup } from '../stack';
 
-export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] | --from-list FILE|s3://bucket/key [s3://bucket] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--records s3://bucket/prefix] [--queue-url URL] [--stage STAGE [--region R]] [--direct [--state-machine-arn ARN]]';
+export const BACKFILL_USAGE = 'usage: ost-forward backfill s3://bucket[/prefix] | --from-list FILE|s3://bucket/key [s3://bucket] [--since ISO-DATE] [--suffix .wav,...] [--failed-only] [--dry-run] [--max N] [--json] [--records s3://bucket/prefix] [--queue-url URL] [--stage STAGE [--region R]]';
 
 export function parseBackfillArgs(argv: string[]): BackfillArgs {
   const { values, positionals } = parseArgs({
@@ -39,8 +37,6 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
       stage: { type: 'string' },
       region: { type: 'string' },
       records: { type: 'string' },
-      direct: { type: 'boolean', default: false },
-      'state-machine-arn': { type: 'string' },
       'from-list': { type: 'string' },
     },
   });
@@ -52,8 +48,6 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
   if (fromList !== undefined && prefix !== '') throw new UsageError('--from-list takes the keys of the list: give s3://bucket without a prefix');
   const suffixes = (values.suffix ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (values.suffix !== undefined && suffixes.length === 0) throw new UsageError('--suffix needs at least one suffix, e.g. --suffix .wav,.mp3');
-  if (values.direct && values['queue-url'] !== undefined) throw new UsageError('--direct starts executions itself: it takes no --queue-url');
-  if (!values.direct && values['state-machine-arn'] !== undefined) throw new UsageError('--state-machine-arn goes with --direct (which bypasses admission); without it backfill submits to the intake queue');
   checkStackFlags(values.stage, values.region);
   return {
     bucket,
@@ -68,24 +62,15 @@ export function parseBackfillArgs(argv: string[]): BackfillArgs {
     stage: values.stage,
     region: values.region,
     ...(values.records !== undefined ? { records: parseS3Url(values.records, '--records') } : {}),
-    direct: values.direct ?? false,
-    stateMachineArn: values['state-machine-arn'],
     ...(fromList !== undefined ? { fromList } : {}),
   };
 }
 
-/** Where submissions go: the intake queue (given, configured, or the stack's output), or --direct StartExecution. */
-async function submitterFor(args: BackfillArgs, settings: Settings, configuredQueueUrl: string | undefined, stack: StackLookup): Promise<Submitter> {
+/** Where submissions go: the intake queue (given, configured, or the stack's output). */
+async function submitterFor(args: BackfillArgs, configuredQueueUrl: string | undefined, stack: StackLookup): Promise<Submitter> {
   if (args.dryRun) return async (records) => records.map(() => ({ status: 'error', error: 'dry run' }));
-  const region = stack.region ? { region: stack.region } : {};
-  if (args.direct) {
-    if (args.stateMachineArn !== undefined && !args.stateMachineArn.startsWith('arn:')) throw new UsageError(`--state-machine-arn: must be an ARN, got ${JSON.stringify(args.stateMachineArn.slice(0, 200))}`);
-    const arn = await stack.resolve('stateMachineArn', args.stateMachineArn ?? settings.stateMachineArn, '--direct: --state-machine-arn ARN (or STATE_MACHINE_ARN)');
-    const sfn = new SFNClient({ maxAttempts: 5, ...region });
-    return startExecutionSubmitter((event) => submitS3Event(event, { sfn, stateMachineArn: arn, settings }));
-  }
-  const queueUrl = await stack.resolve('intakeQueueUrl', args.queueUrl ?? configuredQueueUrl, 'backfill submits into the intake queue: --queue-url URL (or INTAKE_QUEUE_URL), --direct --state-machine-arn ARN (bypasses admission), or --dry-run');
-  return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5, ...region }), queueUrl);
+  const queueUrl = await stack.resolve('intakeQueueUrl', args.queueUrl ?? configuredQueueUrl, 'backfill submits into the intake queue: --queue-url URL (or INTAKE_QUEUE_URL), or --dry-run');
+  return intakeQueueSubmitter(new SQSClient({ maxAttempts: 5, ...(stack.region ? { region: stack.region } : {}) }), queueUrl);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -97,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     args = parseBackfillArgs(argv);
     const stack = stackLookup(args.stage, args.region);
     settings = await recordsSettings(args, loadSettings(process.env), process.env, stack);
-    submit = await submitterFor(args, settings, args.direct || args.queueUrl ? undefined : loadAdmissionSettings(process.env).intakeQueueUrl, stack);
+    submit = await submitterFor(args, args.queueUrl ? undefined : loadAdmissionSettings(process.env).intakeQueueUrl, stack);
   } catch (err) {
     if (isUsageError(err) || err instanceof ConfigError) return reportFailure('backfill', err, BACKFILL_USAGE, safeText((err as Error).message, 500));
     // the stack look-up failed (no credentials, no network, access denied): one line, exit 1

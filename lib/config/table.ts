@@ -137,7 +137,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: 'POWERTOOLS_LOG_LEVEL', param: 'logLevel', default: 'INFO', meaning: `one of ${LOG_LEVELS.join(', ')} (any case)`, readers: ['lambda', 'local'], read: logLevel },
   { param: 'alarmTopicArn', default: 'none', meaning: 'SNS topic for the alarms', readers: [] },
   {
-    variable: 'STATE_MACHINE_ARN', default: 'set on the trigger', meaning: 'the state machine to start (built with `!Sub`; `backfill`/`redrive` take it too)', readers: LC,
+    variable: 'STATE_MACHINE_ARN', default: 'set on the trigger', meaning: 'the state machine the trigger starts (built with `!Sub`)', readers: L,
     read: (env) => {
       const v = text(env, 'STATE_MACHINE_ARN');
       if (v !== undefined && !v.startsWith('arn:')) throw new ConfigError('STATE_MACHINE_ARN', `must be an ARN, got ${JSON.stringify(v)}`);

@@ -23,7 +23,6 @@ export interface BackfillRunRecord {
   listed: number;
   submitted: number;
   bytesSubmitted: number;
-  duplicates: number;
   skipped: number;
   skippedBy: BackfillSummary['skipped'];
   failed: number;
@@ -62,7 +61,6 @@ export function backfillRunRecord(o: BackfillRun): BackfillRunRecord {
     listed: s.listed,
     submitted: s.submitted,
     bytesSubmitted: s.bytesSubmitted,
-    duplicates: s.duplicates,
     skipped: Object.values(s.skipped).reduce((a, n) => a + (n ?? 0), 0),
     skippedBy: s.skipped,
     failed: s.errors,

@@ -1,6 +1,6 @@
 // Backfill: forward the objects of a bucket/prefix that no event announced. Lists page by page (one page in
 // memory), skips what needs no forwarding, and hands S3-shaped ObjectCreated records to an injected submit(): the
-// intake queue (lib/intake/backfill-submitter.ts) or, with --direct, StartExecution. `pages` replaces the listing
+// intake queue (lib/intake/backfill-submitter.ts), where each waits for an admission slot. `pages` replaces the listing
 // with a list's objects (lib/intake/from-list.ts: --from-list). What is skipped and why, the execution names of later
 // rounds, the submitted markers and the known limit: docs/backfill.md. A key's records are read per version
 // (lib/workflow/record-reader.ts): its other versions are never read.
@@ -21,7 +21,7 @@ export interface ListedPage { contents: _Object[]; skipped: Array<{ key: string;
 export const ARCHIVED_STORAGE_CLASSES: ReadonlySet<string> = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
 /** What submit() says of each record of a batch, in order. */
-export type SubmitOutcome = { status: 'submitted' } | { status: 'duplicate' } | { status: 'refused'; reason: string } | { status: 'error'; error: string };
+export type SubmitOutcome = { status: 'submitted' } | { status: 'refused'; reason: string } | { status: 'error'; error: string };
 
 /** Hands a batch of S3-shaped records to the pipeline. Returns one outcome per record, in order. */
 export type Submitter = (records: S3EventRecord[]) => Promise<SubmitOutcome[]>;
@@ -44,8 +44,6 @@ export interface BackfillSummary {
   submitted: number;
   /** --dry-run: what would have been submitted. */
   wouldSubmit: number;
-  /** Submitted earlier with the same execution name (Step Functions said it exists). */
-  duplicates: number;
   errors: number;
   bytesSubmitted: number;
   /** Stopped at --max, or by the abort signal, before the listing ended. */
@@ -117,7 +115,7 @@ async function mapLimit<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>
 interface Candidate { object: ExistingObject; record: S3EventRecord; execution: string; failures: number }
 
 export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
-  const summary: BackfillSummary = { listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, duplicates: 0, errors: 0, bytesSubmitted: 0 };
+  const summary: BackfillSummary = { listed: 0, skipped: {}, submitted: 0, wouldSubmit: 0, errors: 0, bytesSubmitted: 0 };
   const results = resultsLocation(o.settings, o.bucket);
   const region = o.region ?? 'us-east-1';
   const batchSize = Math.max(1, o.batchSize ?? 10);
@@ -126,7 +124,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
     emit({ key: object.key, bytes: object.size, etag: object.etag, status: 'skipped', reason, ...extra });
   };
-  const taken = () => summary.submitted + summary.wouldSubmit + summary.duplicates;
+  const taken = () => summary.submitted + summary.wouldSubmit;
   const full = () => o.max !== undefined && taken() >= o.max;
 
   // Cheap filters first (no request), then the record look-ups.
@@ -175,8 +173,9 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
     for (const [i, c] of batch.entries()) {
       const out = outcomes[i] ?? { status: 'error', error: 'the submitter gave no outcome for this record' };
       const base = { key: c.object.key, bytes: c.object.size, etag: c.object.etag, execution: c.execution, failures: c.failures };
-      if (out.status === 'submitted' || out.status === 'duplicate') {
-        if (out.status === 'submitted') { summary.submitted++; summary.bytesSubmitted += c.object.size; } else summary.duplicates++;
+      if (out.status === 'submitted') {
+        summary.submitted++;
+        summary.bytesSubmitted += c.object.size;
         // best effort: without the marker a re-run submits the same name again, a duplicate and no second upload
         await o.s3.send(new PutObjectCommand({
           Bucket: results.bucket,
@@ -184,7 +183,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
           Body: JSON.stringify({ bucket: c.object.bucket, key: c.object.key, etag: c.object.etag, at: new Date().toISOString() }),
           ContentType: 'application/json',
         })).catch(() => undefined);
-        emit({ ...base, status: out.status === 'submitted' ? 'submitted' : 'skipped', ...(out.status === 'duplicate' ? { reason: 'submitted' } : {}) });
+        emit({ ...base, status: 'submitted' });
       } else if (out.status === 'refused') {
         summary.errors++;
         emit({ ...base, status: 'error', error: out.reason });
@@ -224,25 +223,4 @@ async function* listBucketPages(o: BackfillOptions): AsyncGenerator<ListedPage> 
     yield { contents: page.Contents ?? [], skipped: [] };
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-}
-
-/** The --direct submitter: the trigger's code path, StartExecution per record (lib/intake/s3-event.ts submitS3Event), no slots. */
-export function startExecutionSubmitter(start: (event: { Records: S3EventRecord[] }) => Promise<{
-  executions: Array<{ name: string; status: 'started' | 'duplicate' }>;
-  skipped: Array<{ index: number; reason: string }>;
-  malformed: Array<{ index: number; reason: string }>;
-  failed: Array<{ index: number; error: string }>;
-}>): Submitter {
-  return async (records) => {
-    const summary = await start({ Records: records });
-    const outcomes: SubmitOutcome[] = records.map(() => ({ status: 'submitted' }));
-    const byName = new Map(summary.executions.map((e) => [e.name, e.status]));
-    for (const [i, r] of records.entries()) {
-      const name = executionName(parseEventRecord(r, i).input);
-      if (byName.get(name) === 'duplicate') outcomes[i] = { status: 'duplicate' };
-    }
-    for (const s of [...summary.skipped, ...summary.malformed]) outcomes[s.index] = { status: 'refused', reason: s.reason };
-    for (const f of summary.failed) outcomes[f.index] = { status: 'error', error: f.error };
-    return outcomes;
-  };
 }

@@ -1,6 +1,6 @@
-// Moves messages from one SQS queue to another: the intake's dead-letter queue back into the intake queue, so a
-// re-driven file passes through admission control again (starting its execution directly would bypass the
-// slots). A message is deleted from the source only after its copy was accepted by the target; a crash between
+// Moves messages from one SQS queue to another: the intake's dead-letter queue (or the trigger's, its events taken
+// out of Lambda's destination records) back into the intake queue, so a re-driven file passes through admission
+// control again (starting its execution directly would bypass the slots). A message is deleted from the source only after its copy was accepted by the target; a crash between
 // the two leaves a duplicate notification, which the intake absorbs (idempotent per object version).
 // A move takes the messages that were in the source when it began, and no more: the source and the target must
 // be two queues (checked by their ARNs), and the count at the start bounds the run, so copies that come back into
@@ -22,6 +22,11 @@ export interface MoveOptions {
    * unreadable), or undefined to move it. Left messages count as kept and are told to onKept.
    */
   leave?: (m: { id: string; body: string; attributes: Record<string, string> }) => string | undefined;
+  /**
+   * The body the target gets (default: the body as it is). A throw leaves the message where it is, its message the
+   * reason (a trigger dead letter that holds no event).
+   */
+  rewrite?: (body: string) => string;
   onKept?: (id: string, reason: string) => void;
 }
 
@@ -77,17 +82,22 @@ export async function moveMessages(o: MoveOptions): Promise<MoveResult> {
     if (messages.length === 0) break;
     for (const m of messages) seen.add(m.MessageId!);
     result.received += messages.length;
-    const movable = messages.filter((m) => {
+    const movable: Array<{ m: (typeof messages)[number]; body: string }> = [];
+    for (const m of messages) {
       const attributes = Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
-      const why = o.leave?.({ id: m.MessageId!, body: m.Body ?? '', attributes });
-      if (why !== undefined) { result.kept++; left.push(m.ReceiptHandle!); o.onKept?.(m.MessageId!, why); }
-      return why === undefined;
-    });
+      let why = o.leave?.({ id: m.MessageId!, body: m.Body ?? '', attributes });
+      let body = m.Body ?? '';
+      if (why === undefined && o.rewrite) {
+        try { body = o.rewrite(body); } catch (err) { why = (err as Error).message; }
+      }
+      if (why !== undefined) { result.kept++; left.push(m.ReceiptHandle!); o.onKept?.(m.MessageId!, why); continue; }
+      movable.push({ m, body });
+    }
     if (movable.length === 0) continue;
-    messages.splice(0, messages.length, ...movable);
+    messages.splice(0, messages.length, ...movable.map((x) => x.m));
     const sent = await o.sqs.send(new SendMessageBatchCommand({
       QueueUrl: o.toUrl,
-      Entries: messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes })),
+      Entries: movable.map(({ m, body }, i) => ({ Id: String(i), MessageBody: body, MessageAttributes: m.MessageAttributes })),
     }));
     const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
     result.kept += messages.length - ok.size;

@@ -1,18 +1,15 @@
-// S3 event notifications → one Step Functions execution per object version. Shared by the trigger function
-// and by `ost-forward redrive` (which re-submits events from the trigger's dead-letter queue).
+// An S3 event notification record → the execution of one object version: its input, its name, whether it is
+// forwarded at all. The intake batch (lib/intake/batch.ts) reads every record through this, whatever shape announced
+// it (a notification, S3's EventBridge event, backfill's notification, a re-driven dead letter).
 //
 // - Keys arrive URL-encoded the way S3 encodes them: '+' is a space, then percent-decoding.
 // - Execution names are deterministic (bucket, key, version), so a duplicate delivery of the same event is
-//   rejected by Step Functions with ExecutionAlreadyExists (or returns the running execution): counted, not failed.
-// - A malformed record is reported with its reason and never blocks the others; a failure to start (throttling,
-//   service errors) is thrown after every record was tried, so Lambda's async retry and its on-failure
-//   destination keep the event.
+//   rejected by Step Functions with ExecutionAlreadyExists: counted, not failed.
+// - A malformed record is reported with its reason and never blocks the others.
 import { createHash } from 'node:crypto';
-import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../workflow/state';
 import type { Settings } from '../config/settings';
 import type { ErrorHandling } from '../core/error-handling';
-import { silentLog, type Log } from '../core/log';
 import { immutableVersionId, unquoteEtag } from '../core/object-version';
 
 /** A record no execution can be started from: counted and skipped, never retried. */
@@ -113,86 +110,4 @@ export function skipReason(input: ExecutionInput, s: Pick<Settings, 'resultsPref
   if (s.keyPrefixes.length > 0 && !s.keyPrefixes.some((p) => key.startsWith(p))) return `key does not start with ${s.keyPrefixes.join(' or ')}`;
   if (s.keySuffixes.length > 0 && !s.keySuffixes.some((x) => key.endsWith(x))) return `key does not end with ${s.keySuffixes.join(' or ')}`;
   return undefined;
-}
-
-export interface SubmitSummary {
-  started: number;
-  duplicates: number;
-  skipped: RecordProblem[];
-  malformed: RecordProblem[];
-  /** Records that could not be started (throttling, service errors): the caller must not lose them. */
-  failed: Array<RecordProblem & { error: string }>;
-  executions: Array<{ name: string; bucket: string; key: string; status: 'started' | 'duplicate' }>;
-}
-
-export interface SubmitDeps {
-  sfn: Pick<SFNClient, 'send'>;
-  stateMachineArn: string;
-  settings: Pick<Settings, 'resultsPrefix' | 'keyPrefixes' | 'keySuffixes'>;
-  log?: Log;
-}
-
-/** Thrown after every record was tried, when some could not be started: keeps the event for a retry. */
-export class StartExecutionsError extends Error {
-  static readonly errorName = 'StartExecutionsError';
-  static readonly handling: ErrorHandling = 'retry';
-  readonly code = 'EXECUTIONS_NOT_STARTED';
-  constructor(readonly summary: SubmitSummary) {
-    super(`${summary.failed.length} of the event's records could not be started: ${summary.failed.map((f) => f.error).join('; ').slice(0, 500)}`);
-    this.name = StartExecutionsError.errorName;
-  }
-}
-
-/** Starts one execution per forwardable record. Never throws; failures are in summary.failed. */
-export async function submitS3Event(event: unknown, deps: SubmitDeps): Promise<SubmitSummary> {
-  const log = deps.log ?? silentLog;
-  const summary: SubmitSummary = { started: 0, duplicates: 0, skipped: [], malformed: [], failed: [], executions: [] };
-  const e = (event ?? {}) as Record<string, unknown>;
-  if (e.Event === 's3:TestEvent') {
-    summary.skipped.push({ index: 0, reason: 'S3 test event' });
-    log.info('skipped S3 test event');
-    return summary;
-  }
-  if (!Array.isArray(e.Records)) {
-    summary.malformed.push({ index: 0, reason: 'event has no Records array' });
-    log.warn('malformed event', { reason: 'event has no Records array' });
-    return summary;
-  }
-  for (const [index, record] of (e.Records as unknown[]).entries()) {
-    let parsed: ParsedEventRecord;
-    try {
-      parsed = parseEventRecord(record, index);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      summary.malformed.push({ index, reason });
-      log.warn('malformed record', { index, reason });
-      continue;
-    }
-    const { input } = parsed;
-    const reason = skipReason(input, deps.settings);
-    if (reason) {
-      summary.skipped.push({ index, reason, bucket: input.bucket, key: input.key });
-      log.info('skipped record', { index, bucket: input.bucket, key: input.key, reason });
-      continue;
-    }
-    const name = executionName(input);
-    try {
-      await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }));
-      summary.started++;
-      summary.executions.push({ name, bucket: input.bucket, key: input.key, status: 'started' });
-      log.info('execution started', { bucket: input.bucket, key: input.key, execution: name, size: input.size });
-    } catch (err) {
-      const errName = (err as { name?: string })?.name;
-      if (errName === 'ExecutionAlreadyExists') {
-        summary.duplicates++;
-        summary.executions.push({ name, bucket: input.bucket, key: input.key, status: 'duplicate' });
-        log.info('already handled (execution exists)', { bucket: input.bucket, key: input.key, execution: name });
-        continue;
-      }
-      const message = `${errName ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
-      summary.failed.push({ index, reason: 'StartExecution failed', error: message, bucket: input.bucket, key: input.key });
-      log.error('could not start execution', { bucket: input.bucket, key: input.key, execution: name, error: message });
-    }
-  }
-  return summary;
 }

@@ -11,7 +11,7 @@ const path = require('node:path');
 const TEST_DIR = path.join(__dirname, '..');
 
 const UNIT = [
-  'attempt-markers', 'aws-errors', 'bench-cost', 'bench-outage-cost', 'cancel-lookup', 'cli-redrive', 'definition',
+  'attempt-markers', 'aws-errors', 'bench-cost', 'bench-outage-cost', 'cancel-lookup', 'definition',
   'definition-throttle', 'eligibility', 'error-handling', 'execution-end', 'handlers-trigger', 'intake', 'intake-outage', 'lanes', 'layout',
   'media-probe', 'ost-adaptive', 'ost-config', 'ost-multipart',
   'ost-retry', 'ost-send', 'ost-signing', 'plan', 'runtime-heap', 's3-event', 's3-source', 'settings',
